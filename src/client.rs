@@ -1,0 +1,167 @@
+//! A VNACCS client over HTTPS, as declarant software talks to the appliance:
+//! used by the integration tests, the benchmarks and `outpost send`.
+//!
+//! It trusts exactly one certificate (the appliance's self-signed one), so it
+//! needs no CA and cannot be pointed at anything else by mistake.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::TlsConnector;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("certificate {0}")]
+    Cert(String),
+    #[error("connecting: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("http: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("server answered HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+}
+
+/// Accepts only the pinned certificate, with real handshake signatures.
+#[derive(Debug)]
+struct Pinned {
+    cert: CertificateDer<'static>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("not the pinned certificate".into()))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+pub struct Client {
+    addr: SocketAddr,
+    connector: TlsConnector,
+    keep_alive: bool,
+    conn: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Client {
+    /// `cert_pem`: the appliance's certificate. `keep_alive = false` opens a
+    /// new TLS connection per message and sends `Connection: close`, as the
+    /// official terminal does.
+    pub fn new(addr: SocketAddr, cert_pem: &Path, keep_alive: bool) -> Result<Client, ClientError> {
+        let cert = CertificateDer::from_pem_file(cert_pem)
+            .map_err(|e| ClientError::Cert(format!("{}: {e}", cert_pem.display())))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ClientError::Cert(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Pinned { cert, provider }))
+            .with_no_client_auth();
+        Ok(Client {
+            addr,
+            connector: TlsConnector::from(Arc::new(cfg)),
+            keep_alive,
+            conn: None,
+        })
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
+        let tcp = tokio::net::TcpStream::connect(self.addr).await?;
+        tcp.set_nodelay(true)?;
+        let name = ServerName::try_from("localhost").expect("valid name");
+        let tls = self.connector.connect(name, tcp).await?;
+        let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(send)
+    }
+
+    /// Posts one message and returns the reply body.
+    pub async fn post(&mut self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+        let (status, bytes) = self.request("POST", "/", "text/plain; charset=UTF-8", body).await?;
+        if status != 200 {
+            return Err(ClientError::Status {
+                status,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Any request; returns status and body.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
+        let mut send = match self.conn.take() {
+            Some(s) if self.keep_alive && !s.is_closed() => s,
+            _ => self.connect().await?,
+        };
+        send.ready().await?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, "localhost")
+            .header(CONTENT_TYPE, content_type);
+        if !self.keep_alive {
+            req = req.header(CONNECTION, "close");
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .expect("static request parts are valid");
+        let resp = send.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await?.to_bytes().to_vec();
+        if self.keep_alive {
+            self.conn = Some(send);
+        }
+        Ok((status, bytes))
+    }
+}

@@ -1,0 +1,197 @@
+//! The HTTPS listener: VNACCS messages on `POST /`, status JSON under `/api/`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio_rustls::TlsAcceptor;
+
+use crate::service::Service;
+
+/// Limits the listener enforces.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub max_connections: usize,
+}
+
+type Body = Full<Bytes>;
+
+fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(msg.into())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    r
+}
+
+fn json(value: serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Serves until `shutdown` turns true, then lets in-flight requests finish
+/// (up to the grace period) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    service: Arc<Service>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let limits = Arc::new(limits);
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.changed() => break,
+            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+        };
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    log::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let service = service.clone();
+        let limits = limits.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    log::debug!("TLS handshake with {peer}: {e}");
+                    return;
+                }
+                Err(_) => {
+                    log::debug!("TLS handshake with {peer} timed out");
+                    return;
+                }
+            };
+            let svc_limits = limits.clone();
+            let svc = hyper::service::service_fn(move |req| {
+                let service = service.clone();
+                let limits = svc_limits.clone();
+                async move { Ok::<_, Infallible>(route(req, service, &limits).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .serve_connection(TokioIo::new(tls), svc);
+            if let Err(e) = watcher.watch(conn).await {
+                log::debug!("connection from {peer}: {e}");
+            }
+        });
+    }
+    drop(listener);
+    log::info!("no longer accepting connections; finishing requests in flight");
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        log::warn!("requests still running after {:?}; closing them", limits.shutdown_grace);
+    }
+}
+
+async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+    match (req.method(), req.uri().path()) {
+        (&Method::POST, "/") => edi(req, service, limits).await,
+        (_, "/") => text(StatusCode::METHOD_NOT_ALLOWED, "VNACCS messages are sent with POST\n"),
+        (&Method::GET, "/api/status") => status(&service),
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+    let ctype = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/plain")
+        .to_ascii_lowercase();
+    let media = ctype.split(';').next().unwrap_or("").trim().to_string();
+    if media != "text/plain" {
+        return text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("{media} bodies are not accepted; send text/plain; charset=UTF-8\n"),
+        );
+    }
+    if let Some(cs) = ctype.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=")) {
+        let cs = cs.trim_matches('"');
+        if cs != "utf-8" && cs != "utf8" {
+            return text(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("charset {cs} is not accepted; VNACCS messages are UTF-8\n"),
+            );
+        }
+    }
+    let body = Limited::new(req.into_body(), limits.max_body_bytes);
+    let bytes = match tokio::time::timeout(limits.request_timeout, body.collect()).await {
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n"),
+        Ok(Err(e)) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("messages are limited to {} bytes\n", limits.max_body_bytes),
+                );
+            }
+            return text(StatusCode::BAD_REQUEST, format!("reading the request body: {e}\n"));
+        }
+        Ok(Ok(c)) => c.to_bytes(),
+    };
+    let started = std::time::Instant::now();
+    let reply = match tokio::task::spawn_blocking(move || service.handle(&bytes)).await {
+        Ok(r) => r,
+        Err(e) => {
+            log::error!("request handler failed: {e}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    log::debug!("{} -> {} in {:?}", reply.job, reply.result, started.elapsed());
+    let mut r = Response::new(Full::new(Bytes::from(reply.bytes)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    r
+}
+
+fn status(service: &Service) -> Response<Body> {
+    let site = service.store.site().ok().flatten();
+    let stats = service.store.commit_stats();
+    json(serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "site": site.as_ref().map(|s| &s.name),
+        "blocks": site.as_ref().map(|s| &s.blocks),
+        "declarations": service.store.declaration_count(),
+        "flushes": stats.flushes,
+        "durable_writes": stats.writes,
+    }))
+}

@@ -1,0 +1,12 @@
+//! Outpost: a branch appliance that takes VNACCS declarations while the
+//! central system is unreachable. See ARCHITECTURE.md for the map.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod http;
+pub mod rules;
+pub mod service;
+pub mod store;
+pub mod tls;
+pub mod wire;

@@ -1,0 +1,7 @@
+//! Declaration rules: numbering, eligibility, channel assignment. Pure: no
+//! I/O, no clock (callers pass the time in).
+
+pub mod channel;
+pub mod declaration;
+pub mod numbering;
+pub mod outputs;

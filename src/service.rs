@@ -1,0 +1,453 @@
+//! Where a VNACCS request becomes rules → store → outputs → reply.
+//!
+//! One call per HTTP request body. Blocking (Argon2, sled, group commit):
+//! the HTTP layer runs it on tokio's blocking pool.
+
+use ring::hmac;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::auth::{Secret, Verifier};
+use crate::rules::channel::ChannelRules;
+use crate::rules::declaration::{self, Declarant, Declaration, Status};
+use crate::rules::numbering::{DeclNumber, Family};
+use crate::rules::outputs::{self, Stamp};
+use crate::store::records::{Output, User};
+use crate::store::{Store, StoreError};
+use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
+
+/// Most result codes one reply lists; VNACCS terminals show them in a list.
+const MAX_CODES: usize = 30;
+/// The logon check's answer: anything under 400 bytes means success.
+pub const LOGON_OK: &[u8] = b"LOGON OK";
+
+pub struct Service {
+    pub store: Store,
+    rules: ChannelRules,
+    verifier: Verifier,
+    offset: UtcOffset,
+    /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
+    /// appliance handed out in an access-key-checked retrieval.
+    rtp_key: hmac::Key,
+}
+
+/// A reply ready for the HTTP body.
+pub struct Reply {
+    pub bytes: Vec<u8>,
+    /// Job and first result code, for logs and metrics.
+    pub job: String,
+    pub result: String,
+}
+
+/// Who sent the request, once the header checked out.
+struct Caller {
+    user: User,
+    terminal: String,
+}
+
+impl Service {
+    pub fn new(store: Store, rules: ChannelRules, offset: UtcOffset) -> Result<Service, StoreError> {
+        let secret = store.rtp_secret()?;
+        Ok(Service {
+            store,
+            rules,
+            verifier: Verifier::default(),
+            offset,
+            rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        })
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc().to_offset(self.offset)
+    }
+
+    pub fn handle(&self, body: &[u8]) -> Reply {
+        let req = match Message::parse(body) {
+            Ok(m) => m,
+            Err(e) => {
+                log::info!("refused message: {e}");
+                // Echo what can be read of the header, if anything.
+                let header = wire::Header::parse(body).unwrap_or_default();
+                return self.result(&header, &[e.result_code()], "");
+            }
+        };
+        let job = req.job_code().to_string();
+        let caller = match self.authenticate(&req.header) {
+            Ok(c) => c,
+            Err(code) => return self.result(&req.header, &[code], ""),
+        };
+        let outcome = match job.as_str() {
+            "IDA" => self.ida(&req, &caller),
+            "IDB" => self.idb(&req, &caller),
+            "IDC" => self.idc(&req, &caller),
+            "#REP1" => self.rep1(&req, &caller),
+            "?A2" | "?A3" => self.ack(&req, &caller),
+            j if wire::job_layout(j).is_some() => {
+                Ok(self.result(&req.header, &[ResultCode::sys("A0002")], ""))
+            }
+            _ => Ok(self.result(&req.header, &[ResultCode::sys("A0001")], "")),
+        };
+        outcome.unwrap_or_else(|e| {
+            log::error!("{job} from {}: {e}", caller.user.code);
+            let code = match e {
+                StoreError::Exhausted(_) => "A0010",
+                _ => "A0007",
+            };
+            self.result(&req.header, &[ResultCode::sys(code)], "")
+        })
+    }
+
+    fn authenticate(&self, h: &Header) -> Result<Caller, ResultCode> {
+        let user_code = h.get(HField::UserId);
+        if user_code.len() != 8 || user_code.contains(' ') {
+            return Err(ResultCode::sys("A0003"));
+        }
+        let user = match self.store.user(user_code) {
+            Ok(Some(u)) => u,
+            Ok(None) => return Err(ResultCode::sys("A0005")),
+            Err(e) => {
+                log::error!("reading user {user_code}: {e}");
+                return Err(ResultCode::sys("A0007"));
+            }
+        };
+        if user.disabled {
+            return Err(ResultCode::sys("A0014"));
+        }
+        let password = h.get(HField::Password);
+        if !self
+            .verifier
+            .verify(Secret::Password, &user.code, password, &user.password_hash)
+        {
+            return Err(ResultCode::sys("A0004"));
+        }
+        let terminal = h.get(HField::Path).to_string();
+        if terminal.len() != 6 || !user.terminals.contains(&terminal) {
+            return Err(ResultCode::sys("A0019"));
+        }
+        Ok(Caller { user, terminal })
+    }
+
+    // ---- replies ----------------------------------------------------------
+
+    fn reply_header(&self, req: &Header, data_type: &str) -> Header {
+        let mut h = req.clone();
+        h.set(HField::ServerRecvTime, &self.timestamp());
+        h.set(HField::DataType, data_type);
+        h.set(HField::Div, "001");
+        h.set(HField::EndFlag, "E");
+        h
+    }
+
+    fn timestamp(&self) -> String {
+        let t = self.now();
+        format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    fn stamp(&self) -> Stamp {
+        let t = self.now();
+        Stamp {
+            date: format!("{:02}{:02}{:04}", t.day(), t.month() as u8, t.year()),
+            time: format!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()),
+        }
+    }
+
+    /// An R message: body line 1 = the result codes back to back; the
+    /// subject starts with the first code, then `info`.
+    fn result(&self, req: &Header, codes: &[ResultCode], info: &str) -> Reply {
+        let codes = if codes.is_empty() { &[ResultCode::OK][..] } else { codes };
+        let codes = &codes[..codes.len().min(MAX_CODES)];
+        let mut h = self.reply_header(req, "R");
+        h.set(HField::Subject, &format!("{} {info}", codes[0]));
+        let line: String = codes.iter().map(ToString::to_string).collect();
+        let msg = Message::new(h, format!("{line}\r\n"));
+        Reply {
+            bytes: msg.render(),
+            job: req.job_code().to_string(),
+            result: codes[0].code().to_string(),
+        }
+    }
+
+    // ---- import declarations ---------------------------------------------
+
+    /// Parses a job body against its layout; problems become the job's codes.
+    fn parse_fields(&self, req: &Message, job: &'static str) -> Result<Fields, Vec<ResultCode>> {
+        let layout = wire::job_layout(job).expect("job layouts are built in");
+        let codes = JobCodes::get(job);
+        match Fields::parse(layout, &req.body, codes) {
+            Err(too_many) => {
+                log::info!("{job}: {} body lines, layout has {}", too_many.lines, too_many.max);
+                Err(vec![ResultCode::new("E0001", "", 0)])
+            }
+            Ok(Err(errors)) => {
+                let table = codes.or_else(|| JobCodes::get("SYS")).expect("SYS table");
+                Err(errors.iter().map(|e| e.to_result(table)).collect())
+            }
+            Ok(Ok(f)) => Ok(f),
+        }
+    }
+
+    fn ida(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "IDA") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let who = Declarant {
+            user_code: &caller.user.code,
+            tax_codes: &caller.user.tax_codes,
+        };
+        let errors = declaration::check_import(&fields, &who);
+        if !errors.is_empty() {
+            return Ok(self.result(&req.header, &errors, ""));
+        }
+        let now = self.now().unix_timestamp();
+        let make = |number: DeclNumber, created_at: i64| {
+            let decl = Declaration {
+                number,
+                status: Status::PreRegistered,
+                channel: None,
+                channel_rule: None,
+                user_code: caller.user.code.clone(),
+                terminal: caller.terminal.clone(),
+                job: "IDA".into(),
+                values: fields.values().to_vec(),
+                created_at,
+                registered_at: None,
+            };
+            let copy = outputs::registered_copy(&decl);
+            let out = self.output("VAD4190", "IDA", &decl, copy.render());
+            (decl, vec![(caller.terminal.clone(), out)])
+        };
+        let icn = fields.get("ICN");
+        let decl = if icn.is_empty() {
+            self.store
+                .create_declaration(Family::Import, |n| make(n, now))?
+        } else {
+            // A second IDA with the number replaces the pre-registration.
+            let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
+                return Ok(self.result(&req.header, &[ResultCode::new("E0213", "ICN", 0)], ""));
+            };
+            let changed = self.store.update_declaration(n, |cur| {
+                declaration::check_replace(cur.as_ref(), &caller.user.code)?;
+                let cur = cur.expect("checked above");
+                Ok(make(cur.number, cur.created_at))
+            })?;
+            match changed {
+                Ok(d) => d,
+                Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            }
+        };
+        self.store.durable()?;
+        log::info!("IDA {} from {} accepted", decl.number, caller.user.code);
+        Ok(self.result(&req.header, &[], &decl.number.to_string()))
+    }
+
+    fn output(&self, out_code: &str, job: &str, decl: &Declaration, body: String) -> Output {
+        Output {
+            out_code: out_code.into(),
+            job: job.into(),
+            user_code: decl.user_code.clone(),
+            subject: decl.number.to_string(),
+            body,
+            created_at: self.now().unix_timestamp(),
+        }
+    }
+
+    /// The caller's own import declaration named by `ICN`, or the code to answer.
+    fn own_import(&self, icn: &str, caller: &Caller, unknown: &str) -> Result<Result<Declaration, ResultCode>, StoreError> {
+        let not_found = || ResultCode::new(unknown, "ICN", 0);
+        let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
+            return Ok(Err(not_found()));
+        };
+        Ok(match self.store.declaration(n)? {
+            // Another declarant's number is reported as unknown: no existence leak.
+            Some(d) if d.user_code == caller.user.code => Ok(d),
+            _ => Err(not_found()),
+        })
+    }
+
+    fn idb(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "IDB") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let icn = fields.get("ICN");
+        let bl = fields.get("BLN");
+        let decl = if !icn.is_empty() {
+            self.own_import(icn, caller, "S0006")?
+        } else if !bl.is_empty() {
+            self.find_by_bl(bl, caller)?
+                .ok_or_else(|| ResultCode::new("E3000", "BLN", 0))
+        } else if !fields.get("IVU").is_empty() {
+            // Electronic invoice lists are not kept on the backup system.
+            Err(ResultCode::new("E1200", "IVU", 0))
+        } else {
+            Err(ResultCode::new("R0001", "ICN", 0))
+        };
+        let decl = match decl {
+            Ok(d) if d.status == Status::Registered => Err(ResultCode::new("E0103", "ICN", 0)),
+            other => other,
+        };
+        match decl {
+            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Ok(d) => {
+                // M: result on line 1, the declaration in the IDA layout after it.
+                let mut h = self.reply_header(&req.header, "M");
+                h.set(HField::Subject, &format!("{} {}", ResultCode::OK, d.number));
+                let body = format!("{}\r\n{}", ResultCode::OK, outputs::registered_copy(&d).render());
+                Ok(Reply {
+                    bytes: Message::new(h, body).render(),
+                    job: "IDB".into(),
+                    result: "00000".into(),
+                })
+            }
+        }
+    }
+
+    fn find_by_bl(&self, bl: &str, caller: &Caller) -> Result<Option<Declaration>, StoreError> {
+        for n in self.store.declarations_of(&caller.user.code)?.into_iter().rev() {
+            if let Some(d) = self.store.declaration(n)? {
+                let f = Fields::from_values(&tables::IDA, d.values.clone());
+                if ["BL1", "BL2", "BL3", "BL4", "BL5"].iter().any(|id| f.get(id) == bl) {
+                    return Ok(Some(d));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn idc(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "IDC") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let Some(n) = DeclNumber::parse(fields.get("ICN")).filter(|n| n.family == Family::Import) else {
+            return Ok(self.result(&req.header, &[ResultCode::new("S0005", "ICN", 0)], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let stamp = self.stamp();
+        let changed = self.store.update_declaration(n, |cur| {
+            declaration::check_register(cur.as_ref(), &caller.user.code)?;
+            let mut d = cur.expect("checked above");
+            let ida = Fields::from_values(&tables::IDA, d.values.clone());
+            let (channel, rule) = declaration::import_channel(&self.rules, &ida);
+            d.status = Status::Registered;
+            d.channel = Some(channel);
+            d.channel_rule = rule.map(str::to_string);
+            d.registered_at = Some(now);
+            let notice = outputs::import_channel_notice(&d, &stamp);
+            let out = self.output("VAD1AC0", "IDC", &d, notice.render());
+            Ok((d, vec![(caller.terminal.clone(), out)]))
+        })?;
+        let decl = match changed {
+            Ok(d) => d,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        self.store.durable()?;
+        log::info!(
+            "IDC {} from {} registered, channel {}",
+            decl.number,
+            caller.user.code,
+            decl.channel.map_or(0, |c| c.number())
+        );
+        Ok(self.result(&req.header, &[], &decl.number.to_string()))
+    }
+
+    // ---- output retrieval --------------------------------------------------
+
+    fn rep1(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let lines = wire::body::split_lines(&req.body);
+        let get = |i: usize| lines.get(i).map(|l| l.trim()).unwrap_or("");
+        let (terminal, key, mode) = (get(0), get(1), get(2));
+        if terminal.len() != 6 || !caller.user.terminals.iter().any(|t| t == terminal) {
+            return Ok(self.result(&req.header, &[ResultCode::sys("A0019")], ""));
+        }
+        let Some(term) = self.store.terminal(terminal)? else {
+            return Ok(self.result(&req.header, &[ResultCode::sys("A0019")], ""));
+        };
+        if key.is_empty()
+            || key.len() > 16
+            || !self
+                .verifier
+                .verify(Secret::AccessKey, terminal, key, &term.access_key_hash)
+        {
+            return Ok(self.result(&req.header, &[ResultCode::sys("A0018")], ""));
+        }
+        if req.header.get(HField::SendGuard) == "*" && mode == "0" {
+            return Ok(Reply {
+                bytes: LOGON_OK.to_vec(),
+                job: "#REP1".into(),
+                result: "LOGON".into(),
+            });
+        }
+        self.deliver_next(&req.header, terminal)
+    }
+
+    fn ack(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let Some((terminal, seq)) = self.open_rtp(req.header.get(HField::RtpInfo)) else {
+            return Ok(self.result(&req.header, &[ResultCode::sys("A0017")], ""));
+        };
+        if !caller.user.terminals.iter().any(|t| *t == terminal) {
+            return Ok(self.result(&req.header, &[ResultCode::sys("A0019")], ""));
+        }
+        if req.job_code() == "?A3" {
+            if let Some(out) = self.store.output(&terminal, seq)? {
+                return Ok(self.deliver(&req.header, &terminal, seq, &out));
+            }
+        } else {
+            self.store.ack_output(&terminal, seq)?;
+        }
+        if req.header.get(HField::SendGuard) == "*" {
+            return Ok(self.result(&req.header, &[], "retrieval stopped"));
+        }
+        self.deliver_next(&req.header, &terminal)
+    }
+
+    fn deliver_next(&self, req: &Header, terminal: &str) -> Result<Reply, StoreError> {
+        Ok(match self.store.next_output(terminal)? {
+            Some((seq, out)) => self.deliver(req, terminal, seq, &out),
+            None => self.result(req, &[], "no more outputs"),
+        })
+    }
+
+    /// A C message inside the retrieval loop: Control ends in `P`, RtpInfo
+    /// names the output for the `?A2`/`?A3` that follows.
+    fn deliver(&self, req: &Header, terminal: &str, seq: u64, out: &Output) -> Reply {
+        let mut h = self.reply_header(req, "C");
+        h.set(HField::Control, "SSP");
+        h.set(HField::JobCode, &out.job);
+        h.set(HField::OutCode, &out.out_code);
+        h.set(HField::Subject, &out.subject);
+        h.set(HField::RtpInfo, &self.seal_rtp(terminal, seq));
+        Reply {
+            bytes: Message::new(h, out.body.clone()).render(),
+            job: req.job_code().to_string(),
+            result: out.out_code.clone(),
+        }
+    }
+
+    /// terminal (6) + output sequence (12 digits) + 12 hex of an HMAC = 30.
+    fn seal_rtp(&self, terminal: &str, seq: u64) -> String {
+        let plain = format!("{terminal:<6}{seq:012}");
+        let tag = hmac::sign(&self.rtp_key, plain.as_bytes());
+        let hex: String = tag.as_ref()[..6].iter().map(|b| format!("{b:02X}")).collect();
+        format!("{plain}{hex}")
+    }
+
+    fn open_rtp(&self, rtp: &str) -> Option<(String, u64)> {
+        if rtp.len() != 30 || !rtp.is_ascii() {
+            return None;
+        }
+        let (plain, _) = rtp.split_at(18);
+        if self.seal_rtp(&plain[..6], plain[6..].parse().ok()?) != rtp {
+            return None;
+        }
+        Some((plain[..6].trim_end().to_string(), plain[6..].parse().ok()?))
+    }
+}
