@@ -1,0 +1,263 @@
+//! Test harness: starts the real `outpost` binary on loopback with a temp
+//! data directory and talks to it over TLS like declarant software.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use outpost::client::Client;
+use outpost::wire::{tables, Fields, HField, Header, Message, ResultCode};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_outpost");
+
+/// A declarant provisioned on the appliance.
+#[derive(Clone, Debug)]
+pub struct Declarant {
+    pub code: &'static str,
+    pub password: &'static str,
+    pub terminal: &'static str,
+    pub key: &'static str,
+    pub tax_code: &'static str,
+}
+
+pub const ALICE: Declarant = Declarant {
+    code: "ABC12001",
+    password: "PASSW0RD",
+    terminal: "T12345",
+    key: "0123456789ABCDEF",
+    tax_code: "0101234567",
+};
+
+pub const BOB: Declarant = Declarant {
+    code: "XYZ34002",
+    password: "S3CRET!",
+    terminal: "T99999",
+    key: "BOBKEY",
+    tax_code: "0309876543",
+};
+
+pub fn outpost(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running outpost")
+}
+
+pub struct Appliance {
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    pub addr: SocketAddr,
+}
+
+impl Appliance {
+    /// A fresh appliance: site block 17, ALICE and BOB provisioned, serving.
+    pub fn start() -> Appliance {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = outpost(dir.path(), &["init", "--site", "17", "--name", "test branch"]);
+        assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+        for d in [ALICE, BOB] {
+            add_user(dir.path(), &d);
+        }
+        let mut a = Appliance {
+            dir,
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        a.spawn();
+        a
+    }
+
+    pub fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cert(&self) -> PathBuf {
+        self.data().join("tls").join("cert.pem")
+    }
+
+    /// Starts the server and waits for its "listening" line.
+    pub fn spawn(&mut self) {
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(self.data())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting outpost serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines
+            .next()
+            .expect("outpost printed nothing")
+            .expect("reading stdout");
+        let addr = line
+            .split("https://")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        self.addr = addr.parse().unwrap();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+    }
+
+    pub fn client(&self, keep_alive: bool) -> Client {
+        Client::new(self.addr, &self.cert(), keep_alive).expect("client")
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid has no memory effects.
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill({sig})");
+    }
+
+    /// SIGKILL, no chance to flush anything.
+    pub fn kill9(&mut self) {
+        self.signal(9);
+        self.child.take().unwrap().wait().unwrap();
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let start = Instant::now();
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                return st;
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                panic!("outpost did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Appliance {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGTERM: i32 = 15;
+
+pub fn add_user(data: &Path, d: &Declarant) {
+    let out = outpost(
+        data,
+        &[
+            "user", "add", "--code", d.code, "--password", d.password, "--terminal", d.terminal,
+            "--access-key", d.key, "--tax-code", d.tax_code,
+        ],
+    );
+    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A request header as the official terminal fills it.
+pub fn header(job: &str, d: &Declarant) -> Header {
+    let mut h = Header::default();
+    h.set(HField::Control, "SS");
+    h.set(HField::JobCode, job);
+    h.set(HField::UserId, d.code);
+    h.set(HField::Password, d.password);
+    h.set(HField::Path, d.terminal);
+    h.set(HField::DataInfo, &format!("{}20240115093000000001", d.terminal));
+    h
+}
+
+pub fn request(job: &str, d: &Declarant, body: &str) -> Vec<u8> {
+    Message::new(header(job, d), body.to_string()).render()
+}
+
+/// An IDA body for `d` with `lines` goods lines and Vietnamese text.
+pub fn ida_body(d: &Declarant, lines: u16, hs: &str) -> String {
+    let mut f = Fields::new(&tables::IDA);
+    f.set("ICB", "A11");
+    f.set("MTC", "2");
+    f.set("SKB", "4");
+    f.set("CH", "02CI");
+    f.set("CHB", "02");
+    f.set("IMC", d.tax_code);
+    f.set("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ");
+    f.set("IMA", "SỐ 1 ĐƯỜNG VÍ DỤ, QUẬN MẪU, HÀ NỘI");
+    f.set("BL1", "EXAMPLEBL0001");
+    f.set("NO", "10");
+    f.set("NOT", "PK");
+    f.set("GW", "1250.5");
+    f.set("GWT", "KGM");
+    f.set("PSC", "JPTYO");
+    f.set("ARR", "15012024");
+    f.set("IP4", "25000");
+    for r in 1..=lines {
+        f.set_rep("CMD", r, hs);
+        f.set_rep("CMN", r, &format!("Máy tính xách tay, mới 100% — dòng {r}"));
+        f.set_rep("OR", r, "CN");
+        f.set_rep("QN1", r, "100");
+        f.set_rep("QT1", r, "PCE");
+        f.set_rep("BPR", r, "25000");
+    }
+    f.render()
+}
+
+/// Parsed reply: all messages in it, or the short text.
+pub struct Reply {
+    pub raw: Vec<u8>,
+    pub messages: Vec<Message>,
+}
+
+impl Reply {
+    pub fn parse(raw: Vec<u8>) -> Reply {
+        let messages = if raw.len() >= 400 {
+            Message::parse_many(&raw).expect("reply is a VNACCS message")
+        } else {
+            Vec::new()
+        };
+        Reply { raw, messages }
+    }
+
+    pub fn first(&self) -> &Message {
+        self.messages.first().unwrap_or_else(|| {
+            panic!("short reply {:?}", String::from_utf8_lossy(&self.raw))
+        })
+    }
+
+    /// Result codes on body line 1 of the first message.
+    pub fn codes(&self) -> Vec<String> {
+        let line = self.first().body.split("\r\n").next().unwrap_or("").to_string();
+        ResultCode::parse_line(&line).iter().map(|c| c.to_string()).collect()
+    }
+
+    pub fn subject(&self) -> &str {
+        self.first().header.get(HField::Subject)
+    }
+
+    /// The 12-digit number after the result code in the subject.
+    pub fn number(&self) -> String {
+        self.subject().split_whitespace().nth(1).unwrap_or("").to_string()
+    }
+
+    pub fn get(&self, f: HField) -> &str {
+        self.first().header.get(f)
+    }
+}
+
+pub async fn send(c: &mut Client, bytes: Vec<u8>) -> Reply {
+    Reply::parse(c.post(bytes).await.expect("post"))
+}
