@@ -36,15 +36,19 @@ impl Layout {
 
     /// Body position of `id` in repetition `rep` (0 for fields outside the group).
     pub fn position(&self, id: &str, rep: u16) -> Option<usize> {
-        let idx = self.items.iter().position(|i| i.id == id)?;
+        self.position_at(self.items.iter().position(|i| i.id == id)?, rep)
+    }
+
+    /// Body position of `items[idx]` in repetition `rep`.
+    pub fn position_at(&self, idx: usize, rep: u16) -> Option<usize> {
         match self.group {
-            None => (rep == 0).then_some(idx),
+            None => (rep == 0 && idx < self.items.len()).then_some(idx),
             Some(g) => {
                 let grouped = idx >= g.start && idx < g.start + g.len;
                 if grouped {
                     (rep >= 1 && rep <= g.repeat)
                         .then(|| g.start + (rep as usize - 1) * g.len + (idx - g.start))
-                } else if rep != 0 {
+                } else if rep != 0 || idx >= self.items.len() {
                     None
                 } else if idx < g.start {
                     Some(idx)
@@ -141,9 +145,10 @@ impl Fields {
         };
         (1..=g.repeat)
             .filter(|&r| {
-                self.layout.items[g.start..g.start + g.len]
-                    .iter()
-                    .any(|i| !self.get_rep(i.id, r).is_empty())
+                let first = g.start + (r as usize - 1) * g.len;
+                self.values
+                    .get(first..(first + g.len).min(self.values.len()))
+                    .is_some_and(|line| line.iter().any(|v| !v.is_empty()))
             })
             .collect()
     }
@@ -165,9 +170,10 @@ impl Fields {
         }
         let mut errors = Vec::new();
         let mut values = Vec::with_capacity(lines.len());
+        let date_fields = codes.map(JobCodes::date_fields).unwrap_or_default();
         for (pos, line) in lines.iter().enumerate() {
             let (item, rep) = layout.item_at(pos).expect("pos < positions");
-            let is_date = codes.is_some_and(|c| c.is_date_field(item.id));
+            let is_date = date_fields.contains(&item.id);
             match check_value(item, line, is_date) {
                 Ok(v) => values.push(v),
                 Err(kind) => {
@@ -193,38 +199,40 @@ impl Fields {
 
     fn check_required(&self, errors: &mut Vec<FieldError>) {
         let layout = self.layout;
-        let failed = |errors: &Vec<FieldError>, id: &str, rep: u16| {
-            errors.iter().any(|e| e.field == id && e.rep == rep)
+        let value = |idx: usize, rep: u16| {
+            layout
+                .position_at(idx, rep)
+                .and_then(|p| self.values.get(p))
+                .map_or("", String::as_str)
         };
-        let missing = |errors: &mut Vec<FieldError>, item: &'static Item, rep: u16| {
-            if item.required && self.get_rep(item.id, rep).is_empty() && !failed(errors, item.id, rep)
-            {
-                errors.push(FieldError {
+        let mut missing = Vec::new();
+        let mut check = |idx: usize, rep: u16| {
+            let item = &layout.items[idx];
+            if item.required && value(idx, rep).is_empty() {
+                missing.push(FieldError {
                     kind: Kind::Missing,
                     field: item.id,
                     rep,
                 });
             }
         };
-        let group_range = layout.group.map(|g| g.start..g.start + g.len);
-        for (idx, item) in layout.items.iter().enumerate() {
-            if !group_range.as_ref().is_some_and(|r| r.contains(&idx)) {
-                missing(errors, item, 0);
+        let group = layout.group.map_or(0..0, |g| g.start..g.start + g.len);
+        for idx in (0..layout.items.len()).filter(|i| !group.contains(i)) {
+            check(idx, 0);
+        }
+        let mut reps = self.reps_present();
+        // A layout with required line items needs at least one line.
+        if reps.is_empty() && group.clone().any(|i| layout.items[i].required) {
+            reps.push(1);
+        }
+        for r in reps {
+            for idx in group.clone() {
+                check(idx, r);
             }
         }
-        if let Some(g) = layout.group {
-            let group = &layout.items[g.start..g.start + g.len];
-            let mut reps = self.reps_present();
-            // A layout with required line items needs at least one line.
-            if reps.is_empty() && group.iter().any(|i| i.required) {
-                reps.push(1);
-            }
-            for r in reps {
-                for item in group {
-                    missing(errors, item, r);
-                }
-            }
-        }
+        // A field already refused for its content is not also "missing".
+        missing.retain(|m| !errors.iter().any(|e| e.field == m.field && e.rep == m.rep));
+        errors.extend(missing);
     }
 
     /// Renders the body: every position up to the last non-empty one,

@@ -77,6 +77,15 @@ impl JobCodes {
     pub fn is_date_field(&'static self, field: &str) -> bool {
         self.with(Kind::NotDate, field).is_some()
     }
+
+    /// Every field the job's table treats as a calendar date.
+    pub fn date_fields(&'static self) -> Vec<&'static str> {
+        self.codes
+            .iter()
+            .filter(|c| c.kind == Kind::NotDate)
+            .flat_map(|c| c.fields.iter().copied())
+            .collect()
+    }
 }
 
 /// Message format invalid (header or protocol) — the last-resort code.

@@ -90,3 +90,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tests_codec;

@@ -1,0 +1,198 @@
+//! Durable IDA acceptances per second over TLS, against the real binary,
+//! next to the storage floor: the same records written straight into sled.
+//!
+//! `cargo bench --bench intake` (env BENCH_SECS sets seconds per run, default 3).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use outpost::client::Client;
+use outpost::wire::{tables, Fields, HField, Header, Message};
+
+const BIN: &str = env!("CARGO_BIN_EXE_outpost");
+
+fn run(data: &Path, args: &[&str]) {
+    let st = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .status()
+        .expect("running outpost");
+    assert!(st.success(), "outpost {args:?}");
+}
+
+fn ida() -> Vec<u8> {
+    let mut f = Fields::new(&tables::IDA);
+    for (k, v) in [
+        ("ICB", "A11"), ("MTC", "2"), ("SKB", "4"), ("CH", "02CI"), ("IMC", "0101234567"),
+        ("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ"), ("NO", "10"), ("NOT", "PK"),
+        ("ARR", "15012024"), ("PSC", "JPTYO"), ("IP4", "25000"),
+    ] {
+        f.set(k, v);
+    }
+    for r in 1..=3 {
+        f.set_rep("CMD", r, "84713020");
+        f.set_rep("CMN", r, "Máy tính xách tay, mới 100%");
+        f.set_rep("OR", r, "CN");
+        f.set_rep("QN1", r, "100");
+        f.set_rep("QT1", r, "PCE");
+    }
+    let mut h = Header::default();
+    h.set(HField::Control, "SS");
+    h.set(HField::JobCode, "IDA");
+    h.set(HField::UserId, "ABC12001");
+    h.set(HField::Password, "PASSW0RD");
+    h.set(HField::Path, "T12345");
+    Message::new(h, f.render()).render()
+}
+
+struct Sample {
+    ok: u64,
+    latencies: Vec<Duration>,
+}
+
+async fn intake(addr: std::net::SocketAddr, cert: &Path, clients: usize, keep_alive: bool, secs: f64) -> (f64, Sample) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let body = ida();
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    for _ in 0..clients {
+        let mut c = Client::new(addr, cert, keep_alive).unwrap();
+        let stop = stop.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = Sample { ok: 0, latencies: Vec::new() };
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let reply = c.post(body.clone()).await.expect("post");
+                assert_eq!(&reply[400..415], b"00000-0000-0000", "IDA refused");
+                s.latencies.push(t.elapsed());
+                s.ok += 1;
+            }
+            s
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Sample { ok: 0, latencies: Vec::new() };
+    for t in tasks {
+        let s = t.await.unwrap();
+        all.ok += s.ok;
+        all.latencies.extend(s.latencies);
+    }
+    (start.elapsed().as_secs_f64(), all)
+}
+
+fn pct(lat: &mut [Duration], p: f64) -> f64 {
+    lat.sort_unstable();
+    let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
+    lat[i].as_secs_f64() * 1000.0
+}
+
+/// The storage floor: records of the same size inserted straight into sled
+/// by `writers` threads, made durable in batches (flush + fsync per batch).
+fn sled_floor(dir: &Path, writers: usize, secs: f64) -> f64 {
+    let store = outpost::store::Store::open(dir, 64 << 20).unwrap();
+    // One IDA stores its registered copy (about the message size) and the
+    // declaration's trimmed values (about 2 KiB here).
+    let record = vec![b'x'; ida().len() + 2048];
+    let stop = Arc::new(AtomicBool::new(false));
+    let store = Arc::new(store);
+    let start = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let (store, stop, record) = (store.clone(), stop.clone(), record.clone());
+            std::thread::spawn(move || {
+                let tree = store.db().open_tree("floor").unwrap();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let key = ((w as u64) << 40 | n).to_be_bytes();
+                    tree.insert(key, record.as_slice()).unwrap();
+                    store.durable().unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    let st = store.commit_stats();
+    println!(
+        "  sled floor   {writers:>3} writers: {rate:>8.0} durable writes/s ({:.1} writes per flush, mean flush {:.2} ms)",
+        st.writes as f64 / st.flushes.max(1) as f64,
+        st.flush_time.as_secs_f64() * 1000.0 / st.flushes.max(1) as f64
+    );
+    rate
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would too: only run
+    // the measurement when benchmarking.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("appliance");
+    run(&data, &["init", "--site", "17"]);
+    run(&data, &[
+        "user", "add", "--code", "ABC12001", "--password", "PASSW0RD", "--terminal", "T12345",
+        "--access-key", "KEY", "--tax-code", "0101234567",
+    ]);
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr: std::net::SocketAddr = line.split("https://").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let cert = data.join("tls").join("cert.pem");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+
+    println!("IDA intake over TLS ({} byte messages, {secs} s per run, durable before reply):", ida().len());
+    let mut results = Vec::new();
+    for keep_alive in [true, false] {
+        for clients in [1usize, 8, 64] {
+            let (took, mut s) = rt.block_on(intake(addr, &cert, clients, keep_alive, secs));
+            let rate = s.ok as f64 / took;
+            println!(
+                "  {:<10} {clients:>3} clients: {rate:>8.0} IDA/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+                if keep_alive { "keep-alive" } else { "close" },
+                pct(&mut s.latencies, 0.50),
+                pct(&mut s.latencies, 0.99),
+            );
+            results.push((keep_alive, clients, rate));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    println!("Storage floor (same record size straight into sled, group flush + fsync):");
+    for (i, writers) in [1usize, 8, 64].into_iter().enumerate() {
+        let floor = sled_floor(&dir.path().join(format!("floor{i}")), writers, secs);
+        for (keep_alive, clients, rate) in &results {
+            if *clients == writers {
+                println!(
+                    "  {:<10} {clients:>3}: appliance at {:>5.1}% of the storage floor",
+                    if *keep_alive { "keep-alive" } else { "close" },
+                    100.0 * rate / floor
+                );
+            }
+        }
+    }
+}
