@@ -28,9 +28,17 @@ fn run(data: &Path, args: &[&str]) {
 fn ida() -> Vec<u8> {
     let mut f = Fields::new(&tables::IDA);
     for (k, v) in [
-        ("ICB", "A11"), ("MTC", "2"), ("SKB", "4"), ("CH", "02CI"), ("IMC", "0101234567"),
-        ("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ"), ("NO", "10"), ("NOT", "PK"),
-        ("ARR", "15012024"), ("PSC", "JPTYO"), ("IP4", "25000"),
+        ("ICB", "A11"),
+        ("MTC", "2"),
+        ("SKB", "4"),
+        ("CH", "02CI"),
+        ("IMC", "0101234567"),
+        ("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ"),
+        ("NO", "10"),
+        ("NOT", "PK"),
+        ("ARR", "15012024"),
+        ("PSC", "JPTYO"),
+        ("IP4", "25000"),
     ] {
         f.set(k, v);
     }
@@ -55,7 +63,13 @@ struct Sample {
     latencies: Vec<Duration>,
 }
 
-async fn intake(addr: std::net::SocketAddr, cert: &Path, clients: usize, keep_alive: bool, secs: f64) -> (f64, Sample) {
+async fn intake(
+    addr: std::net::SocketAddr,
+    cert: &Path,
+    clients: usize,
+    keep_alive: bool,
+    secs: f64,
+) -> (f64, Sample) {
     let stop = Arc::new(AtomicBool::new(false));
     let body = ida();
     let mut tasks = Vec::new();
@@ -65,7 +79,10 @@ async fn intake(addr: std::net::SocketAddr, cert: &Path, clients: usize, keep_al
         let stop = stop.clone();
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
-            let mut s = Sample { ok: 0, latencies: Vec::new() };
+            let mut s = Sample {
+                ok: 0,
+                latencies: Vec::new(),
+            };
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
                 let reply = c.post(body.clone()).await.expect("post");
@@ -78,7 +95,10 @@ async fn intake(addr: std::net::SocketAddr, cert: &Path, clients: usize, keep_al
     }
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     stop.store(true, Ordering::Relaxed);
-    let mut all = Sample { ok: 0, latencies: Vec::new() };
+    let mut all = Sample {
+        ok: 0,
+        latencies: Vec::new(),
+    };
     for t in tasks {
         let s = t.await.unwrap();
         all.ok += s.ok;
@@ -138,14 +158,30 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let secs: f64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("appliance");
     run(&data, &["init", "--site", "17"]);
-    run(&data, &[
-        "user", "add", "--code", "ABC12001", "--password", "PASSW0RD", "--terminal", "T12345",
-        "--access-key", "KEY", "--tax-code", "0101234567",
-    ]);
+    run(
+        &data,
+        &[
+            "user",
+            "add",
+            "--code",
+            "ABC12001",
+            "--password",
+            "PASSW0RD",
+            "--terminal",
+            "T12345",
+            "--access-key",
+            "KEY",
+            "--tax-code",
+            "0101234567",
+        ],
+    );
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(&data)
@@ -160,11 +196,25 @@ fn main() {
         &mut line,
     )
     .unwrap();
-    let addr: std::net::SocketAddr = line.split("https://").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let addr: std::net::SocketAddr = line
+        .split("https://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let cert = data.join("tls").join("cert.pem");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
 
-    println!("IDA intake over TLS ({} byte messages, {secs} s per run, durable before reply):", ida().len());
+    println!(
+        "IDA intake over TLS ({} byte messages, {secs} s per run, durable before reply):",
+        ida().len()
+    );
     let mut results = Vec::new();
     for keep_alive in [true, false] {
         for clients in [1usize, 8, 64] {

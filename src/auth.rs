@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use ring::hmac;
 
@@ -22,7 +24,11 @@ pub fn hash_secret(secret: &str) -> String {
 
 fn argon2_verify(secret: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -92,7 +98,10 @@ mod tests {
         assert!(!h.contains("PASSW0RD"));
         let v = Verifier::default();
         assert!(v.verify(Secret::Password, "ABC12001", "PASSW0RD", &h));
-        assert!(v.verify(Secret::Password, "ABC12001", "PASSW0RD", &h), "cached");
+        assert!(
+            v.verify(Secret::Password, "ABC12001", "PASSW0RD", &h),
+            "cached"
+        );
         assert!(!v.verify(Secret::Password, "ABC12001", "PASSW0RX", &h));
         assert!(!v.verify(Secret::AccessKey, "ABC12001", "PASSW0RX", &h));
         // A new hash for the same user: the old secret must be checked afresh.

@@ -62,7 +62,12 @@ impl ServerCertVerifier for Pinned {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -71,11 +76,18 @@ impl ServerCertVerifier for Pinned {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -122,7 +134,9 @@ impl Client {
 
     /// Posts one message and returns the reply body.
     pub async fn post(&mut self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
-        let (status, bytes) = self.request("POST", "/", "text/plain; charset=UTF-8", body).await?;
+        let (status, bytes) = self
+            .request("POST", "/", "text/plain; charset=UTF-8", body)
+            .await?;
         if status != 200 {
             return Err(ClientError::Status {
                 status,

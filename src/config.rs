@@ -135,7 +135,10 @@ mod tests {
         let d = parse("").unwrap();
         assert_eq!(d.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(d.offset().unwrap(), UtcOffset::from_hms(7, 0, 0).unwrap());
-        assert_eq!(parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(), 443);
+        assert_eq!(
+            parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
+            443
+        );
         let cases = [
             ("lisen = \"0.0.0.0:1\"", "unknown field"),
             ("listen = \"nowhere\"", "invalid socket address"),

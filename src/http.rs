@@ -83,7 +83,9 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
-            let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {
+            let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp))
+                .await
+            {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     log::debug!("TLS handshake with {peer}: {e}");
@@ -115,14 +117,20 @@ pub async fn serve(
         .await
         .is_err()
     {
-        log::warn!("requests still running after {:?}; closing them", limits.shutdown_grace);
+        log::warn!(
+            "requests still running after {:?}; closing them",
+            limits.shutdown_grace
+        );
     }
 }
 
 async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::POST, "/") => edi(req, service, limits).await,
-        (_, "/") => text(StatusCode::METHOD_NOT_ALLOWED, "VNACCS messages are sent with POST\n"),
+        (_, "/") => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "VNACCS messages are sent with POST\n",
+        ),
         (&Method::GET, "/api/status") => status(&service),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -143,7 +151,11 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             format!("{media} bodies are not accepted; send text/plain; charset=UTF-8\n"),
         );
     }
-    if let Some(cs) = ctype.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=")) {
+    if let Some(cs) = ctype
+        .split(';')
+        .skip(1)
+        .find_map(|p| p.trim().strip_prefix("charset="))
+    {
         let cs = cs.trim_matches('"');
         if cs != "utf-8" && cs != "utf8" {
             return text(
@@ -154,15 +166,25 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
     }
     let body = Limited::new(req.into_body(), limits.max_body_bytes);
     let bytes = match tokio::time::timeout(limits.request_timeout, body.collect()).await {
-        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n"),
+        Err(_) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body did not arrive in time\n",
+            )
+        }
         Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return text(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("messages are limited to {} bytes\n", limits.max_body_bytes),
                 );
             }
-            return text(StatusCode::BAD_REQUEST, format!("reading the request body: {e}\n"));
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}\n"),
+            );
         }
         Ok(Ok(c)) => c.to_bytes(),
     };
@@ -174,7 +196,12 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    log::debug!("{} -> {} in {:?}", reply.job, reply.result, started.elapsed());
+    log::debug!(
+        "{} -> {} in {:?}",
+        reply.job,
+        reply.result,
+        started.elapsed()
+    );
     let mut r = Response::new(Full::new(Bytes::from(reply.bytes)));
     r.headers_mut().insert(
         CONTENT_TYPE,

@@ -17,7 +17,11 @@ use outpost::store::Store;
 use outpost::{auth, http, tls};
 
 #[derive(Parser)]
-#[command(name = "outpost", version, about = "VNACCS backup appliance for a customs branch")]
+#[command(
+    name = "outpost",
+    version,
+    about = "VNACCS backup appliance for a customs branch"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -100,7 +104,10 @@ fn load_config(common: &Common) -> Result<Config, String> {
     let mut cfg = match &common.config {
         Some(p) => Config::load(p).map_err(|e| e.to_string())?,
         None => {
-            let dir = common.data_dir.clone().unwrap_or_else(|| Config::default().data_dir);
+            let dir = common
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| Config::default().data_dir);
             let p = dir.join("outpost.toml");
             if p.exists() {
                 Config::load(&p).map_err(|e| e.to_string())?
@@ -165,19 +172,30 @@ fn init(cfg: &Config, site: u16, extra: Vec<u16>, name: Option<String>) -> Resul
         created_at: now(),
     };
     store.set_site(&site).map_err(|e| e.to_string())?;
-    println!("initialised {:?}: number blocks {:?}", site.name, site.blocks);
+    println!(
+        "initialised {:?}: number blocks {:?}",
+        site.name, site.blocks
+    );
     Ok(())
 }
 
 fn check_code(what: &str, v: &str, len: std::ops::RangeInclusive<usize>) -> Result<(), String> {
     let ok = len.contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if ok {
         Ok(())
     } else if *len.start() == *len.end() {
-        Err(format!("{what} must be exactly {} upper-case letters or digits", len.start()))
+        Err(format!(
+            "{what} must be exactly {} upper-case letters or digits",
+            len.start()
+        ))
     } else {
-        Err(format!("{what} must be {}–{} upper-case letters or digits", len.start(), len.end()))
+        Err(format!(
+            "{what} must be {}–{} upper-case letters or digits",
+            len.start(),
+            len.end()
+        ))
     }
 }
 
@@ -194,18 +212,32 @@ fn user(cfg: &Config, cmd: UserCmd) -> Result<(), String> {
             check_code("user code", &code, 8..=8)?;
             check_code("terminal ID", &terminal, 6..=6)?;
             check_code("access key", &access_key, 1..=16)?;
-            if password.is_empty() || password.len() > 8 || !password.bytes().all(|b| (0x21..=0x7E).contains(&b)) {
-                return Err("password must be 1–8 printable ASCII characters without spaces".into());
+            if password.is_empty()
+                || password.len() > 8
+                || !password.bytes().all(|b| (0x21..=0x7E).contains(&b))
+            {
+                return Err(
+                    "password must be 1–8 printable ASCII characters without spaces".into(),
+                );
             }
             for t in &tax_codes {
                 if t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(format!("tax code {t:?} must be up to 13 letters or digits (no hyphen)"));
+                    return Err(format!(
+                        "tax code {t:?} must be up to 13 letters or digits (no hyphen)"
+                    ));
                 }
             }
             let new_terminal = match store.terminal(&terminal).map_err(|e| e.to_string())? {
                 Some(t) => {
-                    if !auth::Verifier::default().verify(auth::Secret::AccessKey, &terminal, &access_key, &t.access_key_hash) {
-                        return Err(format!("terminal {terminal} is registered with a different access key"));
+                    if !auth::Verifier::default().verify(
+                        auth::Secret::AccessKey,
+                        &terminal,
+                        &access_key,
+                        &t.access_key_hash,
+                    ) {
+                        return Err(format!(
+                            "terminal {terminal} is registered with a different access key"
+                        ));
                     }
                     None
                 }
@@ -215,7 +247,10 @@ fn user(cfg: &Config, cmd: UserCmd) -> Result<(), String> {
                 }),
             };
             let existing = store.user(&code).map_err(|e| e.to_string())?;
-            let mut terminals = existing.as_ref().map(|u| u.terminals.clone()).unwrap_or_default();
+            let mut terminals = existing
+                .as_ref()
+                .map(|u| u.terminals.clone())
+                .unwrap_or_default();
             if !terminals.contains(&terminal) {
                 terminals.push(terminal.clone());
             }
@@ -227,8 +262,13 @@ fn user(cfg: &Config, cmd: UserCmd) -> Result<(), String> {
                 disabled: false,
                 created_at: existing.map_or_else(now, |u| u.created_at),
             };
-            store.put_user(&u, new_terminal.as_ref()).map_err(|e| e.to_string())?;
-            println!("user {code} saved: terminals {:?}, tax codes {:?}", u.terminals, u.tax_codes);
+            store
+                .put_user(&u, new_terminal.as_ref())
+                .map_err(|e| e.to_string())?;
+            println!(
+                "user {code} saved: terminals {:?}, tax codes {:?}",
+                u.terminals, u.tax_codes
+            );
         }
         UserCmd::List => {
             for u in store.users().map_err(|e| e.to_string())? {
@@ -306,9 +346,19 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         watch_signals(resolver.clone(), stop_tx)?;
         // Scripts and tests wait for this line to know the port.
-        println!("outpost: listening on https://{addr}/ (data {})", cfg.data_dir.display());
+        println!(
+            "outpost: listening on https://{addr}/ (data {})",
+            cfg.data_dir.display()
+        );
         log::info!("listening on https://{addr}/");
-        http::serve(listener, tls::server_config(resolver), service.clone(), limits, stop_rx).await;
+        http::serve(
+            listener,
+            tls::server_config(resolver),
+            service.clone(),
+            limits,
+            stop_rx,
+        )
+        .await;
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -318,7 +368,10 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
 }
 
 /// SIGTERM/SIGINT stop the listener; SIGHUP reloads the TLS certificate.
-fn watch_signals(resolver: Arc<tls::Reloadable>, stop: tokio::sync::watch::Sender<bool>) -> Result<(), String> {
+fn watch_signals(
+    resolver: Arc<tls::Reloadable>,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(|e| format!("installing signal handlers: {e}"))?;
@@ -329,7 +382,9 @@ fn watch_signals(resolver: Arc<tls::Reloadable>, stop: tokio::sync::watch::Sende
                 if sig == SIGHUP {
                     match resolver.reload() {
                         Ok(()) => log::info!("reloaded the TLS certificate"),
-                        Err(e) => log::error!("TLS reload failed, keeping the old certificate: {e}"),
+                        Err(e) => {
+                            log::error!("TLS reload failed, keeping the old certificate: {e}")
+                        }
                     }
                 } else {
                     log::info!("signal {sig}: shutting down");
@@ -340,4 +395,3 @@ fn watch_signals(resolver: Arc<tls::Reloadable>, stop: tokio::sync::watch::Sende
         .map_err(|e| e.to_string())?;
     Ok(())
 }
-

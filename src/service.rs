@@ -45,7 +45,11 @@ struct Caller {
 }
 
 impl Service {
-    pub fn new(store: Store, rules: ChannelRules, offset: UtcOffset) -> Result<Service, StoreError> {
+    pub fn new(
+        store: Store,
+        rules: ChannelRules,
+        offset: UtcOffset,
+    ) -> Result<Service, StoreError> {
         let secret = store.rtp_secret()?;
         Ok(Service {
             store,
@@ -161,7 +165,11 @@ impl Service {
     /// An R message: body line 1 = the result codes back to back; the
     /// subject starts with the first code, then `info`.
     fn result(&self, req: &Header, codes: &[ResultCode], info: &str) -> Reply {
-        let codes = if codes.is_empty() { &[ResultCode::OK][..] } else { codes };
+        let codes = if codes.is_empty() {
+            &[ResultCode::OK][..]
+        } else {
+            codes
+        };
         let codes = &codes[..codes.len().min(MAX_CODES)];
         let mut h = self.reply_header(req, "R");
         h.set(HField::Subject, &format!("{} {info}", codes[0]));
@@ -182,7 +190,11 @@ impl Service {
         let codes = JobCodes::get(job);
         match Fields::parse(layout, &req.body, codes) {
             Err(too_many) => {
-                log::info!("{job}: {} body lines, layout has {}", too_many.lines, too_many.max);
+                log::info!(
+                    "{job}: {} body lines, layout has {}",
+                    too_many.lines,
+                    too_many.max
+                );
                 Err(vec![ResultCode::new("E0001", "", 0)])
             }
             Ok(Err(errors)) => {
@@ -260,7 +272,12 @@ impl Service {
     }
 
     /// The caller's own import declaration named by `ICN`, or the code to answer.
-    fn own_import(&self, icn: &str, caller: &Caller, unknown: &str) -> Result<Result<Declaration, ResultCode>, StoreError> {
+    fn own_import(
+        &self,
+        icn: &str,
+        caller: &Caller,
+        unknown: &str,
+    ) -> Result<Result<Declaration, ResultCode>, StoreError> {
         let not_found = || ResultCode::new(unknown, "ICN", 0);
         let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
             return Ok(Err(not_found()));
@@ -300,7 +317,11 @@ impl Service {
                 // M: result on line 1, the declaration in the IDA layout after it.
                 let mut h = self.reply_header(&req.header, "M");
                 h.set(HField::Subject, &format!("{} {}", ResultCode::OK, d.number));
-                let body = format!("{}\r\n{}", ResultCode::OK, outputs::registered_copy(&d).render());
+                let body = format!(
+                    "{}\r\n{}",
+                    ResultCode::OK,
+                    outputs::registered_copy(&d).render()
+                );
                 Ok(Reply {
                     bytes: Message::new(h, body).render(),
                     job: "IDB".into(),
@@ -311,10 +332,18 @@ impl Service {
     }
 
     fn find_by_bl(&self, bl: &str, caller: &Caller) -> Result<Option<Declaration>, StoreError> {
-        for n in self.store.declarations_of(&caller.user.code)?.into_iter().rev() {
+        for n in self
+            .store
+            .declarations_of(&caller.user.code)?
+            .into_iter()
+            .rev()
+        {
             if let Some(d) = self.store.declaration(n)? {
                 let f = Fields::from_values(&tables::IDA, d.values.clone());
-                if ["BL1", "BL2", "BL3", "BL4", "BL5"].iter().any(|id| f.get(id) == bl) {
+                if ["BL1", "BL2", "BL3", "BL4", "BL5"]
+                    .iter()
+                    .any(|id| f.get(id) == bl)
+                {
                     return Ok(Some(d));
                 }
             }
@@ -327,7 +356,8 @@ impl Service {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let Some(n) = DeclNumber::parse(fields.get("ICN")).filter(|n| n.family == Family::Import) else {
+        let Some(n) = DeclNumber::parse(fields.get("ICN")).filter(|n| n.family == Family::Import)
+        else {
             return Ok(self.result(&req.header, &[ResultCode::new("S0005", "ICN", 0)], ""));
         };
         let now = self.now().unix_timestamp();
@@ -436,7 +466,10 @@ impl Service {
     fn seal_rtp(&self, terminal: &str, seq: u64) -> String {
         let plain = format!("{terminal:<6}{seq:012}");
         let tag = hmac::sign(&self.rtp_key, plain.as_bytes());
-        let hex: String = tag.as_ref()[..6].iter().map(|b| format!("{b:02X}")).collect();
+        let hex: String = tag.as_ref()[..6]
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
         format!("{plain}{hex}")
     }
 

@@ -33,7 +33,11 @@ pub fn ensure_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<b
         (false, true) => return Err(file_err(cert, "missing, but the key exists")),
         (false, false) => {}
     }
-    let mut sans = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut sans = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     sans.extend(names.iter().cloned());
     let generated =
         rcgen::generate_simple_self_signed(sans).map_err(|e| TlsError::Generate(e.to_string()))?;
@@ -71,10 +75,11 @@ pub fn load(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, TlsError> {
         return Err(file_err(cert, "no certificate in the file"));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| file_err(key, e))?;
-    let signing = rustls::crypto::ring::sign::any_supported_type(&key_der)
-        .map_err(|e| file_err(key, e))?;
+    let signing =
+        rustls::crypto::ring::sign::any_supported_type(&key_der).map_err(|e| file_err(key, e))?;
     let ck = CertifiedKey::new(chain, signing);
-    ck.keys_match().map_err(|e| file_err(key, format!("does not match the certificate: {e}")))?;
+    ck.keys_match()
+        .map_err(|e| file_err(key, format!("does not match the certificate: {e}")))?;
     Ok(Arc::new(ck))
 }
 
@@ -102,7 +107,12 @@ impl Reloadable {
 
 impl ResolvesServerCert for Reloadable {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().unwrap_or_else(|e| e.into_inner()).clone())
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 }
 

@@ -20,7 +20,11 @@ async fn load_until_killed(app: &Appliance, clients: usize) -> Vec<(String, Stri
         let acked = acked.clone();
         tasks.push(tokio::spawn(async move {
             for k in 0..10_000u32 {
-                let body = ida_body(&ALICE, 1 + (k % 3) as u16, &format!("8471{:04}", (i as u32 * 131 + k) % 10_000));
+                let body = ida_body(
+                    &ALICE,
+                    1 + (k % 3) as u16,
+                    &format!("8471{:04}", (i as u32 * 131 + k) % 10_000),
+                );
                 let Ok(raw) = c.post(request("IDA", &ALICE, &body)).await else {
                     return;
                 };
@@ -54,7 +58,10 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
         app.wait_exit(Duration::from_secs(10));
         assert!(!acked.is_empty(), "round {round}: load ran before the kill");
         for (n, body) in acked {
-            assert!(all.insert(n.clone(), body).is_none(), "number {n} issued twice");
+            assert!(
+                all.insert(n.clone(), body).is_none(),
+                "number {n} issued twice"
+            );
         }
         app.spawn();
         // Every acknowledged declaration is there with exactly its data.
@@ -69,13 +76,21 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
             assert_eq!(got, want, "round {round}: {n} changed");
         }
         // New numbers after the restart do not repeat acknowledged ones.
-        let fresh = send(&mut c, request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"))).await.number();
+        let fresh = send(
+            &mut c,
+            request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
+        )
+        .await
+        .number();
         assert!(!all.contains_key(&fresh), "{fresh} reissued after restart");
         all.insert(fresh, ida_body(&ALICE, 1, "84713020"));
     }
     let numbers: HashSet<_> = all.keys().collect();
     assert_eq!(numbers.len(), all.len());
-    eprintln!("{} acknowledged declarations survived 3 kill -9 rounds", all.len());
+    eprintln!(
+        "{} acknowledged declarations survived 3 kill -9 rounds",
+        all.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +102,10 @@ async fn sigterm_finishes_in_flight_requests_and_exits_zero() {
         tasks.push(tokio::spawn(async move {
             let mut ok = Vec::new();
             for _ in 0..200 {
-                match c.post(request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"))).await {
+                match c
+                    .post(request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")))
+                    .await
+                {
                     Ok(raw) => ok.push(Reply::parse(raw).number()),
                     Err(_) => break,
                 }

@@ -6,7 +6,10 @@ use common::*;
 use outpost::wire::{HField, Message};
 
 async fn declaration_count(c: &mut outpost::client::Client) -> u64 {
-    let (status, body) = c.request("GET", "/api/status", "text/plain", vec![]).await.unwrap();
+    let (status, body) = c
+        .request("GET", "/api/status", "text/plain", vec![])
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     v["declarations"].as_u64().unwrap()
@@ -34,17 +37,28 @@ async fn header_problems_get_system_codes() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("short user code", with(&|h| h.set(HField::UserId, "ABC12"))),
         ("unknown user", with(&|h| h.set(HField::UserId, "NOBODY01"))),
-        ("wrong password", with(&|h| h.set(HField::Password, "WRONG"))),
-        ("someone else's terminal", with(&|h| h.set(HField::Path, BOB.terminal))),
+        (
+            "wrong password",
+            with(&|h| h.set(HField::Password, "WRONG")),
+        ),
+        (
+            "someone else's terminal",
+            with(&|h| h.set(HField::Path, BOB.terminal)),
+        ),
         ("unknown job", with(&|h| h.set(HField::JobCode, "ZZZ"))),
-        ("job not served here yet", with(&|h| h.set(HField::JobCode, "AMA"))),
+        (
+            "job not served here yet",
+            with(&|h| h.set(HField::JobCode, "AMA")),
+        ),
         ("length field off", length_off),
         ("truncated body", truncated),
         ("control byte in header", bad_byte),
         ("body not UTF-8", latin1),
     ]
     .into_iter()
-    .zip(["A0003", "A0005", "A0004", "A0019", "A0001", "A0002", "A0008", "A0008", "A0009", "A0017"])
+    .zip([
+        "A0003", "A0005", "A0004", "A0019", "A0001", "A0002", "A0008", "A0008", "A0009", "A0017",
+    ])
     .map(|((name, bytes), code)| (name, bytes, code))
     .collect();
     for (name, bytes, code) in cases {
@@ -118,13 +132,22 @@ async fn garbage_oversized_and_wrong_media_types_are_refused_cleanly() {
     assert_eq!(status, 413);
     let mut c = app.client(true);
     let body = request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"));
-    let (status, _) = c.request("POST", "/", "application/json", body.clone()).await.unwrap();
+    let (status, _) = c
+        .request("POST", "/", "application/json", body.clone())
+        .await
+        .unwrap();
     assert_eq!(status, 415);
-    let (status, _) = c.request("POST", "/", "text/plain; charset=Shift_JIS", body.clone()).await.unwrap();
+    let (status, _) = c
+        .request("POST", "/", "text/plain; charset=Shift_JIS", body.clone())
+        .await
+        .unwrap();
     assert_eq!(status, 415);
     let (status, _) = c.request("GET", "/", "text/plain", vec![]).await.unwrap();
     assert_eq!(status, 405);
-    let (status, _) = c.request("GET", "/nope", "text/plain", vec![]).await.unwrap();
+    let (status, _) = c
+        .request("GET", "/nope", "text/plain", vec![])
+        .await
+        .unwrap();
     assert_eq!(status, 404);
     assert_eq!(declaration_count(&mut c).await, 0);
     // And it still works.
@@ -137,7 +160,12 @@ async fn garbage_oversized_and_wrong_media_types_are_refused_cleanly() {
 async fn retrieval_needs_the_access_key_and_never_crosses_terminals() {
     let mut app = Appliance::start();
     let mut c = app.client(false);
-    let n = send(&mut c, request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"))).await.number();
+    let n = send(
+        &mut c,
+        request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
+    )
+    .await
+    .number();
     assert_eq!(n.len(), 12);
 
     let rep1 = |d: &Declarant, terminal: &str, key: &str, mode: &str, guard: bool| {
@@ -180,7 +208,11 @@ async fn retrieval_needs_the_access_key_and_never_crosses_terminals() {
     assert_eq!(again.first().body, r.first().body);
     let mut forged = rtp.clone().into_bytes();
     forged[17] = if forged[17] == b'9' { b'8' } else { b'9' };
-    let f = send(&mut c, ack("?A2", &ALICE, std::str::from_utf8(&forged).unwrap())).await;
+    let f = send(
+        &mut c,
+        ack("?A2", &ALICE, std::str::from_utf8(&forged).unwrap()),
+    )
+    .await;
     assert_eq!(f.codes(), ["A0017-0000-0000"]);
     let b = send(&mut c, ack("?A2", &BOB, &rtp)).await;
     assert_eq!(b.codes(), ["A0019-0000-0000"]);

@@ -11,7 +11,11 @@ async fn import_declaration_from_ida_to_channel_output() {
     let mut c = app.client(false);
 
     // IDA: number from block 017, amendment digit 0, VNACCS-shaped R reply.
-    let r = send(&mut c, request("IDA", &ALICE, &ida_body(&ALICE, 2, "84713020"))).await;
+    let r = send(
+        &mut c,
+        request("IDA", &ALICE, &ida_body(&ALICE, 2, "84713020")),
+    )
+    .await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     assert_eq!(r.get(HField::DataType), "R");
     assert_eq!(r.get(HField::JobCode), "IDA");
@@ -48,7 +52,9 @@ async fn import_declaration_from_ida_to_channel_output() {
     assert_eq!(r.get(HField::Control), "SSP");
     assert_eq!(r.get(HField::DataType), "C");
     assert_eq!(r.get(HField::OutCode), "VAD4190");
-    let copy = Fields::parse(&tables::IDA, &r.first().body, None).unwrap().unwrap();
+    let copy = Fields::parse(&tables::IDA, &r.first().body, None)
+        .unwrap()
+        .unwrap();
     assert_eq!(copy.get("ICN"), number);
 
     let a2 = |rtp: &str| {
@@ -59,7 +65,9 @@ async fn import_declaration_from_ida_to_channel_output() {
     let r = send(&mut c, a2(r.get(HField::RtpInfo))).await;
     assert_eq!(r.get(HField::Control), "SSP");
     assert_eq!(r.get(HField::OutCode), "VAD1AC0");
-    let notice = Fields::parse(&tables::VAD1AC, &r.first().body, None).unwrap().unwrap();
+    let notice = Fields::parse(&tables::VAD1AC, &r.first().body, None)
+        .unwrap()
+        .unwrap();
     assert_eq!(notice.get("ICN"), number);
     assert_eq!(notice.get("A06"), "1", "an ordinary laptop import is green");
     assert_eq!(notice.get("A02"), "A11");
@@ -72,7 +80,15 @@ async fn import_declaration_from_ida_to_channel_output() {
     // Nothing left.
     let mut rep1 = header("#REP1", &ALICE);
     rep1.set(HField::DataInfo, "#REP120240115120400000001");
-    let r = send(&mut c, Message::new(rep1, format!("{}\r\n{}\r\n0\r\n", ALICE.terminal, ALICE.key)).render()).await;
+    let r = send(
+        &mut c,
+        Message::new(
+            rep1,
+            format!("{}\r\n{}\r\n0\r\n", ALICE.terminal, ALICE.key),
+        )
+        .render(),
+    )
+    .await;
     assert_eq!(r.get(HField::Control), "SS");
 }
 
@@ -80,28 +96,55 @@ async fn import_declaration_from_ida_to_channel_output() {
 async fn channel_follows_the_rule_table() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let r = send(&mut c, request("IDA", &ALICE, &ida_body(&ALICE, 1, "93059100"))).await;
+    let r = send(
+        &mut c,
+        request("IDA", &ALICE, &ida_body(&ALICE, 1, "93059100")),
+    )
+    .await;
     let number = r.number();
     send(&mut c, request("IDC", &ALICE, &format!("{number}\r\n"))).await;
     let mut out = None;
-    let mut r = send(&mut c, request("#REP1", &ALICE, &format!("T12345\r\n{}\r\n1\r\n", ALICE.key))).await;
+    let mut r = send(
+        &mut c,
+        request(
+            "#REP1",
+            &ALICE,
+            &format!("T12345\r\n{}\r\n1\r\n", ALICE.key),
+        ),
+    )
+    .await;
     while r.get(HField::Control) == "SSP" {
         if r.get(HField::OutCode) == "VAD1AC0" {
-            out = Some(Fields::parse(&tables::VAD1AC, &r.first().body, None).unwrap().unwrap());
+            out = Some(
+                Fields::parse(&tables::VAD1AC, &r.first().body, None)
+                    .unwrap()
+                    .unwrap(),
+            );
         }
         let mut h = header("?A2", &ALICE);
         h.set(HField::RtpInfo, r.get(HField::RtpInfo));
         r = send(&mut c, Message::new(h, String::new()).render()).await;
     }
-    assert_eq!(out.expect("channel notice").get("A06"), "3", "weapons parts go red");
+    assert_eq!(
+        out.expect("channel notice").get("A06"),
+        "3",
+        "weapons parts go red"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_ida_replaces_the_pre_registration_until_idc() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let number = send(&mut c, request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"))).await.number();
-    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 3, "85171200"), None).unwrap().unwrap();
+    let number = send(
+        &mut c,
+        request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
+    )
+    .await
+    .number();
+    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 3, "85171200"), None)
+        .unwrap()
+        .unwrap();
     f.set("ICN", &number);
     let r = send(&mut c, request("IDA", &ALICE, &f.render())).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
@@ -113,14 +156,28 @@ async fn a_second_ida_replaces_the_pre_registration_until_idc() {
     // Bob cannot touch Alice's declaration, and cannot see it.
     let r = send(&mut c, request("IDB", &BOB, &format!("{number}\r\n"))).await;
     assert_eq!(r.codes(), ["S0006-ICN -0000"]);
-    let mut fb = Fields::parse(&tables::IDA, &ida_body(&BOB, 1, "84713020"), None).unwrap().unwrap();
+    let mut fb = Fields::parse(&tables::IDA, &ida_body(&BOB, 1, "84713020"), None)
+        .unwrap()
+        .unwrap();
     fb.set("ICN", &number);
-    assert_eq!(send(&mut c, request("IDA", &BOB, &fb.render())).await.codes(), ["U0002-ICN -0000"]);
+    assert_eq!(
+        send(&mut c, request("IDA", &BOB, &fb.render()))
+            .await
+            .codes(),
+        ["U0002-ICN -0000"]
+    );
     // After IDC the pre-registration is closed.
     send(&mut c, request("IDC", &ALICE, &format!("{number}\r\n"))).await;
-    assert_eq!(send(&mut c, request("IDA", &ALICE, &f.render())).await.codes(), ["E0220-ICN -0000"]);
     assert_eq!(
-        send(&mut c, request("IDB", &ALICE, &format!("{number}\r\n"))).await.codes(),
+        send(&mut c, request("IDA", &ALICE, &f.render()))
+            .await
+            .codes(),
+        ["E0220-ICN -0000"]
+    );
+    assert_eq!(
+        send(&mut c, request("IDB", &ALICE, &format!("{number}\r\n")))
+            .await
+            .codes(),
         ["E0103-ICN -0000"]
     );
 }

@@ -180,14 +180,70 @@ mod tests {
         };
         let cases: Vec<(&str, Facts, Channel)> = vec![
             ("ordinary import", base(), Channel::Green),
-            ("rifle parts", Facts { hs_codes: vec!["84713020", "93059100"], ..base() }, Channel::Red),
-            ("explosives", Facts { hs_codes: vec!["36020000"], ..base() }, Channel::Red),
-            ("defence cargo", Facts { cargo_class: "B", ..base() }, Channel::Red),
-            ("temporary import", Facts { kind_code: "G12", ..base() }, Channel::Yellow),
-            ("re-export is not temporary import", Facts { kind_code: "G21", ..base() }, Channel::Green),
-            ("high value", Facts { invoice_value: Some(1e9), ..base() }, Channel::Yellow),
-            ("just below high value", Facts { invoice_value: Some(999_999_999.0), ..base() }, Channel::Green),
-            ("no value given", Facts { invoice_value: None, ..base() }, Channel::Green),
+            (
+                "rifle parts",
+                Facts {
+                    hs_codes: vec!["84713020", "93059100"],
+                    ..base()
+                },
+                Channel::Red,
+            ),
+            (
+                "explosives",
+                Facts {
+                    hs_codes: vec!["36020000"],
+                    ..base()
+                },
+                Channel::Red,
+            ),
+            (
+                "defence cargo",
+                Facts {
+                    cargo_class: "B",
+                    ..base()
+                },
+                Channel::Red,
+            ),
+            (
+                "temporary import",
+                Facts {
+                    kind_code: "G12",
+                    ..base()
+                },
+                Channel::Yellow,
+            ),
+            (
+                "re-export is not temporary import",
+                Facts {
+                    kind_code: "G21",
+                    ..base()
+                },
+                Channel::Green,
+            ),
+            (
+                "high value",
+                Facts {
+                    invoice_value: Some(1e9),
+                    ..base()
+                },
+                Channel::Yellow,
+            ),
+            (
+                "just below high value",
+                Facts {
+                    invoice_value: Some(999_999_999.0),
+                    ..base()
+                },
+                Channel::Green,
+            ),
+            (
+                "no value given",
+                Facts {
+                    invoice_value: None,
+                    ..base()
+                },
+                Channel::Green,
+            ),
         ];
         for (name, facts, want) in cases {
             assert_eq!(rules.decide(&facts).0, want, "{name}");
@@ -202,7 +258,10 @@ mod tests {
              [[rule]]\nname = \"b\"\norigins = [\"KP\", \"JP\"]\nchannel = 1\n",
         )
         .unwrap();
-        let f = |o| Facts { origins: vec![o], ..Facts::default() };
+        let f = |o| Facts {
+            origins: vec![o],
+            ..Facts::default()
+        };
         assert_eq!(rules.decide(&f("KP")), (Channel::Red, Some("a")));
         assert_eq!(rules.decide(&f("JP")), (Channel::Green, Some("b")));
         assert_eq!(rules.decide(&f("VN")), (Channel::Yellow, None));

@@ -119,23 +119,54 @@ mod tests {
     #[test]
     fn import_checks() {
         let codes = vec!["0101234567".to_string()];
-        let who = Declarant { user_code: "ABC12001", tax_codes: &codes };
+        let who = Declarant {
+            user_code: "ABC12001",
+            tax_codes: &codes,
+        };
         let cases: Vec<(&str, Fields, Vec<&str>)> = vec![
-            ("valid", ida(&[("ICB", 0, "A11"), ("IMC", 0, "0101234567")]), vec![]),
-            ("export kind code", ida(&[("ICB", 0, "B11"), ("IMC", 0, "0101234567")]), vec!["S0055-ICB -0000"]),
-            ("no importer", ida(&[("ICB", 0, "A11")]), vec!["E1000-IMC -0000"]),
-            ("someone else's tax code", ida(&[("ICB", 0, "A11"), ("IMC", 0, "0309999999")]), vec!["U0002-IMC -0000"]),
-            ("both wrong", ida(&[("ICB", 0, "ZZZ"), ("IMC", 0, "0309999999")]), vec!["S0055-ICB -0000", "U0002-IMC -0000"]),
+            (
+                "valid",
+                ida(&[("ICB", 0, "A11"), ("IMC", 0, "0101234567")]),
+                vec![],
+            ),
+            (
+                "export kind code",
+                ida(&[("ICB", 0, "B11"), ("IMC", 0, "0101234567")]),
+                vec!["S0055-ICB -0000"],
+            ),
+            (
+                "no importer",
+                ida(&[("ICB", 0, "A11")]),
+                vec!["E1000-IMC -0000"],
+            ),
+            (
+                "someone else's tax code",
+                ida(&[("ICB", 0, "A11"), ("IMC", 0, "0309999999")]),
+                vec!["U0002-IMC -0000"],
+            ),
+            (
+                "both wrong",
+                ida(&[("ICB", 0, "ZZZ"), ("IMC", 0, "0309999999")]),
+                vec!["S0055-ICB -0000", "U0002-IMC -0000"],
+            ),
         ];
         for (name, fields, want) in cases {
-            let got: Vec<String> = check_import(&fields, &who).iter().map(|c| c.to_string()).collect();
+            let got: Vec<String> = check_import(&fields, &who)
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
             assert_eq!(got, want, "{name}");
         }
     }
 
     fn decl(user: &str, status: Status) -> Declaration {
         Declaration {
-            number: DeclNumber { family: Family::Import, block: 1, seq: 1, amendment: 0 },
+            number: DeclNumber {
+                family: Family::Import,
+                block: 1,
+                seq: 1,
+                amendment: 0,
+            },
             status,
             channel: None,
             channel_rule: None,
@@ -154,19 +185,41 @@ mod tests {
         let reg = decl("ABC12001", Status::Registered);
         let code = |r: Result<(), ResultCode>| r.err().map(|c| c.to_string());
         assert_eq!(code(check_replace(Some(&pre), "ABC12001")), None);
-        assert_eq!(code(check_replace(None, "ABC12001")).as_deref(), Some("E0213-ICN -0000"));
-        assert_eq!(code(check_replace(Some(&pre), "XYZ99001")).as_deref(), Some("U0002-ICN -0000"));
-        assert_eq!(code(check_replace(Some(&reg), "ABC12001")).as_deref(), Some("E0220-ICN -0000"));
+        assert_eq!(
+            code(check_replace(None, "ABC12001")).as_deref(),
+            Some("E0213-ICN -0000")
+        );
+        assert_eq!(
+            code(check_replace(Some(&pre), "XYZ99001")).as_deref(),
+            Some("U0002-ICN -0000")
+        );
+        assert_eq!(
+            code(check_replace(Some(&reg), "ABC12001")).as_deref(),
+            Some("E0220-ICN -0000")
+        );
         assert_eq!(code(check_register(Some(&pre), "ABC12001")), None);
-        assert_eq!(code(check_register(Some(&reg), "ABC12001")).as_deref(), Some("E0074-ICN -0000"));
-        assert_eq!(code(check_register(Some(&pre), "XYZ99001")).as_deref(), Some("S0005-ICN -0000"));
-        assert_eq!(code(check_register(None, "ABC12001")).as_deref(), Some("S0005-ICN -0000"));
+        assert_eq!(
+            code(check_register(Some(&reg), "ABC12001")).as_deref(),
+            Some("E0074-ICN -0000")
+        );
+        assert_eq!(
+            code(check_register(Some(&pre), "XYZ99001")).as_deref(),
+            Some("S0005-ICN -0000")
+        );
+        assert_eq!(
+            code(check_register(None, "ABC12001")).as_deref(),
+            Some("S0005-ICN -0000")
+        );
     }
 
     #[test]
     fn channel_uses_every_goods_line() {
         let rules = ChannelRules::builtin();
-        let f = ida(&[("ICB", 0, "A11"), ("CMD", 1, "84713020"), ("CMD", 2, "93059100")]);
+        let f = ida(&[
+            ("ICB", 0, "A11"),
+            ("CMD", 1, "84713020"),
+            ("CMD", 2, "93059100"),
+        ]);
         assert_eq!(import_channel(&rules, &f).0, Channel::Red);
     }
 }

@@ -20,7 +20,9 @@ pub const MAX_SEQ: u32 = 999_999;
 pub const DEV_BLOCK: u16 = 0;
 pub const MAX_BLOCK: u16 = 999;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Family {
     Import,
     Export,
@@ -43,7 +45,9 @@ impl Family {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct DeclNumber {
     pub family: Family,
     pub block: u16,
@@ -147,7 +151,12 @@ mod tests {
         };
         assert_eq!(n.to_string(), "190170000420");
         assert_eq!(DeclNumber::parse("190170000420"), Some(n));
-        let e = DeclNumber { family: Family::Export, block: 999, seq: 999_999, amendment: 9 };
+        let e = DeclNumber {
+            family: Family::Export,
+            block: 999,
+            seq: 999_999,
+            amendment: 9,
+        };
         assert_eq!(e.to_string(), "399999999999");
         assert_eq!(DeclNumber::parse(&e.to_string()), Some(e));
     }
@@ -206,7 +215,12 @@ mod tests {
             for seq in [1u32, 2, 500_000, MAX_SEQ] {
                 for amendment in 0..=9 {
                     for family in [Family::Import, Family::Export] {
-                        let n = DeclNumber { family, block, seq, amendment };
+                        let n = DeclNumber {
+                            family,
+                            block,
+                            seq,
+                            amendment,
+                        };
                         assert!(seen.insert(n.to_string()), "{n}");
                         assert_eq!(DeclNumber::parse(&n.to_string()), Some(n));
                     }

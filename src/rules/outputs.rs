@@ -6,23 +6,70 @@ use crate::wire::{tables, Fields};
 
 /// Import declaration fields (IDA) → channel notice items (VAD1AC).
 const VAD1AC_FROM_IDA: &[(&str, &str)] = &[
-    ("FIC", "FIC"), ("BNO", "BNO"), ("DNO", "DNO"), ("TDN", "TDN"), ("A02", "ICB"),
-    ("ADA", "CCC"), ("ADB", "MTC"), ("A05", "SKB"), ("A07", "CH"), ("A08", "CHB"),
-    ("RED", "RED"), ("A18", "IMC"), ("A19", "IMN"), ("A20", "IMY"), ("A21", "IMA"),
-    ("A25", "IMT"), ("A26", "NMC"), ("A27", "NMN"), ("A28", "EPC"), ("A29", "EPN"),
-    ("A30", "EPY"), ("A31", "EPA"), ("A32", "EP2"), ("A33", "EP3"), ("A34", "EP4"),
-    ("A35", "EPO"), ("KB1", "BL1"), ("KB2", "BL2"), ("KB3", "BL3"), ("KB4", "BL4"),
-    ("KB5", "BL5"), ("A48", "NO"), ("A49", "NOT"), ("A52", "GW"), ("A53", "GWT"),
-    ("A50", "ST"), ("A41", "DST"), ("A43", "PSC"), ("A46", "VSN"), ("A47", "ARR"),
-    ("A71", "IV1"), ("A72", "IV3"), ("IVD", "IVD"), ("IVP", "IVP"), ("A74", "IP1"),
-    ("A75", "IP2"), ("A76", "IP3"), ("A77", "IP4"),
+    ("FIC", "FIC"),
+    ("BNO", "BNO"),
+    ("DNO", "DNO"),
+    ("TDN", "TDN"),
+    ("A02", "ICB"),
+    ("ADA", "CCC"),
+    ("ADB", "MTC"),
+    ("A05", "SKB"),
+    ("A07", "CH"),
+    ("A08", "CHB"),
+    ("RED", "RED"),
+    ("A18", "IMC"),
+    ("A19", "IMN"),
+    ("A20", "IMY"),
+    ("A21", "IMA"),
+    ("A25", "IMT"),
+    ("A26", "NMC"),
+    ("A27", "NMN"),
+    ("A28", "EPC"),
+    ("A29", "EPN"),
+    ("A30", "EPY"),
+    ("A31", "EPA"),
+    ("A32", "EP2"),
+    ("A33", "EP3"),
+    ("A34", "EP4"),
+    ("A35", "EPO"),
+    ("KB1", "BL1"),
+    ("KB2", "BL2"),
+    ("KB3", "BL3"),
+    ("KB4", "BL4"),
+    ("KB5", "BL5"),
+    ("A48", "NO"),
+    ("A49", "NOT"),
+    ("A52", "GW"),
+    ("A53", "GWT"),
+    ("A50", "ST"),
+    ("A41", "DST"),
+    ("A43", "PSC"),
+    ("A46", "VSN"),
+    ("A47", "ARR"),
+    ("A71", "IV1"),
+    ("A72", "IV3"),
+    ("IVD", "IVD"),
+    ("IVP", "IVP"),
+    ("A74", "IP1"),
+    ("A75", "IP2"),
+    ("A76", "IP3"),
+    ("A77", "IP4"),
 ];
 
 /// Goods-line items of VAD1AC from the IDA goods line.
 const VAD1AC_LINE_FROM_IDA: &[(&str, &str)] = &[
-    ("B27", "CMD"), ("B30", "CMN"), ("B31", "QN1"), ("B32", "QT1"), ("B34", "QN2"),
-    ("B35", "QT2"), ("B48", "BPR"), ("UPR", "UPR"), ("UPC", "UPC"), ("TSC", "TSC"),
-    ("B55", "OR"), ("TDL", "TDL"),
+    ("B27", "CMD"),
+    ("B30", "CMN"),
+    ("B31", "QN1"),
+    ("B32", "QT1"),
+    ("B34", "QN2"),
+    ("B35", "QT2"),
+    ("B48", "BPR"),
+    ("UPR", "UPR"),
+    ("UPC", "UPC"),
+    ("TSC", "TSC"),
+    ("B55", "OR"),
+    ("TDL", "TDL"),
 ];
 
 /// The declaration's data in its own job layout, with the number filled in:
@@ -90,7 +137,12 @@ mod tests {
         ida.set_rep("CMD", 2, "85171200");
         ida.set_rep("QN1", 2, "5");
         let decl = Declaration {
-            number: DeclNumber { family: Family::Import, block: 17, seq: 3, amendment: 0 },
+            number: DeclNumber {
+                family: Family::Import,
+                block: 17,
+                seq: 3,
+                amendment: 0,
+            },
             status: Status::Registered,
             channel: Some(Channel::Yellow),
             channel_rule: None,
@@ -101,7 +153,10 @@ mod tests {
             created_at: 0,
             registered_at: Some(0),
         };
-        let stamp = Stamp { date: "15012024".into(), time: "120002".into() };
+        let stamp = Stamp {
+            date: "15012024".into(),
+            time: "120002".into(),
+        };
         let n = import_channel_notice(&decl, &stamp);
         assert_eq!(n.get("ICN"), "190170000030");
         assert_eq!(n.get("A06"), "2");

@@ -81,16 +81,14 @@ impl GroupCommit {
         let ticket = st.issued;
         self.shared.work.notify_one();
         while st.completed < ticket {
-            st = self
-                .shared
-                .done
-                .wait(st)
-                .unwrap_or_else(|e| e.into_inner());
+            st = self.shared.done.wait(st).unwrap_or_else(|e| e.into_inner());
         }
-        match st.failed.iter().find(|(lo, hi)| (*lo..=*hi).contains(&ticket)) {
-            Some(_) => Err(FlushError(
-                "the disk refused the write; see the log".into(),
-            )),
+        match st
+            .failed
+            .iter()
+            .find(|(lo, hi)| (*lo..=*hi).contains(&ticket))
+        {
+            Some(_) => Err(FlushError("the disk refused the write; see the log".into())),
             None => Ok(()),
         }
     }
@@ -148,7 +146,11 @@ fn flusher(s: &Shared, db: &sled::Db, db_file: &File) {
         s.done.notify_all();
     }
     // Whatever was written without a waiter (acknowledgements) goes down too.
-    if let Err(e) = db.flush().map(|_| ()).and_then(|_| db_file.sync_data().map_err(Into::into)) {
+    if let Err(e) = db
+        .flush()
+        .map(|_| ())
+        .and_then(|_| db_file.sync_data().map_err(Into::into))
+    {
         log::error!("final flush failed: {e}");
     }
 }

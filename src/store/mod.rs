@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-pub use commit::{CommitStats, FlushError};
 use commit::GroupCommit;
+pub use commit::{CommitStats, FlushError};
 use records::{decode, encode, Output, Site, Terminal, User};
 
 use crate::rules::declaration::Declaration;
@@ -20,10 +20,7 @@ use crate::rules::numbering::{self, DeclNumber, Exhausted, Family};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("data directory {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: sled::Error,
-    },
+    Open { path: PathBuf, source: sled::Error },
     #[error("data directory {0} is in use by another outpost process")]
     Locked(PathBuf),
     #[error("store: {0}")]
@@ -186,8 +183,12 @@ impl Store {
             return Ok(v.to_vec());
         }
         let mut secret = vec![0u8; 32];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
-            .map_err(|_| StoreError::Corrupt { what: "random source", reason: "unavailable".into() })?;
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret).map_err(
+            |_| StoreError::Corrupt {
+                what: "random source",
+                reason: "unavailable".into(),
+            },
+        )?;
         self.meta.insert(RTP_SECRET_KEY, secret.as_slice())?;
         self.durable()?;
         Ok(secret)
@@ -273,9 +274,17 @@ impl Store {
             be_u64(self.meta.get(seq_key(family, b)).ok().flatten()) as u32
         })?;
         let (decl, outputs) = build(number);
-        (&self.declarations, &self.by_declarant, &self.outputs, &self.meta)
+        (
+            &self.declarations,
+            &self.by_declarant,
+            &self.outputs,
+            &self.meta,
+        )
             .transaction(|(d, by, o, m)| {
-                m.insert(seq_key(family, number.block), &(number.seq as u64).to_be_bytes())?;
+                m.insert(
+                    seq_key(family, number.block),
+                    &(number.seq as u64).to_be_bytes(),
+                )?;
                 put_declaration(d, by, &decl)?;
                 put_outputs(o, m, &outputs)?;
                 Ok(())
@@ -298,7 +307,12 @@ impl Store {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        (&self.declarations, &self.by_declarant, &self.outputs, &self.meta)
+        (
+            &self.declarations,
+            &self.by_declarant,
+            &self.outputs,
+            &self.meta,
+        )
             .transaction(|(d, by, o, m)| {
                 put_declaration(d, by, &decl)?;
                 put_outputs(o, m, &outputs)?;

@@ -27,9 +27,7 @@ impl Layout {
                     let k = pos - g.start;
                     return Some((&items[g.start + k % g.len], (k / g.len) as u16 + 1));
                 }
-                items
-                    .get(pos - in_group + g.len)
-                    .map(|i| (i, 0))
+                items.get(pos - in_group + g.len).map(|i| (i, 0))
             }
         }
     }
@@ -275,9 +273,7 @@ fn check_value(item: &Item, line: &str, is_date: bool) -> Result<String, Kind> {
             }
         }
         Attr::W => {
-            let bad = |c: char| {
-                c.is_control() || ('\u{FF61}'..='\u{FF9F}').contains(&c)
-            };
+            let bad = |c: char| c.is_control() || ('\u{FF61}'..='\u{FF9F}').contains(&c);
             if v.chars().any(bad) {
                 return Err(Kind::Chars);
             }

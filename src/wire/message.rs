@@ -115,14 +115,30 @@ mod tests {
         let mut trailing = good.clone();
         trailing.extend_from_slice(b"junk");
         let cases: Vec<(&str, Vec<u8>, fn(&WireError) -> bool)> = vec![
-            ("empty", vec![], |e| matches!(e, WireError::Truncated { .. })),
-            ("short", good[..399].to_vec(), |e| matches!(e, WireError::Truncated { .. })),
-            ("length beyond data", wrong_len, |e| matches!(e, WireError::Length { .. })),
-            ("length not digits", not_digits, |e| matches!(e, WireError::LengthField)),
-            ("no CR LF after header", no_crlf, |e| matches!(e, WireError::HeaderTerminator)),
-            ("control byte in header", ctl, |e| matches!(e, WireError::HeaderByte { offset: 30, .. })),
-            ("body not UTF-8", latin1, |e| matches!(e, WireError::BodyEncoding { offset: 401 })),
-            ("bytes after the message", trailing, |e| matches!(e, WireError::Length { .. })),
+            ("empty", vec![], |e| {
+                matches!(e, WireError::Truncated { .. })
+            }),
+            ("short", good[..399].to_vec(), |e| {
+                matches!(e, WireError::Truncated { .. })
+            }),
+            ("length beyond data", wrong_len, |e| {
+                matches!(e, WireError::Length { .. })
+            }),
+            ("length not digits", not_digits, |e| {
+                matches!(e, WireError::LengthField)
+            }),
+            ("no CR LF after header", no_crlf, |e| {
+                matches!(e, WireError::HeaderTerminator)
+            }),
+            ("control byte in header", ctl, |e| {
+                matches!(e, WireError::HeaderByte { offset: 30, .. })
+            }),
+            ("body not UTF-8", latin1, |e| {
+                matches!(e, WireError::BodyEncoding { offset: 401 })
+            }),
+            ("bytes after the message", trailing, |e| {
+                matches!(e, WireError::Length { .. })
+            }),
         ];
         for (name, bytes, want) in cases {
             let err = Message::parse(&bytes).expect_err(name);

@@ -73,7 +73,11 @@ impl ResultCode {
         }
         let rep: u16 = s[11..15].parse().ok()?;
         let field = &s[6..10];
-        let field = if field == "0000" { "" } else { field.trim_end() };
+        let field = if field == "0000" {
+            ""
+        } else {
+            field.trim_end()
+        };
         Some(ResultCode::new(&s[0..5], field, rep))
     }
 

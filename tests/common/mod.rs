@@ -59,8 +59,15 @@ impl Appliance {
     /// A fresh appliance: site block 17, ALICE and BOB provisioned, serving.
     pub fn start() -> Appliance {
         let dir = tempfile::tempdir().expect("temp dir");
-        let out = outpost(dir.path(), &["init", "--site", "17", "--name", "test branch"]);
-        assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+        let out = outpost(
+            dir.path(),
+            &["init", "--site", "17", "--name", "test branch"],
+        );
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for d in [ALICE, BOB] {
             add_user(dir.path(), &d);
         }
@@ -163,11 +170,25 @@ pub fn add_user(data: &Path, d: &Declarant) {
     let out = outpost(
         data,
         &[
-            "user", "add", "--code", d.code, "--password", d.password, "--terminal", d.terminal,
-            "--access-key", d.key, "--tax-code", d.tax_code,
+            "user",
+            "add",
+            "--code",
+            d.code,
+            "--password",
+            d.password,
+            "--terminal",
+            d.terminal,
+            "--access-key",
+            d.key,
+            "--tax-code",
+            d.tax_code,
         ],
     );
-    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A request header as the official terminal fills it.
@@ -178,7 +199,10 @@ pub fn header(job: &str, d: &Declarant) -> Header {
     h.set(HField::UserId, d.code);
     h.set(HField::Password, d.password);
     h.set(HField::Path, d.terminal);
-    h.set(HField::DataInfo, &format!("{}20240115093000000001", d.terminal));
+    h.set(
+        HField::DataInfo,
+        &format!("{}20240115093000000001", d.terminal),
+    );
     h
 }
 
@@ -233,15 +257,24 @@ impl Reply {
     }
 
     pub fn first(&self) -> &Message {
-        self.messages.first().unwrap_or_else(|| {
-            panic!("short reply {:?}", String::from_utf8_lossy(&self.raw))
-        })
+        self.messages
+            .first()
+            .unwrap_or_else(|| panic!("short reply {:?}", String::from_utf8_lossy(&self.raw)))
     }
 
     /// Result codes on body line 1 of the first message.
     pub fn codes(&self) -> Vec<String> {
-        let line = self.first().body.split("\r\n").next().unwrap_or("").to_string();
-        ResultCode::parse_line(&line).iter().map(|c| c.to_string()).collect()
+        let line = self
+            .first()
+            .body
+            .split("\r\n")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        ResultCode::parse_line(&line)
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
     }
 
     pub fn subject(&self) -> &str {
@@ -250,7 +283,11 @@ impl Reply {
 
     /// The 12-digit number after the result code in the subject.
     pub fn number(&self) -> String {
-        self.subject().split_whitespace().nth(1).unwrap_or("").to_string()
+        self.subject()
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn get(&self, f: HField) -> &str {
