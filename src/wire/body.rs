@@ -263,7 +263,7 @@ fn check_value(item: &Item, line: &str, is_date: bool) -> Result<String, Kind> {
         return Err(Kind::TooLong);
     }
     let v = match item.attr {
-        Attr::I | Attr::F => line.trim(),
+        Attr::I | Attr::F => line.trim_matches(' '),
         Attr::A | Attr::W => line.trim_end_matches(' '),
     };
     match item.attr {
@@ -273,7 +273,11 @@ fn check_value(item: &Item, line: &str, is_date: bool) -> Result<String, Kind> {
             }
         }
         Attr::W => {
-            let bad = |c: char| c.is_control() || ('\u{FF61}'..='\u{FF9F}').contains(&c);
+            // The official client refuses CR, LF, C1 controls and half-width
+            // katakana; a tab (pasted from a spreadsheet) gets through it, so
+            // it gets through here too. Other C0 controls are never text.
+            let bad =
+                |c: char| (c.is_control() && c != '\t') || ('\u{FF61}'..='\u{FF9F}').contains(&c);
             if v.chars().any(bad) {
                 return Err(Kind::Chars);
             }

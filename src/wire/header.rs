@@ -132,9 +132,9 @@ impl Default for Header {
 }
 
 impl Header {
-    /// Parses the first 400 bytes of a message. The header must be printable
-    /// ASCII except for W-like free text, which VNACCS does not allow here:
-    /// any byte outside 0x20..=0x7E is refused (A0016).
+    /// Parses the first 400 bytes of a message. The header is printable
+    /// ASCII only: any other byte is refused (A0009), and so is a header
+    /// not followed by CR LF (A0016).
     pub fn parse(bytes: &[u8]) -> Result<Header, WireError> {
         if bytes.len() < HEADER_LEN {
             return Err(WireError::Truncated {

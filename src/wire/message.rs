@@ -70,6 +70,12 @@ impl Message {
             out.push(Message::parse(&bytes[..len])?);
             bytes = &bytes[len..];
         }
+        if bytes.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
+            return Err(WireError::Truncated {
+                have: bytes.len(),
+                need: HEADER_LEN,
+            });
+        }
         Ok(out)
     }
 
