@@ -73,11 +73,6 @@ impl JobCodes {
             .unwrap_or(SYS_FORMAT)
     }
 
-    /// Whether the job's table treats `field` as a calendar date.
-    pub fn is_date_field(&'static self, field: &str) -> bool {
-        self.with(Kind::NotDate, field).is_some()
-    }
-
     /// Every field the job's table treats as a calendar date.
     pub fn date_fields(&'static self) -> Vec<&'static str> {
         self.codes
