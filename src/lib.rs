@@ -1,6 +1,7 @@
 //! Outpost: a branch appliance that takes VNACCS declarations while the
 //! central system is unreachable. See ARCHITECTURE.md for the map.
 
+pub mod admin;
 pub mod auth;
 pub mod client;
 pub mod config;

@@ -10,11 +10,11 @@ use clap::{Args, Parser, Subcommand};
 
 use outpost::config::Config;
 use outpost::rules::channel::ChannelRules;
-use outpost::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
+use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
-use outpost::store::records::{Site, Terminal, User};
+use outpost::store::records::Site;
 use outpost::store::Store;
-use outpost::{auth, http, tls};
+use outpost::{admin, http, tls};
 
 #[derive(Parser)]
 #[command(
@@ -134,154 +134,33 @@ fn run(cli: Cli) -> Result<(), String> {
             site,
             extra_blocks,
             name,
-        } => init(&cfg, site, extra_blocks, name),
-        Command::User(cmd) => user(&cfg, cmd),
-    }
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn init(cfg: &Config, site: u16, extra: Vec<u16>, name: Option<String>) -> Result<(), String> {
-    let mut blocks = vec![site];
-    blocks.extend(extra);
-    for &b in &blocks {
-        if b == DEV_BLOCK || b > MAX_BLOCK {
-            return Err(format!("block {b} is not between 1 and {MAX_BLOCK}"));
+        } => {
+            let blocks = std::iter::once(site).chain(extra_blocks).collect();
+            admin_cmd(&cfg, admin::Command::Init { blocks, name })
         }
-    }
-    let mut seen = blocks.clone();
-    seen.sort_unstable();
-    seen.dedup();
-    if seen.len() != blocks.len() {
-        return Err("a block is named twice".into());
-    }
-    let store = open_store(cfg)?;
-    if let Some(old) = store.site().map_err(|e| e.to_string())? {
-        if !old.blocks.contains(&DEV_BLOCK) && old.blocks != blocks {
-            return Err(format!(
-                "this appliance is already site {:?} with blocks {:?}; a site's blocks never change",
-                old.name, old.blocks
-            ));
-        }
-    }
-    let site = Site {
-        name: name.unwrap_or_else(|| format!("site {site:03}")),
-        blocks,
-        created_at: now(),
-    };
-    store.set_site(&site).map_err(|e| e.to_string())?;
-    println!(
-        "initialised {:?}: number blocks {:?}",
-        site.name, site.blocks
-    );
-    Ok(())
-}
-
-fn check_code(what: &str, v: &str, len: std::ops::RangeInclusive<usize>) -> Result<(), String> {
-    let ok = len.contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else if *len.start() == *len.end() {
-        Err(format!(
-            "{what} must be exactly {} upper-case letters or digits",
-            len.start()
-        ))
-    } else {
-        Err(format!(
-            "{what} must be {}–{} upper-case letters or digits",
-            len.start(),
-            len.end()
-        ))
-    }
-}
-
-fn user(cfg: &Config, cmd: UserCmd) -> Result<(), String> {
-    let store = open_store(cfg)?;
-    match cmd {
-        UserCmd::Add {
+        Command::User(UserCmd::Add {
             code,
             password,
             terminal,
             access_key,
             tax_codes,
-        } => {
-            check_code("user code", &code, 8..=8)?;
-            check_code("terminal ID", &terminal, 6..=6)?;
-            check_code("access key", &access_key, 1..=16)?;
-            if password.is_empty()
-                || password.len() > 8
-                || !password.bytes().all(|b| (0x21..=0x7E).contains(&b))
-            {
-                return Err(
-                    "password must be 1–8 printable ASCII characters without spaces".into(),
-                );
-            }
-            for t in &tax_codes {
-                if t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(format!(
-                        "tax code {t:?} must be up to 13 letters or digits (no hyphen)"
-                    ));
-                }
-            }
-            let new_terminal = match store.terminal(&terminal).map_err(|e| e.to_string())? {
-                Some(t) => {
-                    if !auth::Verifier::default().verify(
-                        auth::Secret::AccessKey,
-                        &terminal,
-                        &access_key,
-                        &t.access_key_hash,
-                    ) {
-                        return Err(format!(
-                            "terminal {terminal} is registered with a different access key"
-                        ));
-                    }
-                    None
-                }
-                None => Some(Terminal {
-                    id: terminal.clone(),
-                    access_key_hash: auth::hash_secret(&access_key),
-                }),
-            };
-            let existing = store.user(&code).map_err(|e| e.to_string())?;
-            let mut terminals = existing
-                .as_ref()
-                .map(|u| u.terminals.clone())
-                .unwrap_or_default();
-            if !terminals.contains(&terminal) {
-                terminals.push(terminal.clone());
-            }
-            let u = User {
-                code: code.clone(),
-                password_hash: auth::hash_secret(&password),
-                terminals,
+        }) => admin_cmd(
+            &cfg,
+            admin::Command::UserAdd {
+                code,
+                password,
+                terminal,
+                access_key,
                 tax_codes,
-                disabled: false,
-                created_at: existing.map_or_else(now, |u| u.created_at),
-            };
-            store
-                .put_user(&u, new_terminal.as_ref())
-                .map_err(|e| e.to_string())?;
-            println!(
-                "user {code} saved: terminals {:?}, tax codes {:?}",
-                u.terminals, u.tax_codes
-            );
-        }
-        UserCmd::List => {
-            for u in store.users().map_err(|e| e.to_string())? {
-                println!(
-                    "{}  terminals {}  tax codes {}{}",
-                    u.code,
-                    u.terminals.join(","),
-                    u.tax_codes.join(","),
-                    if u.disabled { "  (disabled)" } else { "" }
-                );
-            }
-        }
+            },
+        ),
+        Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
     }
+}
+
+fn admin_cmd(cfg: &Config, cmd: admin::Command) -> Result<(), String> {
+    let out = admin::run(&cfg.data_dir, cfg.cache_capacity_mb << 20, cmd)?;
+    print!("{out}");
     Ok(())
 }
 
@@ -305,7 +184,7 @@ fn ensure_site(store: &Store) -> Result<(), String> {
             .set_site(&Site {
                 name: "unprovisioned".into(),
                 blocks: vec![DEV_BLOCK],
-                created_at: now(),
+                created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
             })
             .map_err(|e| e.to_string())?;
     }
@@ -343,6 +222,13 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             .await
             .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let admin_socket = admin::bind_socket(&cfg.data_dir)
+            .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+        let store_owner = service.clone();
+        let admin_task = tokio::spawn(admin::serve_socket(
+            admin_socket,
+            Arc::new(move |cmd| admin::execute(&store_owner.store, cmd)),
+        ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         watch_signals(resolver.clone(), stop_tx)?;
         // Scripts and tests wait for this line to know the port.
@@ -359,6 +245,8 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             stop_rx,
         )
         .await;
+        admin_task.abort();
+        let _ = std::fs::remove_file(admin::socket_path(&cfg.data_dir));
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));

@@ -1,0 +1,297 @@
+//! Operator commands (`outpost init`, `outpost user …`). They run against
+//! the store directly when the appliance is stopped, and through the running
+//! appliance's admin socket (`<data dir>/admin.sock`, mode 0600) when it holds
+//! the store: sled allows one process per data directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use crate::auth;
+use crate::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
+use crate::store::records::{Site, Terminal, User};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Command {
+    Init {
+        blocks: Vec<u16>,
+        name: Option<String>,
+    },
+    UserAdd {
+        code: String,
+        password: String,
+        terminal: String,
+        access_key: String,
+        tax_codes: Vec<String>,
+    },
+    UserList,
+}
+
+/// The command's answer for the operator, or why it was refused.
+pub type Outcome = Result<String, String>;
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("admin.sock")
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn check_code(what: &str, v: &str, len: std::ops::RangeInclusive<usize>) -> Result<(), String> {
+    let ok = len.contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    match (ok, len.start() == len.end()) {
+        (true, _) => Ok(()),
+        (false, true) => Err(format!(
+            "{what} must be exactly {} upper-case letters or digits",
+            len.start()
+        )),
+        (false, false) => Err(format!(
+            "{what} must be {}–{} upper-case letters or digits",
+            len.start(),
+            len.end()
+        )),
+    }
+}
+
+fn store_err(e: StoreError) -> String {
+    e.to_string()
+}
+
+/// Runs a command against an open store.
+pub fn execute(store: &Store, cmd: Command) -> Outcome {
+    match cmd {
+        Command::Init { blocks, name } => init(store, blocks, name),
+        Command::UserAdd {
+            code,
+            password,
+            terminal,
+            access_key,
+            tax_codes,
+        } => user_add(store, code, password, terminal, access_key, tax_codes),
+        Command::UserList => {
+            let users = store.users().map_err(store_err)?;
+            Ok(users
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{}  terminals {}  tax codes {}{}\n",
+                        u.code,
+                        u.terminals.join(","),
+                        u.tax_codes.join(","),
+                        if u.disabled { "  (disabled)" } else { "" }
+                    )
+                })
+                .collect())
+        }
+    }
+}
+
+fn init(store: &Store, blocks: Vec<u16>, name: Option<String>) -> Outcome {
+    let Some(&first) = blocks.first() else {
+        return Err("name at least one number block".into());
+    };
+    if let Some(b) = blocks.iter().find(|&&b| b == DEV_BLOCK || b > MAX_BLOCK) {
+        return Err(format!("block {b} is not between 1 and {MAX_BLOCK}"));
+    }
+    let mut unique = blocks.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.len() != blocks.len() {
+        return Err("a block is named twice".into());
+    }
+    if let Some(old) = store.site().map_err(store_err)? {
+        if !old.blocks.contains(&DEV_BLOCK) && old.blocks != blocks {
+            return Err(format!(
+                "this appliance is already site {:?} with blocks {:?}; a site's blocks never change",
+                old.name, old.blocks
+            ));
+        }
+    }
+    let site = Site {
+        name: name.unwrap_or_else(|| format!("site {first:03}")),
+        blocks,
+        created_at: now(),
+    };
+    store.set_site(&site).map_err(store_err)?;
+    Ok(format!(
+        "initialised {:?}: number blocks {:?}\n",
+        site.name, site.blocks
+    ))
+}
+
+fn user_add(
+    store: &Store,
+    code: String,
+    password: String,
+    terminal: String,
+    access_key: String,
+    tax_codes: Vec<String>,
+) -> Outcome {
+    check_code("user code", &code, 8..=8)?;
+    check_code("terminal ID", &terminal, 6..=6)?;
+    check_code("access key", &access_key, 1..=16)?;
+    if password.is_empty()
+        || password.len() > 8
+        || !password.bytes().all(|b| (0x21..=0x7E).contains(&b))
+    {
+        return Err("password must be 1–8 printable ASCII characters without spaces".into());
+    }
+    if tax_codes.is_empty() {
+        return Err("name at least one tax code the user may declare for".into());
+    }
+    if let Some(t) = tax_codes
+        .iter()
+        .find(|t| t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(format!(
+            "tax code {t:?} must be up to 13 letters or digits, without a hyphen"
+        ));
+    }
+    let new_terminal = match store.terminal(&terminal).map_err(store_err)? {
+        Some(t) => {
+            let same = auth::Verifier::default().verify(
+                auth::Secret::AccessKey,
+                &terminal,
+                &access_key,
+                &t.access_key_hash,
+            );
+            if !same {
+                return Err(format!(
+                    "terminal {terminal} is registered with a different access key"
+                ));
+            }
+            None
+        }
+        None => Some(Terminal {
+            id: terminal.clone(),
+            access_key_hash: auth::hash_secret(&access_key),
+        }),
+    };
+    let existing = store.user(&code).map_err(store_err)?;
+    let mut terminals = existing
+        .as_ref()
+        .map(|u| u.terminals.clone())
+        .unwrap_or_default();
+    if !terminals.contains(&terminal) {
+        terminals.push(terminal);
+    }
+    let user = User {
+        code,
+        password_hash: auth::hash_secret(&password),
+        terminals,
+        tax_codes,
+        disabled: false,
+        created_at: existing.map_or_else(now, |u| u.created_at),
+    };
+    store
+        .put_user(&user, new_terminal.as_ref())
+        .map_err(store_err)?;
+    Ok(format!(
+        "user {} saved: terminals {:?}, tax codes {:?}\n",
+        user.code, user.terminals, user.tax_codes
+    ))
+}
+
+/// Runs a command: directly on the store, or through the running
+/// appliance when it holds the store.
+pub fn run(data_dir: &Path, cache_bytes: u64, cmd: Command) -> Outcome {
+    match Store::open(data_dir, cache_bytes) {
+        Ok(store) => execute(&store, cmd),
+        Err(StoreError::Locked(_)) => remote(data_dir, cmd),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn remote(data_dir: &Path, cmd: Command) -> Outcome {
+    let path = socket_path(data_dir);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let stream = tokio::net::UnixStream::connect(&path).await.map_err(|e| {
+            format!(
+                "the data directory is in use, and the appliance's admin socket {} does not answer: {e}",
+                path.display()
+            )
+        })?;
+        let (r, mut w) = stream.into_split();
+        let mut line = serde_json::to_string(&cmd).map_err(|e| e.to_string())?;
+        line.push('\n');
+        w.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        BufReader::new(r)
+            .read_line(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        serde_json::from_str::<Outcome>(&answer)
+            .map_err(|e| format!("unreadable answer from the appliance: {e}"))?
+    })
+}
+
+/// Serves the admin socket until the task is dropped. `exec` runs a command
+/// on the blocking pool against the appliance's store.
+pub async fn serve_socket(
+    listener: tokio::net::UnixListener,
+    exec: std::sync::Arc<dyn Fn(Command) -> Outcome + Send + Sync>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let exec = exec.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut line = String::new();
+            // One command per connection; a line longer than this is not ours.
+            let mut reader = BufReader::new(r).take(64 * 1024);
+            let outcome = match reader.read_line(&mut line).await {
+                Err(e) => Err(format!("reading the command: {e}")),
+                Ok(_) => match serde_json::from_str::<Command>(&line) {
+                    Err(e) => Err(format!("unreadable command: {e}")),
+                    Ok(cmd) => {
+                        let desc = format!("{cmd:?}");
+                        let out = tokio::task::spawn_blocking(move || exec(cmd))
+                            .await
+                            .unwrap_or_else(|e| Err(format!("command failed: {e}")));
+                        match &out {
+                            Ok(_) => log::info!("admin: {}", redact(&desc)),
+                            Err(e) => log::warn!("admin: {} refused: {e}", redact(&desc)),
+                        }
+                        out
+                    }
+                },
+            };
+            let mut answer = serde_json::to_string(&outcome).unwrap_or_else(|_| "null".into());
+            answer.push('\n');
+            let _ = w.write_all(answer.as_bytes()).await;
+        });
+    }
+}
+
+/// Command description for the log, without secrets.
+fn redact(desc: &str) -> String {
+    match desc.find("password") {
+        Some(i) => format!("{} …", &desc[..i]),
+        None => desc.to_string(),
+    }
+}
+
+/// Binds the admin socket, replacing a stale one, readable by the owner only.
+pub fn bind_socket(data_dir: &Path) -> std::io::Result<tokio::net::UnixListener> {
+    let path = socket_path(data_dir);
+    // We hold the store lock, so no other appliance is using this socket.
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(listener)
+}

@@ -1,0 +1,251 @@
+//! Operator commands and HTTP details a declarant's client depends on.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use rustls_pki_types::pem::PemObject;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CAROL: Declarant = Declarant {
+    code: "CAR00003",
+    password: "PW3",
+    terminal: "T33333",
+    key: "K3",
+    tax_code: "0201111111",
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_can_be_provisioned_while_the_appliance_runs() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let r = send(
+        &mut c,
+        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
+    )
+    .await;
+    assert_eq!(
+        r.codes(),
+        ["A0005-0000-0000"],
+        "unknown before provisioning"
+    );
+    // The running appliance holds the store; the command goes through its socket.
+    add_user(app.data(), &CAROL);
+    let r = send(
+        &mut c,
+        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let list = outpost(app.data(), &["user", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("CAR00003  terminals T33333  tax codes 0201111111"),
+        "{text}"
+    );
+    // A new password takes effect at once; the old one stops working.
+    let out = outpost(
+        app.data(),
+        &[
+            "user",
+            "add",
+            "--code",
+            CAROL.code,
+            "--password",
+            "NEWPW",
+            "--terminal",
+            CAROL.terminal,
+            "--access-key",
+            CAROL.key,
+            "--tax-code",
+            CAROL.tax_code,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = send(
+        &mut c,
+        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["A0004-0000-0000"]);
+}
+
+#[test]
+fn operator_mistakes_get_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["init", "--site", "0"], "block 0 is not between 1 and 999"),
+        (
+            &["init", "--site", "1000"],
+            "block 1000 is not between 1 and 999",
+        ),
+        (
+            &["init", "--site", "5", "--extra-block", "5"],
+            "a block is named twice",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--code",
+                "ABC",
+                "--password",
+                "P",
+                "--terminal",
+                "T12345",
+                "--access-key",
+                "K",
+                "--tax-code",
+                "1",
+            ],
+            "user code must be exactly 8",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--code",
+                "ABC12001",
+                "--password",
+                "P",
+                "--terminal",
+                "T1",
+                "--access-key",
+                "K",
+                "--tax-code",
+                "1",
+            ],
+            "terminal ID must be exactly 6",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--code",
+                "ABC12001",
+                "--password",
+                "TOOLONGPW",
+                "--terminal",
+                "T12345",
+                "--access-key",
+                "K",
+                "--tax-code",
+                "1",
+            ],
+            "password must be 1–8",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--code",
+                "ABC12001",
+                "--password",
+                "P",
+                "--terminal",
+                "T12345",
+                "--access-key",
+                "lower",
+                "--tax-code",
+                "1",
+            ],
+            "access key must be 1–16",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--code",
+                "ABC12001",
+                "--password",
+                "P",
+                "--terminal",
+                "T12345",
+                "--access-key",
+                "K",
+                "--tax-code",
+                "0101-234",
+            ],
+            "tax code \"0101-234\"",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = outpost(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // A site's blocks never change once set.
+    assert!(outpost(dir.path(), &["init", "--site", "17"])
+        .status
+        .success());
+    let out = outpost(dir.path(), &["init", "--site", "18"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a site's blocks never change"));
+    // A terminal keeps its access key.
+    add_user(dir.path(), &ALICE);
+    let out = outpost(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--code",
+            "OTHER001",
+            "--password",
+            "P",
+            "--terminal",
+            ALICE.terminal,
+            "--access-key",
+            "DIFFERENT",
+            "--tax-code",
+            "1",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registered with a different access key"));
+}
+
+/// The official terminal sends `Expect: 100-continue` and `Connection: close`
+/// with an explicit Content-Length; the appliance must take that as is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_http_with_expect_100_continue_and_connection_close() {
+    let app = Appliance::start();
+    let cert = rustls_pki_types::CertificateDer::from_pem_file(app.cert()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    let body = request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"));
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: NACCS Terminal Software\r\n\
+         Content-Type: text/plain; charset=UTF-8\r\nContent-Length: {}\r\n\
+         Expect: 100-continue\r\nConnection: Close\r\nCache-Control: no-cache, no-store\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    let mut interim = vec![0u8; 25];
+    tls.read_exact(&mut interim).await.unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    tls.write_all(&body).await.unwrap();
+    let mut resp = Vec::new();
+    tls.read_to_end(&mut resp).await.unwrap();
+    let text = String::from_utf8_lossy(&resp);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text
+        .to_ascii_lowercase()
+        .contains("content-type: text/plain; charset=utf-8"));
+    let reply = &resp[text.find("\r\n\r\n").unwrap() + 4..];
+    assert_eq!(&reply[400..415], b"00000-0000-0000");
+}
