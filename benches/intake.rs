@@ -229,6 +229,19 @@ fn main() {
             results.push((keep_alive, clients, rate));
         }
     }
+    let status = rt.block_on(async {
+        let mut c = Client::new(addr, &cert, false).unwrap();
+        c.request("GET", "/api/status", "text/plain", vec![])
+            .await
+            .unwrap()
+            .1
+    });
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    let (writes, flushes) = (
+        status["durable_writes"].as_f64().unwrap(),
+        status["flushes"].as_f64().unwrap(),
+    );
+    println!("  group commit in the appliance: {writes} durable writes in {flushes} flushes ({:.1} per flush)", writes / flushes.max(1.0));
     let _ = child.kill();
     let _ = child.wait();
 

@@ -76,12 +76,7 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
             assert_eq!(got, want, "round {round}: {n} changed");
         }
         // New numbers after the restart do not repeat acknowledged ones.
-        let fresh = send(
-            &mut c,
-            request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
-        )
-        .await
-        .number();
+        let fresh = submit_ida(&mut c, &ALICE).await.number();
         assert!(!all.contains_key(&fresh), "{fresh} reissued after restart");
         all.insert(fresh, ida_body(&ALICE, 1, "84713020"));
     }

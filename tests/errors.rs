@@ -160,12 +160,7 @@ async fn garbage_oversized_and_wrong_media_types_are_refused_cleanly() {
 async fn retrieval_needs_the_access_key_and_never_crosses_terminals() {
     let mut app = Appliance::start();
     let mut c = app.client(false);
-    let n = send(
-        &mut c,
-        request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
-    )
-    .await
-    .number();
+    let n = submit_ida(&mut c, &ALICE).await.number();
     assert_eq!(n.len(), 12);
 
     let rep1 = |d: &Declarant, terminal: &str, key: &str, mode: &str, guard: bool| {

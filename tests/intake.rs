@@ -136,12 +136,7 @@ async fn channel_follows_the_rule_table() {
 async fn a_second_ida_replaces_the_pre_registration_until_idc() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let number = send(
-        &mut c,
-        request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020")),
-    )
-    .await
-    .number();
+    let number = submit_ida(&mut c, &ALICE).await.number();
     let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 3, "85171200"), None)
         .unwrap()
         .unwrap();

@@ -20,11 +20,7 @@ const CAROL: Declarant = Declarant {
 async fn users_can_be_provisioned_while_the_appliance_runs() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let r = send(
-        &mut c,
-        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
-    )
-    .await;
+    let r = submit_ida(&mut c, &CAROL).await;
     assert_eq!(
         r.codes(),
         ["A0005-0000-0000"],
@@ -32,11 +28,7 @@ async fn users_can_be_provisioned_while_the_appliance_runs() {
     );
     // The running appliance holds the store; the command goes through its socket.
     add_user(app.data(), &CAROL);
-    let r = send(
-        &mut c,
-        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
-    )
-    .await;
+    let r = submit_ida(&mut c, &CAROL).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let list = outpost(app.data(), &["user", "list"]);
     let text = String::from_utf8_lossy(&list.stdout);
@@ -45,40 +37,21 @@ async fn users_can_be_provisioned_while_the_appliance_runs() {
         "{text}"
     );
     // A new password takes effect at once; the old one stops working.
-    let out = outpost(
+    add_user(
         app.data(),
-        &[
-            "user",
-            "add",
-            "--code",
-            CAROL.code,
-            "--password",
-            "NEWPW",
-            "--terminal",
-            CAROL.terminal,
-            "--access-key",
-            CAROL.key,
-            "--tax-code",
-            CAROL.tax_code,
-        ],
+        &Declarant {
+            password: "NEWPW",
+            ..CAROL
+        },
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = send(
-        &mut c,
-        request("IDA", &CAROL, &ida_body(&CAROL, 1, "84713020")),
-    )
-    .await;
+    let r = submit_ida(&mut c, &CAROL).await;
     assert_eq!(r.codes(), ["A0004-0000-0000"]);
 }
 
 #[test]
 fn operator_mistakes_get_clear_messages() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: &[(&[&str], &str)] = &[
+    let init_cases: &[(&[&str], &str)] = &[
         (&["init", "--site", "0"], "block 0 is not between 1 and 999"),
         (
             &["init", "--site", "1000"],
@@ -88,97 +61,55 @@ fn operator_mistakes_get_clear_messages() {
             &["init", "--site", "5", "--extra-block", "5"],
             "a block is named twice",
         ),
-        (
-            &[
-                "user",
-                "add",
-                "--code",
-                "ABC",
-                "--password",
-                "P",
-                "--terminal",
-                "T12345",
-                "--access-key",
-                "K",
-                "--tax-code",
-                "1",
-            ],
-            "user code must be exactly 8",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--code",
-                "ABC12001",
-                "--password",
-                "P",
-                "--terminal",
-                "T1",
-                "--access-key",
-                "K",
-                "--tax-code",
-                "1",
-            ],
-            "terminal ID must be exactly 6",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--code",
-                "ABC12001",
-                "--password",
-                "TOOLONGPW",
-                "--terminal",
-                "T12345",
-                "--access-key",
-                "K",
-                "--tax-code",
-                "1",
-            ],
-            "password must be 1–8",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--code",
-                "ABC12001",
-                "--password",
-                "P",
-                "--terminal",
-                "T12345",
-                "--access-key",
-                "lower",
-                "--tax-code",
-                "1",
-            ],
-            "access key must be 1–16",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--code",
-                "ABC12001",
-                "--password",
-                "P",
-                "--terminal",
-                "T12345",
-                "--access-key",
-                "K",
-                "--tax-code",
-                "0101-234",
-            ],
-            "tax code \"0101-234\"",
-        ),
     ];
-    for (args, want) in cases {
+    for (args, want) in init_cases {
         let out = outpost(dir.path(), args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let user_cases = [
+        (
+            Declarant {
+                code: "ABC",
+                ..ALICE
+            },
+            "user code must be exactly 8",
+        ),
+        (
+            Declarant {
+                terminal: "T1",
+                ..ALICE
+            },
+            "terminal ID must be exactly 6",
+        ),
+        (
+            Declarant {
+                password: "TOOLONGPW",
+                ..ALICE
+            },
+            "password must be 1–8",
+        ),
+        (
+            Declarant {
+                key: "lower",
+                ..ALICE
+            },
+            "access key must be 1–16",
+        ),
+        (
+            Declarant {
+                tax_code: "0101-234",
+                ..ALICE
+            },
+            "tax code \"0101-234\"",
+        ),
+    ];
+    for (d, want) in user_cases {
+        let out = user_add(dir.path(), &d);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{d:?} succeeded");
+        assert!(err.contains(want), "{d:?}: {err}");
     }
     // A site's blocks never change once set.
     assert!(outpost(dir.path(), &["init", "--site", "17"])
@@ -188,23 +119,12 @@ fn operator_mistakes_get_clear_messages() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a site's blocks never change"));
     // A terminal keeps its access key.
     add_user(dir.path(), &ALICE);
-    let out = outpost(
-        dir.path(),
-        &[
-            "user",
-            "add",
-            "--code",
-            "OTHER001",
-            "--password",
-            "P",
-            "--terminal",
-            ALICE.terminal,
-            "--access-key",
-            "DIFFERENT",
-            "--tax-code",
-            "1",
-        ],
-    );
+    let other = Declarant {
+        code: "OTHER001",
+        key: "DIFFERENT",
+        ..ALICE
+    };
+    let out = user_add(dir.path(), &other);
     assert!(String::from_utf8_lossy(&out.stderr).contains("registered with a different access key"));
 }
 

@@ -166,8 +166,9 @@ pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;
 
-pub fn add_user(data: &Path, d: &Declarant) {
-    let out = outpost(
+/// `outpost user add …` for a declarant.
+pub fn user_add(data: &Path, d: &Declarant) -> std::process::Output {
+    outpost(
         data,
         &[
             "user",
@@ -183,12 +184,21 @@ pub fn add_user(data: &Path, d: &Declarant) {
             "--tax-code",
             d.tax_code,
         ],
-    );
+    )
+}
+
+pub fn add_user(data: &Path, d: &Declarant) {
+    let out = user_add(data, d);
     assert!(
         out.status.success(),
         "user add: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Sends a valid one-line IDA for `d`; returns the reply.
+pub async fn submit_ida(c: &mut Client, d: &Declarant) -> Reply {
+    send(c, request("IDA", d, &ida_body(d, 1, "84713020"))).await
 }
 
 /// A request header as the official terminal fills it.
