@@ -3,5 +3,6 @@
 
 pub mod channel;
 pub mod declaration;
+pub mod eligibility;
 pub mod numbering;
 pub mod outputs;
