@@ -165,6 +165,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("appliance");
     run(&data, &["init", "--site", "17"]);
+    run(&data, &["mode", "active", "--reason", "benchmark"]);
     run(
         &data,
         &[

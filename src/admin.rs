@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::auth;
+use crate::clock::now;
+use crate::rules::eligibility::{Category, Day, Direction, Mode};
 use crate::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
 use crate::store::records::{Site, Terminal, User};
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -27,6 +29,33 @@ pub enum Command {
         tax_codes: Vec<String>,
     },
     UserList,
+    /// Switch between active (VNACCS down) and standby, with the reason.
+    Mode {
+        mode: Mode,
+        reason: String,
+    },
+    /// Show the mode.
+    ModeShow,
+    DirectionAdd {
+        tax_code: String,
+        category: Category,
+        valid_from: Day,
+        valid_until: Day,
+        max_declarations: Option<u32>,
+        reason: String,
+    },
+    DirectionList,
+    DirectionRevoke {
+        id: u32,
+        reason: String,
+    },
+}
+
+/// A command with the name of whoever gave it, for the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub actor: String,
+    pub command: Command,
 }
 
 /// The command's answer for the operator, or why it was refused.
@@ -34,10 +63,6 @@ pub type Outcome = Result<String, String>;
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("admin.sock")
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn check_code(what: &str, v: &str, len: std::ops::RangeInclusive<usize>) -> Result<(), String> {
@@ -63,16 +88,90 @@ fn store_err(e: StoreError) -> String {
 }
 
 /// Runs a command against an open store.
-pub fn execute(store: &Store, cmd: Command) -> Outcome {
-    match cmd {
-        Command::Init { blocks, name } => init(store, blocks, name),
+pub fn execute(store: &Store, req: Request) -> Outcome {
+    let actor = Actor {
+        name: req.actor,
+        at: now(),
+    };
+    match req.command {
+        Command::Init { blocks, name } => init(store, blocks, name, &actor),
         Command::UserAdd {
             code,
             password,
             terminal,
             access_key,
             tax_codes,
-        } => user_add(store, code, password, terminal, access_key, tax_codes),
+        } => user_add(
+            store, code, password, terminal, access_key, tax_codes, &actor,
+        ),
+        Command::Mode { mode, reason } => {
+            if reason.trim().is_empty() {
+                return Err("give the reason for the switch (--reason)".into());
+            }
+            let old = store
+                .set_mode(mode, reason.trim(), &actor)
+                .map_err(store_err)?;
+            Ok(format!(
+                "mode {} -> {} ({})\n",
+                old.mode.name(),
+                mode.name(),
+                reason.trim()
+            ))
+        }
+        Command::ModeShow => {
+            let m = store.mode().map_err(store_err)?;
+            Ok(format!(
+                "mode {} since {} by {}: {}\n",
+                m.mode.name(),
+                crate::clock::iso(m.since),
+                m.by,
+                m.reason
+            ))
+        }
+        Command::DirectionAdd {
+            tax_code,
+            category,
+            valid_from,
+            valid_until,
+            max_declarations,
+            reason,
+        } => {
+            check_tax_code(&tax_code)?;
+            if valid_until < valid_from {
+                return Err("the direction ends before it starts".into());
+            }
+            if max_declarations == Some(0) {
+                return Err("--max must be at least 1 (leave it out for no limit)".into());
+            }
+            if reason.trim().is_empty() {
+                return Err("give the reason or the letter that directs it (--reason)".into());
+            }
+            let d = Direction {
+                id: 0,
+                tax_code,
+                category,
+                valid_from,
+                valid_until,
+                max_declarations,
+                used: 0,
+                revoked: false,
+                reason: reason.trim().to_string(),
+            };
+            let d = store.add_direction(&d, &actor).map_err(store_err)?;
+            Ok(format!("direction {} issued: {}", d.id, describe(&d)))
+        }
+        Command::DirectionList => Ok(store
+            .directions()
+            .map_err(store_err)?
+            .iter()
+            .map(|d| format!("{:>4}  {}", d.id, describe(d)))
+            .collect()),
+        Command::DirectionRevoke { id, reason } => {
+            let d = store
+                .revoke_direction(id, &reason, &actor)
+                .map_err(store_err)?;
+            Ok(format!("direction {} revoked: {}", d.id, describe(&d)))
+        }
         Command::UserList => {
             let users = store.users().map_err(store_err)?;
             Ok(users
@@ -91,7 +190,32 @@ pub fn execute(store: &Store, cmd: Command) -> Outcome {
     }
 }
 
-fn init(store: &Store, blocks: Vec<u16>, name: Option<String>) -> Outcome {
+fn describe(d: &Direction) -> String {
+    let day = |(y, m, dd): Day| format!("{dd:02}/{m:02}/{y}");
+    format!(
+        "{} {} {}–{} used {}{}{} — {}\n",
+        d.tax_code,
+        d.category.name(),
+        day(d.valid_from),
+        day(d.valid_until),
+        d.used,
+        d.max_declarations
+            .map_or(String::new(), |m| format!(" of {m}")),
+        if d.revoked { " (revoked)" } else { "" },
+        d.reason
+    )
+}
+
+fn check_tax_code(t: &str) -> Result<(), String> {
+    if t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "tax code {t:?} must be up to 13 letters or digits, without a hyphen"
+        ));
+    }
+    Ok(())
+}
+
+fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) -> Outcome {
     let Some(&first) = blocks.first() else {
         return Err("name at least one number block".into());
     };
@@ -117,7 +241,7 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>) -> Outcome {
         blocks,
         created_at: now(),
     };
-    store.set_site(&site).map_err(store_err)?;
+    store.set_site(&site, actor).map_err(store_err)?;
     Ok(format!(
         "initialised {:?}: number blocks {:?}\n",
         site.name, site.blocks
@@ -131,6 +255,7 @@ fn user_add(
     terminal: String,
     access_key: String,
     tax_codes: Vec<String>,
+    actor: &Actor,
 ) -> Outcome {
     check_code("user code", &code, 8..=8)?;
     check_code("terminal ID", &terminal, 6..=6)?;
@@ -189,7 +314,7 @@ fn user_add(
         created_at: existing.map_or_else(now, |u| u.created_at),
     };
     store
-        .put_user(&user, new_terminal.as_ref())
+        .put_user(&user, new_terminal.as_ref(), actor)
         .map_err(store_err)?;
     Ok(format!(
         "user {} saved: terminals {:?}, tax codes {:?}\n",
@@ -199,15 +324,15 @@ fn user_add(
 
 /// Runs a command: directly on the store, or through the running
 /// appliance when it holds the store.
-pub fn run(data_dir: &Path, cache_bytes: u64, cmd: Command) -> Outcome {
+pub fn run(data_dir: &Path, cache_bytes: u64, req: Request) -> Outcome {
     match Store::open(data_dir, cache_bytes) {
-        Ok(store) => execute(&store, cmd),
-        Err(StoreError::Locked(_)) => remote(data_dir, cmd),
+        Ok(store) => execute(&store, req),
+        Err(StoreError::Locked(_)) => remote(data_dir, req),
         Err(e) => Err(e.to_string()),
     }
 }
 
-fn remote(data_dir: &Path, cmd: Command) -> Outcome {
+fn remote(data_dir: &Path, cmd: Request) -> Outcome {
     let path = socket_path(data_dir);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -238,7 +363,7 @@ fn remote(data_dir: &Path, cmd: Command) -> Outcome {
 /// on the blocking pool against the appliance's store.
 pub async fn serve_socket(
     listener: tokio::net::UnixListener,
-    exec: std::sync::Arc<dyn Fn(Command) -> Outcome + Send + Sync>,
+    exec: std::sync::Arc<dyn Fn(Request) -> Outcome + Send + Sync>,
 ) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -252,7 +377,7 @@ pub async fn serve_socket(
             let mut reader = BufReader::new(r).take(64 * 1024);
             let outcome = match reader.read_line(&mut line).await {
                 Err(e) => Err(format!("reading the command: {e}")),
-                Ok(_) => match serde_json::from_str::<Command>(&line) {
+                Ok(_) => match serde_json::from_str::<Request>(&line) {
                     Err(e) => Err(format!("unreadable command: {e}")),
                     Ok(cmd) => {
                         let desc = format!("{cmd:?}");

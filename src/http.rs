@@ -213,7 +213,11 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
 fn status(service: &Service) -> Response<Body> {
     let site = service.store.site().ok().flatten();
     let stats = service.store.commit_stats();
+    let mode = service.store.mode().ok();
     json(serde_json::json!({
+        "mode": mode.as_ref().map(|m| m.mode.name()),
+        "mode_since": mode.as_ref().map(|m| crate::clock::iso(m.since)),
+        "mode_reason": mode.as_ref().map(|m| &m.reason),
         "version": env!("CARGO_PKG_VERSION"),
         "site": site.as_ref().map(|s| &s.name),
         "blocks": site.as_ref().map(|s| &s.blocks),

@@ -2,8 +2,10 @@
 //! central system is unreachable. See ARCHITECTURE.md for the map.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod http;
 pub mod rules;

@@ -10,10 +10,11 @@ use clap::{Args, Parser, Subcommand};
 
 use outpost::config::Config;
 use outpost::rules::channel::ChannelRules;
+use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
 use outpost::store::records::Site;
-use outpost::store::Store;
+use outpost::store::{Actor, Store};
 use outpost::{admin, http, tls};
 
 #[derive(Parser)]
@@ -62,6 +63,52 @@ enum Command {
     /// Manage declarant accounts (VNACCS user codes).
     #[command(subcommand)]
     User(UserCmd),
+    /// Show the mode, or switch it: `active` while VNACCS is down,
+    /// `standby` when it is back (only directed cases and continuations).
+    Mode {
+        /// active or standby; leave out to show the current mode.
+        #[arg(value_parser = ["active", "standby"])]
+        mode: Option<String>,
+        /// Why (required when switching), e.g. the outage notice.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Directions: officers' authorisations for special cases in standby.
+    #[command(subcommand)]
+    Direction(DirectionCmd),
+}
+
+#[derive(Subcommand)]
+enum DirectionCmd {
+    /// Authorise a declarant for one special category for a period.
+    Add {
+        /// Tax code of the declarant the direction names.
+        #[arg(long)]
+        tax_code: String,
+        /// relief, defence, gifts or traveller-work-items.
+        #[arg(long, value_parser = ["relief", "defence", "gifts", "traveller-work-items"])]
+        category: String,
+        /// First day it applies, DD/MM/YYYY.
+        #[arg(long)]
+        from: String,
+        /// Last day it applies, DD/MM/YYYY.
+        #[arg(long)]
+        until: String,
+        /// How many declarations it covers (no limit when left out).
+        #[arg(long)]
+        max: Option<u32>,
+        /// The reason or the directing letter.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List directions with what they have used.
+    List,
+    /// Revoke a direction.
+    Revoke {
+        id: u32,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,11 +202,63 @@ fn run(cli: Cli) -> Result<(), String> {
             },
         ),
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
+        Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
+        Command::Mode {
+            mode: Some(mode),
+            reason,
+        } => admin_cmd(
+            &cfg,
+            admin::Command::Mode {
+                mode: Mode::parse(&mode).expect("clap checked the value"),
+                reason: reason.unwrap_or_default(),
+            },
+        ),
+        Command::Direction(DirectionCmd::Add {
+            tax_code,
+            category,
+            from,
+            until,
+            max,
+            reason,
+        }) => admin_cmd(
+            &cfg,
+            admin::Command::DirectionAdd {
+                tax_code,
+                category: Category::parse(&category).expect("clap checked the value"),
+                valid_from: parse_day("--from", &from)?,
+                valid_until: parse_day("--until", &until)?,
+                max_declarations: max,
+                reason,
+            },
+        ),
+        Command::Direction(DirectionCmd::List) => admin_cmd(&cfg, admin::Command::DirectionList),
+        Command::Direction(DirectionCmd::Revoke { id, reason }) => {
+            admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
+        }
     }
 }
 
-fn admin_cmd(cfg: &Config, cmd: admin::Command) -> Result<(), String> {
-    let out = admin::run(&cfg.data_dir, cfg.cache_capacity_mb << 20, cmd)?;
+/// `DD/MM/YYYY` (or `DDMMYYYY`, as VNACCS sends dates).
+fn parse_day(flag: &str, s: &str) -> Result<Day, String> {
+    let digits: String = s.chars().filter(|c| *c != '/').collect();
+    outpost::wire::parse_date(&digits)
+        .ok_or_else(|| format!("{flag} {s:?} is not a real date (DD/MM/YYYY)"))
+}
+
+/// The operator's name for the audit trail: the login that ran the command.
+fn operator() -> String {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("operator:{user}")
+}
+
+fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
+    let req = admin::Request {
+        actor: operator(),
+        command,
+    };
+    let out = admin::run(&cfg.data_dir, cfg.cache_capacity_mb << 20, req)?;
     print!("{out}");
     Ok(())
 }
@@ -181,11 +280,17 @@ fn ensure_site(store: &Store) -> Result<(), String> {
              never accepts; run `outpost init --site N` with the block the centre reserved for this branch"
         );
         store
-            .set_site(&Site {
-                name: "unprovisioned".into(),
-                blocks: vec![DEV_BLOCK],
-                created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
-            })
+            .set_site(
+                &Site {
+                    name: "unprovisioned".into(),
+                    blocks: vec![DEV_BLOCK],
+                    created_at: outpost::clock::now(),
+                },
+                &Actor {
+                    name: "system".into(),
+                    at: outpost::clock::now(),
+                },
+            )
             .map_err(|e| e.to_string())?;
     }
     Ok(())

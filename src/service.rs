@@ -9,6 +9,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{self, Declarant, Declaration, Status};
+use crate::rules::eligibility::{self, Basis, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::store::records::{Output, User};
@@ -172,7 +173,7 @@ impl Service {
         };
         let codes = &codes[..codes.len().min(MAX_CODES)];
         let mut h = self.reply_header(req, "R");
-        h.set(HField::Subject, &format!("{} {info}", codes[0]));
+        h.set(HField::Subject, &self.subject(&codes[0], info));
         let line: String = codes.iter().map(ToString::to_string).collect();
         let msg = Message::new(h, format!("{line}\r\n"));
         Reply {
@@ -180,6 +181,53 @@ impl Service {
             job: req.job_code().to_string(),
             result: codes[0].code().to_string(),
         }
+    }
+
+    /// Subject text: the first result code, the job info, and the backup
+    /// system's mode, so every reply shows which state the branch is in.
+    fn subject(&self, code: &ResultCode, info: &str) -> String {
+        let mode = match self.store.mode().map(|m| m.mode) {
+            Ok(Mode::Active) => "BACKUP-ACTIVE",
+            Ok(Mode::Standby) => "BACKUP-STANDBY",
+            Err(_) => "BACKUP",
+        };
+        format!("{code} {info:<12} {mode}")
+    }
+
+    /// Whether the backup system may take this declaration now.
+    fn eligibility(
+        &self,
+        job: &str,
+        fields: &Fields,
+        kind_field: &str,
+        tax_field: &str,
+        caller: &Caller,
+    ) -> Result<Result<Basis, ResultCode>, StoreError> {
+        let Some(class) = JobClass::of(job) else {
+            return Ok(Ok(Basis::Outage));
+        };
+        let continues = match DeclNumber::parse(fields.get("TDN")) {
+            Some(n) => self
+                .store
+                .declaration(n)?
+                .filter(|d| d.user_code == caller.user.code)
+                .map(|d| d.number),
+            None => None,
+        };
+        let subject = Subject {
+            class,
+            kind_code: fields.get(kind_field),
+            cargo_class: fields.get("CCC"),
+            tax_code: fields.get(tax_field),
+            today: crate::clock::day(self.now().unix_timestamp(), self.offset),
+            continues,
+        };
+        let mode = self.store.mode()?.mode;
+        Ok(eligibility::decide(
+            mode,
+            &subject,
+            &self.store.directions()?,
+        ))
     }
 
     // ---- import declarations ---------------------------------------------
@@ -218,11 +266,13 @@ impl Service {
         if !errors.is_empty() {
             return Ok(self.result(&req.header, &errors, ""));
         }
+        let decided = self.eligibility("IDA", &fields, "ICB", "IMC", caller)?;
         let now = self.now().unix_timestamp();
-        let make = |number: DeclNumber, created_at: i64| {
+        let make = |number: DeclNumber, created_at: i64, basis: Basis| {
             let decl = Declaration {
                 number,
                 status: Status::PreRegistered,
+                basis,
                 channel: None,
                 channel_rule: None,
                 user_code: caller.user.code.clone(),
@@ -238,8 +288,20 @@ impl Service {
         };
         let icn = fields.get("ICN");
         let decl = if icn.is_empty() {
-            self.store
-                .create_declaration(Family::Import, |n| make(n, now))?
+            let basis = match decided {
+                Ok(b) => b,
+                Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            };
+            let created = self
+                .store
+                .create_declaration(Family::Import, basis, |n| make(n, now, basis));
+            match created {
+                Err(StoreError::DirectionUsedUp(_)) => {
+                    let code = ResultCode::sys(eligibility::USE_VNACCS);
+                    return Ok(self.result(&req.header, &[code], ""));
+                }
+                other => other?,
+            }
         } else {
             // A second IDA with the number replaces the pre-registration.
             let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
@@ -248,7 +310,13 @@ impl Service {
             let changed = self.store.update_declaration(n, |cur| {
                 declaration::check_replace(cur.as_ref(), &caller.user.code)?;
                 let cur = cur.expect("checked above");
-                Ok(make(cur.number, cur.created_at))
+                // A replacement keeps what it was accepted under; one taken
+                // during an outage needs the outage (or a new basis) still.
+                let basis = match (cur.basis, decided) {
+                    (Basis::Outage, decided) => decided?,
+                    (kept, _) => kept,
+                };
+                Ok(make(cur.number, cur.created_at, basis))
             })?;
             match changed {
                 Ok(d) => d,
@@ -316,7 +384,10 @@ impl Service {
             Ok(d) => {
                 // M: result on line 1, the declaration in the IDA layout after it.
                 let mut h = self.reply_header(&req.header, "M");
-                h.set(HField::Subject, &format!("{} {}", ResultCode::OK, d.number));
+                h.set(
+                    HField::Subject,
+                    &self.subject(&ResultCode::OK, &d.number.to_string()),
+                );
                 let body = format!(
                     "{}\r\n{}",
                     ResultCode::OK,
@@ -362,9 +433,15 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
+        let mode = self.store.mode()?.mode;
         let changed = self.store.update_declaration(n, |cur| {
             declaration::check_register(cur.as_ref(), &caller.user.code)?;
             let mut d = cur.expect("checked above");
+            // Pre-registered during the outage, registered after it ended:
+            // it goes to VNACCS unless a direction or continuation covers it.
+            if mode == Mode::Standby && d.basis == Basis::Outage {
+                return Err(ResultCode::sys(eligibility::USE_VNACCS));
+            }
             let ida = Fields::from_values(&tables::IDA, d.values.clone());
             let (channel, rule) = declaration::import_channel(&self.rules, &ida);
             d.status = Status::Registered;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelRules, Facts};
+use super::eligibility::Basis;
 use super::numbering::DeclNumber;
 use crate::wire::{Fields, ResultCode};
 
@@ -20,6 +21,8 @@ pub enum Status {
 pub struct Declaration {
     pub number: DeclNumber,
     pub status: Status,
+    /// Why the backup system took it (outage, direction, continuation).
+    pub basis: Basis,
     pub channel: Option<Channel>,
     /// Name of the channel rule that decided, `None` for the default.
     pub channel_rule: Option<String>,
@@ -168,6 +171,7 @@ mod tests {
                 amendment: 0,
             },
             status,
+            basis: Basis::Outage,
             channel: None,
             channel_rule: None,
             user_code: user.into(),

@@ -144,6 +144,7 @@ mod tests {
                 amendment: 0,
             },
             status: Status::Registered,
+            basis: crate::rules::eligibility::Basis::Outage,
             channel: Some(Channel::Yellow),
             channel_rule: None,
             user_code: "ABC12001".into(),

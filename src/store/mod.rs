@@ -14,7 +14,9 @@ use commit::GroupCommit;
 pub use commit::{CommitStats, FlushError};
 use records::{decode, encode, Output, Site, Terminal, User};
 
+use crate::audit;
 use crate::rules::declaration::Declaration;
+use crate::rules::eligibility::{Basis, Direction, Mode};
 use crate::rules::numbering::{self, DeclNumber, Exhausted, Family};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,26 @@ pub enum StoreError {
     Exhausted(#[from] Exhausted),
     #[error("the appliance has no site identity yet; run `outpost init`")]
     NoSite,
+    #[error("direction {0} has no declarations left")]
+    DirectionUsedUp(u32),
+    #[error("there is no direction {0}")]
+    NoDirection(u32),
+}
+
+/// The operating mode with when, why and by whom it was last set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModeState {
+    pub mode: Mode,
+    pub since: i64,
+    pub reason: String,
+    pub by: String,
+}
+
+/// Who did something and when, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub at: i64,
 }
 
 pub struct Store {
@@ -44,6 +66,8 @@ pub struct Store {
     meta: sled::Tree,
     users: sled::Tree,
     terminals: sled::Tree,
+    directions: sled::Tree,
+    audit: sled::Tree,
     commit: GroupCommit,
     /// Serialises read-modify-write of declarations and counters; the flush
     /// happens outside it, shared by all writers.
@@ -53,6 +77,9 @@ pub struct Store {
 const SITE_KEY: &[u8] = b"site";
 const OUTPUT_SEQ_KEY: &[u8] = b"seq/output";
 const RTP_SECRET_KEY: &[u8] = b"secret/rtp";
+const MODE_KEY: &[u8] = b"mode";
+const AUDIT_HEAD_KEY: &[u8] = b"audit/head";
+const DIRECTION_SEQ_KEY: &[u8] = b"seq/direction";
 
 fn seq_key(family: Family, block: u16) -> Vec<u8> {
     format!("seq/decl/{}/{block:03}", family.digit()).into_bytes()
@@ -133,6 +160,8 @@ impl Store {
             meta: tree("meta")?,
             users: tree("users")?,
             terminals: tree("terminals")?,
+            directions: tree("directions")?,
+            audit: tree("audit")?,
             commit: GroupCommit::start(db.clone(), db_file),
             db,
             path: dir.to_path_buf(),
@@ -169,10 +198,127 @@ impl Store {
             .transpose()
     }
 
-    pub fn set_site(&self, site: &Site) -> Result<(), StoreError> {
+    pub fn set_site(&self, site: &Site, actor: &Actor) -> Result<(), StoreError> {
         let _w = self.writer();
-        self.meta.insert(SITE_KEY, encode(site))?;
+        (&self.meta, &self.audit)
+            .transaction(|(m, a)| {
+                m.insert(SITE_KEY, encode(site))?;
+                let detail = format!("{:?}, blocks {:?}", site.name, site.blocks);
+                append_audit(m, a, actor, "site identity set", &detail)
+            })
+            .map_err(tx_err)?;
         self.durable()
+    }
+
+    /// The operating mode; a new appliance starts in standby until an IT
+    /// officer declares the outage.
+    pub fn mode(&self) -> Result<ModeState, StoreError> {
+        Ok(match self.meta.get(MODE_KEY)? {
+            Some(v) => decode("mode", &v)?,
+            None => ModeState {
+                mode: Mode::Standby,
+                since: 0,
+                reason: "initial state".into(),
+                by: "system".into(),
+            },
+        })
+    }
+
+    /// Switches the mode (audited) and returns the previous state.
+    pub fn set_mode(
+        &self,
+        mode: Mode,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<ModeState, StoreError> {
+        let _w = self.writer();
+        let old = self.mode()?;
+        let new = ModeState {
+            mode,
+            since: actor.at,
+            reason: reason.to_string(),
+            by: actor.name.clone(),
+        };
+        (&self.meta, &self.audit)
+            .transaction(|(m, a)| {
+                m.insert(MODE_KEY, encode(&new))?;
+                let action = format!("mode {} -> {}", old.mode.name(), mode.name());
+                append_audit(m, a, actor, &action, reason)
+            })
+            .map_err(tx_err)?;
+        self.durable()?;
+        Ok(old)
+    }
+
+    pub fn directions(&self) -> Result<Vec<Direction>, StoreError> {
+        self.directions
+            .iter()
+            .values()
+            .map(|v| decode("direction", &v?))
+            .collect()
+    }
+
+    /// Stores a new direction under the next id (the given id is ignored).
+    pub fn add_direction(&self, d: &Direction, actor: &Actor) -> Result<Direction, StoreError> {
+        let _w = self.writer();
+        let d = (&self.meta, &self.directions, &self.audit)
+            .transaction(|(m, dirs, a)| {
+                let id = be_u64(m.get(DIRECTION_SEQ_KEY)?) + 1;
+                m.insert(DIRECTION_SEQ_KEY, &id.to_be_bytes())?;
+                let d = Direction {
+                    id: id as u32,
+                    used: 0,
+                    ..d.clone()
+                };
+                dirs.insert(&(id as u32).to_be_bytes(), encode(&d))?;
+                let detail = format!(
+                    "{} {} {:?}..{:?} max {:?}: {}",
+                    d.tax_code,
+                    d.category.name(),
+                    d.valid_from,
+                    d.valid_until,
+                    d.max_declarations,
+                    d.reason
+                );
+                append_audit(m, a, actor, &format!("direction {id} issued"), &detail)?;
+                Ok(d)
+            })
+            .map_err(tx_err)?;
+        self.durable()?;
+        Ok(d)
+    }
+
+    pub fn revoke_direction(
+        &self,
+        id: u32,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Direction, StoreError> {
+        let _w = self.writer();
+        let d = (&self.meta, &self.directions, &self.audit)
+            .transaction(|(m, dirs, a)| {
+                let Some(v) = dirs.get(id.to_be_bytes())? else {
+                    return abort(StoreError::NoDirection(id));
+                };
+                let mut d: Direction =
+                    decode("direction", &v).map_err(ConflictableTransactionError::Abort)?;
+                d.revoked = true;
+                dirs.insert(&id.to_be_bytes(), encode(&d))?;
+                append_audit(m, a, actor, &format!("direction {id} revoked"), reason)?;
+                Ok(d)
+            })
+            .map_err(tx_err)?;
+        self.durable()?;
+        Ok(d)
+    }
+
+    /// The audit trail, oldest first.
+    pub fn audit_entries(&self) -> Result<Vec<audit::Entry>, StoreError> {
+        self.audit
+            .iter()
+            .values()
+            .map(|v| decode("audit entry", &v?))
+            .collect()
     }
 
     /// A random secret kept with the data, created on first use: it keys
@@ -217,15 +363,24 @@ impl Store {
     }
 
     /// Saves a user and, when given, a newly registered terminal, atomically.
-    pub fn put_user(&self, user: &User, terminal: Option<&Terminal>) -> Result<(), StoreError> {
+    pub fn put_user(
+        &self,
+        user: &User,
+        terminal: Option<&Terminal>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let _w = self.writer();
-        (&self.users, &self.terminals)
-            .transaction(|(u, t)| {
+        (&self.users, &self.terminals, &self.meta, &self.audit)
+            .transaction(|(u, t, m, a)| {
                 u.insert(user.code.as_bytes(), encode(user))?;
                 if let Some(term) = terminal {
                     t.insert(term.id.as_bytes(), encode(term))?;
                 }
-                Ok(())
+                let detail = format!(
+                    "terminals {:?}, tax codes {:?}",
+                    user.terminals, user.tax_codes
+                );
+                append_audit(m, a, actor, &format!("user {} saved", user.code), &detail)
             })
             .map_err(tx_err)?;
         self.durable()
@@ -263,9 +418,13 @@ impl Store {
     /// Issues the next number of `family` and stores the declaration built
     /// for it together with its outputs, in one transaction. Durable only
     /// after [`Store::durable`].
+    /// A declaration accepted under a direction uses one of its declarations,
+    /// checked again here under the writer lock so that concurrent requests
+    /// cannot overdraw it.
     pub fn create_declaration(
         &self,
         family: Family,
+        basis: Basis,
         build: impl Fn(DeclNumber) -> (Declaration, Vec<(String, Output)>),
     ) -> Result<Declaration, StoreError> {
         let site = self.site()?.ok_or(StoreError::NoSite)?;
@@ -279,8 +438,12 @@ impl Store {
             &self.by_declarant,
             &self.outputs,
             &self.meta,
+            &self.directions,
         )
-            .transaction(|(d, by, o, m)| {
+            .transaction(|(d, by, o, m, dirs)| {
+                if let Basis::Direction(id) = basis {
+                    use_direction(dirs, id)?;
+                }
                 m.insert(
                     seq_key(family, number.block),
                     &(number.seq as u64).to_be_bytes(),
@@ -356,6 +519,51 @@ impl Store {
     pub fn db(&self) -> &sled::Db {
         &self.db
     }
+}
+
+fn use_direction(dirs: &TransactionalTree, id: u32) -> TxResult<()> {
+    let Some(v) = dirs.get(id.to_be_bytes())? else {
+        return abort(StoreError::NoDirection(id));
+    };
+    let mut d: Direction = decode("direction", &v).map_err(ConflictableTransactionError::Abort)?;
+    if d.revoked || d.max_declarations.is_some_and(|m| d.used >= m) {
+        return abort(StoreError::DirectionUsedUp(id));
+    }
+    d.used += 1;
+    dirs.insert(&id.to_be_bytes(), encode(&d))?;
+    Ok(())
+}
+
+/// Appends an audit entry chained to the current head, in the caller's
+/// transaction, so the change and its entry commit together.
+fn append_audit(
+    m: &TransactionalTree,
+    a: &TransactionalTree,
+    actor: &Actor,
+    action: &str,
+    detail: &str,
+) -> TxResult<()> {
+    let (seq, prev) = match m.get(AUDIT_HEAD_KEY)? {
+        Some(v) if v.len() == 40 => {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(&v[8..]);
+            (be_u64(Some(v.subslice(0, 8))), h)
+        }
+        _ => (0, [0u8; 32]),
+    };
+    let entry = audit::Entry {
+        seq: seq + 1,
+        at: actor.at,
+        actor: actor.name.clone(),
+        action: action.to_string(),
+        detail: detail.to_string(),
+        prev,
+    };
+    a.insert(&entry.seq.to_be_bytes(), encode(&entry))?;
+    let mut head = entry.seq.to_be_bytes().to_vec();
+    head.extend_from_slice(&entry.hash());
+    m.insert(AUDIT_HEAD_KEY, head)?;
+    Ok(())
 }
 
 fn put_declaration(

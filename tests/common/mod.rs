@@ -71,6 +71,15 @@ impl Appliance {
         for d in [ALICE, BOB] {
             add_user(dir.path(), &d);
         }
+        let out = outpost(
+            dir.path(),
+            &["mode", "active", "--reason", "VNACCS outage (test)"],
+        );
+        assert!(
+            out.status.success(),
+            "mode: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut a = Appliance {
             dir,
             child: None,
