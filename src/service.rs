@@ -8,13 +8,13 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
-use crate::rules::declaration::{self, Declarant, Declaration, Status};
+use crate::rules::declaration::{self, Declarant, Declaration, Spec, Status, Step};
 use crate::rules::eligibility::{self, Basis, JobClass, Mode, Subject};
-use crate::rules::numbering::{DeclNumber, Family};
+use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs::{self, Stamp};
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
-use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
+use crate::wire::{self, Fields, HField, Header, JobCodes, Message, ResultCode};
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
 const MAX_CODES: usize = 30;
@@ -80,16 +80,16 @@ impl Service {
             Ok(c) => c,
             Err(code) => return self.result(&req.header, &[code], ""),
         };
-        let outcome = match job.as_str() {
-            "IDA" => self.ida(&req, &caller),
-            "IDB" => self.idb(&req, &caller),
-            "IDC" => self.idc(&req, &caller),
-            "#REP1" => self.rep1(&req, &caller),
-            "?A2" | "?A3" => self.ack(&req, &caller),
-            j if wire::job_layout(j).is_some() => {
+        let outcome = match (Spec::for_job(&job), job.as_str()) {
+            (Some((spec, Step::PreRegister)), _) => self.pre_register(spec, &req, &caller),
+            (Some((spec, Step::CallUp)), _) => self.call_up(spec, &req, &caller),
+            (Some((spec, Step::Register)), _) => self.register(spec, &req, &caller),
+            (None, "#REP1") => self.rep1(&req, &caller),
+            (None, "?A2" | "?A3") => self.ack(&req, &caller),
+            (None, j) if wire::job_layout(j).is_some() => {
                 Ok(self.result(&req.header, &[ResultCode::sys("A0002")], ""))
             }
-            _ => Ok(self.result(&req.header, &[ResultCode::sys("A0001")], "")),
+            (None, _) => Ok(self.result(&req.header, &[ResultCode::sys("A0001")], "")),
         };
         outcome.unwrap_or_else(|e| {
             log::error!("{job} from {}: {e}", caller.user.code);
@@ -230,7 +230,7 @@ impl Service {
         ))
     }
 
-    // ---- import declarations ---------------------------------------------
+    // ---- declarations ------------------------------------------------------
 
     /// Parses a job body against its layout; problems become the job's codes.
     fn parse_fields(&self, req: &Message, job: &'static str) -> Result<Fields, Vec<ResultCode>> {
@@ -253,8 +253,15 @@ impl Service {
         }
     }
 
-    fn ida(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "IDA") {
+    /// IDA / EDA: check, issue a number (or replace a pre-registration that
+    /// names its number), queue the registered copy.
+    fn pre_register(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.pre) {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
@@ -262,11 +269,11 @@ impl Service {
             user_code: &caller.user.code,
             tax_codes: &caller.user.tax_codes,
         };
-        let errors = declaration::check_import(&fields, &who);
+        let errors = declaration::check_trader(spec, &fields, &who);
         if !errors.is_empty() {
             return Ok(self.result(&req.header, &errors, ""));
         }
-        let decided = self.eligibility("IDA", &fields, "ICB", "IMC", caller)?;
+        let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
         let now = self.now().unix_timestamp();
         let make = |number: DeclNumber, created_at: i64, basis: Basis| {
             let decl = Declaration {
@@ -277,24 +284,24 @@ impl Service {
                 channel_rule: None,
                 user_code: caller.user.code.clone(),
                 terminal: caller.terminal.clone(),
-                job: "IDA".into(),
+                job: spec.pre.into(),
                 values: fields.values().to_vec(),
                 created_at,
                 registered_at: None,
             };
-            let copy = outputs::registered_copy(&decl);
-            let out = self.output("VAD4190", "IDA", &decl, copy.render());
+            let copy = outputs::registered_copy(spec, &decl);
+            let out = self.output(spec.copy_out, spec.pre, &decl, copy.render());
             (decl, vec![(caller.terminal.clone(), out)])
         };
-        let icn = fields.get("ICN");
-        let decl = if icn.is_empty() {
+        let given = fields.get(spec.number);
+        let decl = if given.is_empty() {
             let basis = match decided {
                 Ok(b) => b,
                 Err(code) => return Ok(self.result(&req.header, &[code], "")),
             };
             let created = self
                 .store
-                .create_declaration(Family::Import, basis, |n| make(n, now, basis));
+                .create_declaration(spec.family, basis, |n| make(n, now, basis));
             match created {
                 Err(StoreError::DirectionUsedUp(_)) => {
                     let code = ResultCode::sys(eligibility::USE_VNACCS);
@@ -303,12 +310,13 @@ impl Service {
                 other => other?,
             }
         } else {
-            // A second IDA with the number replaces the pre-registration.
-            let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
-                return Ok(self.result(&req.header, &[ResultCode::new("E0213", "ICN", 0)], ""));
+            // A second pre-registration with the number replaces the first.
+            let Some(n) = spec.parse_number(given) else {
+                let code = ResultCode::new("E0213", spec.number, 0);
+                return Ok(self.result(&req.header, &[code], ""));
             };
             let changed = self.store.update_declaration(n, |cur| {
-                declaration::check_replace(cur.as_ref(), &caller.user.code)?;
+                declaration::check_replace(spec, cur.as_ref(), &caller.user.code)?;
                 let cur = cur.expect("checked above");
                 // A replacement keeps what it was accepted under; one taken
                 // during an outage needs the outage (or a new basis) still.
@@ -324,7 +332,12 @@ impl Service {
             }
         };
         self.store.durable()?;
-        log::info!("IDA {} from {} accepted", decl.number, caller.user.code);
+        log::info!(
+            "{} {} from {} accepted",
+            spec.pre,
+            decl.number,
+            caller.user.code
+        );
         Ok(self.result(&req.header, &[], &decl.number.to_string()))
     }
 
@@ -339,50 +352,60 @@ impl Service {
         }
     }
 
-    /// The caller's own import declaration named by `ICN`, or the code to answer.
-    fn own_import(
+    /// The caller's own declaration of `spec`'s family named `number`, or
+    /// the code to answer. Another declarant's number is reported as
+    /// unknown: no existence leak.
+    fn own(
         &self,
-        icn: &str,
+        spec: &Spec,
+        number: &str,
         caller: &Caller,
         unknown: &str,
     ) -> Result<Result<Declaration, ResultCode>, StoreError> {
-        let not_found = || ResultCode::new(unknown, "ICN", 0);
-        let Some(n) = DeclNumber::parse(icn).filter(|n| n.family == Family::Import) else {
+        let not_found = || ResultCode::new(unknown, spec.number, 0);
+        let Some(n) = spec.parse_number(number) else {
             return Ok(Err(not_found()));
         };
         Ok(match self.store.declaration(n)? {
-            // Another declarant's number is reported as unknown: no existence leak.
             Some(d) if d.user_code == caller.user.code => Ok(d),
             _ => Err(not_found()),
         })
     }
 
-    fn idb(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "IDB") {
+    /// IDB / EDB: the pre-registration back, as an M message in its layout.
+    fn call_up(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.call) {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let icn = fields.get("ICN");
+        let number = fields.get(spec.number);
         let bl = fields.get("BLN");
-        let decl = if !icn.is_empty() {
-            self.own_import(icn, caller, "S0006")?
+        let decl = if !number.is_empty() {
+            self.own(spec, number, caller, "S0006")?
         } else if !bl.is_empty() {
-            self.find_by_bl(bl, caller)?
+            self.find_by_bl(spec, bl, caller)?
                 .ok_or_else(|| ResultCode::new("E3000", "BLN", 0))
         } else if !fields.get("IVU").is_empty() {
             // Electronic invoice lists are not kept on the backup system.
             Err(ResultCode::new("E1200", "IVU", 0))
         } else {
-            Err(ResultCode::new("R0001", "ICN", 0))
+            Err(ResultCode::new("R0001", spec.number, 0))
         };
         let decl = match decl {
-            Ok(d) if d.status == Status::Registered => Err(ResultCode::new("E0103", "ICN", 0)),
+            Ok(d) if d.status == Status::Registered => {
+                Err(ResultCode::new("E0103", spec.number, 0))
+            }
             other => other,
         };
         match decl {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(d) => {
-                // M: result on line 1, the declaration in the IDA layout after it.
+                // M: result on line 1, the declaration in its layout after it.
                 let mut h = self.reply_header(&req.header, "M");
                 h.set(
                     HField::Subject,
@@ -391,26 +414,33 @@ impl Service {
                 let body = format!(
                     "{}\r\n{}",
                     ResultCode::OK,
-                    outputs::registered_copy(&d).render()
+                    outputs::registered_copy(spec, &d).render()
                 );
                 Ok(Reply {
                     bytes: Message::new(h, body).render(),
-                    job: "IDB".into(),
+                    job: spec.call.into(),
                     result: "00000".into(),
                 })
             }
         }
     }
 
-    fn find_by_bl(&self, bl: &str, caller: &Caller) -> Result<Option<Declaration>, StoreError> {
+    /// The caller's latest declaration of the family carrying this B/L number.
+    fn find_by_bl(
+        &self,
+        spec: &Spec,
+        bl: &str,
+        caller: &Caller,
+    ) -> Result<Option<Declaration>, StoreError> {
         for n in self
             .store
             .declarations_of(&caller.user.code)?
             .into_iter()
             .rev()
+            .filter(|n| n.family == spec.family)
         {
             if let Some(d) = self.store.declaration(n)? {
-                let f = Fields::from_values(&tables::IDA, d.values.clone());
+                let f = spec.fields(&d);
                 if ["BL1", "BL2", "BL3", "BL4", "BL5"]
                     .iter()
                     .any(|id| f.get(id) == bl)
@@ -422,34 +452,39 @@ impl Service {
         Ok(None)
     }
 
-    fn idc(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "IDC") {
+    /// IDC / EDC: register, assign the channel, queue the channel notice.
+    fn register(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.reg) {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let Some(n) = DeclNumber::parse(fields.get("ICN")).filter(|n| n.family == Family::Import)
-        else {
-            return Ok(self.result(&req.header, &[ResultCode::new("S0005", "ICN", 0)], ""));
+        let Some(n) = spec.parse_number(fields.get(spec.number)) else {
+            let code = ResultCode::new("S0005", spec.number, 0);
+            return Ok(self.result(&req.header, &[code], ""));
         };
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
         let mode = self.store.mode()?.mode;
         let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_register(cur.as_ref(), &caller.user.code)?;
+            declaration::check_register(spec, cur.as_ref(), &caller.user.code)?;
             let mut d = cur.expect("checked above");
             // Pre-registered during the outage, registered after it ended:
             // it goes to VNACCS unless a direction or continuation covers it.
             if mode == Mode::Standby && d.basis == Basis::Outage {
                 return Err(ResultCode::sys(eligibility::USE_VNACCS));
             }
-            let ida = Fields::from_values(&tables::IDA, d.values.clone());
-            let (channel, rule) = declaration::import_channel(&self.rules, &ida);
+            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
             d.status = Status::Registered;
             d.channel = Some(channel);
             d.channel_rule = rule.map(str::to_string);
             d.registered_at = Some(now);
-            let notice = outputs::import_channel_notice(&d, &stamp);
-            let out = self.output("VAD1AC0", "IDC", &d, notice.render());
+            let notice = outputs::channel_notice(spec, &d, &stamp);
+            let out = self.output(spec.notice_out, spec.reg, &d, notice.render());
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         let decl = match changed {
@@ -458,7 +493,8 @@ impl Service {
         };
         self.store.durable()?;
         log::info!(
-            "IDC {} from {} registered, channel {}",
+            "{} {} from {} registered, channel {}",
+            spec.reg,
             decl.number,
             caller.user.code,
             decl.channel.map_or(0, |c| c.number())

@@ -103,33 +103,15 @@ async fn channel_follows_the_rule_table() {
     .await;
     let number = r.number();
     send(&mut c, request("IDC", &ALICE, &format!("{number}\r\n"))).await;
-    let mut out = None;
-    let mut r = send(
-        &mut c,
-        request(
-            "#REP1",
-            &ALICE,
-            &format!("T12345\r\n{}\r\n1\r\n", ALICE.key),
-        ),
-    )
-    .await;
-    while r.get(HField::Control) == "SSP" {
-        if r.get(HField::OutCode) == "VAD1AC0" {
-            out = Some(
-                Fields::parse(&tables::VAD1AC, &r.first().body, None)
-                    .unwrap()
-                    .unwrap(),
-            );
-        }
-        let mut h = header("?A2", &ALICE);
-        h.set(HField::RtpInfo, r.get(HField::RtpInfo));
-        r = send(&mut c, Message::new(h, String::new()).render()).await;
-    }
-    assert_eq!(
-        out.expect("channel notice").get("A06"),
-        "3",
-        "weapons parts go red"
-    );
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let (_, notice) = outputs
+        .iter()
+        .find(|(code, _)| code == "VAD1AC0")
+        .expect("channel notice");
+    let notice = Fields::parse(&tables::VAD1AC, notice, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.get("A06"), "3", "weapons parts go red");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,4 +157,48 @@ async fn a_second_ida_replaces_the_pre_registration_until_idc() {
             .codes(),
         ["E0103-ICN -0000"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_declaration_from_eda_to_channel_output() {
+    let app = Appliance::start();
+    let mut c = app.client(false);
+    let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 2, "B11"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let number = r.number();
+    assert!(
+        number.starts_with("39017"),
+        "export numbers start with 3: {number}"
+    );
+
+    let r = send(&mut c, request("EDB", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.get(HField::DataType), "M");
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let f = Fields::parse(&tables::EDA, body, None).unwrap().unwrap();
+    assert_eq!(f.get("ECN"), number);
+    assert_eq!(f.get_rep("CMN", 2), "Cà phê nhân Robusta loại 2");
+    // An export number is not an import number.
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["S0005-ICN -0000"]);
+
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0074-ECN -0000"]);
+
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = outputs.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAE4000", "VAE1LD0"]);
+    let notice = Fields::parse(&tables::VAE1LD, &outputs[1].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.get("ECN"), number);
+    assert_eq!(notice.get("K07"), "1");
+    assert_eq!(notice.get("K03"), "B11");
+    assert_eq!(notice.get_rep("R05", 2), "09011110");
+    // Export checks use the export fields.
+    let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "A11"))).await;
+    assert_eq!(r.codes(), ["S0055-ECB -0000"]);
+    let r = send(&mut c, request("EDA", &BOB, &eda_body(&ALICE, 1, "B11"))).await;
+    assert_eq!(r.codes(), ["U0002-EPC -0000"]);
 }

@@ -16,7 +16,11 @@ fn ida_with(d: &Declarant, set: &[(&str, &str)]) -> String {
 }
 
 fn ok(out: std::process::Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -26,10 +30,17 @@ async fn standby_takes_only_directed_cases_and_the_switch_is_immediate() {
     let mut c = app.client(true);
     let plain = submit_ida(&mut c, &ALICE).await;
     assert_eq!(plain.codes(), ["00000-0000-0000"]);
-    assert!(plain.subject().ends_with("BACKUP-ACTIVE"), "{}", plain.subject());
+    assert!(
+        plain.subject().ends_with("BACKUP-ACTIVE"),
+        "{}",
+        plain.subject()
+    );
     let pre_registered = plain.number();
 
-    ok(outpost(app.data(), &["mode", "standby", "--reason", "VNACCS is back"]));
+    ok(outpost(
+        app.data(),
+        &["mode", "standby", "--reason", "VNACCS is back"],
+    ));
     let shown = ok(outpost(app.data(), &["mode"]));
     assert!(shown.starts_with("mode standby since "), "{shown}");
     assert!(shown.contains("VNACCS is back"), "{shown}");
@@ -39,16 +50,31 @@ async fn standby_takes_only_directed_cases_and_the_switch_is_immediate() {
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
     assert!(r.subject().ends_with("BACKUP-STANDBY"));
     // What was pre-registered during the outage cannot be registered now.
-    let r = send(&mut c, request("IDC", &ALICE, &format!("{pre_registered}\r\n"))).await;
+    let r = send(
+        &mut c,
+        request("IDC", &ALICE, &format!("{pre_registered}\r\n")),
+    )
+    .await;
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
 
     // A relief direction for Alice, two declarations.
     let out = ok(outpost(
         app.data(),
         &[
-            "direction", "add", "--tax-code", ALICE.tax_code, "--category", "relief",
-            "--from", "01/01/2020", "--until", "31/12/2099", "--max", "2",
-            "--reason", "Official letter on flood relief",
+            "direction",
+            "add",
+            "--tax-code",
+            ALICE.tax_code,
+            "--category",
+            "relief",
+            "--from",
+            "01/01/2020",
+            "--until",
+            "31/12/2099",
+            "--max",
+            "2",
+            "--reason",
+            "Official letter on flood relief",
         ],
     ));
     assert!(out.starts_with("direction 1 issued"), "{out}");
@@ -64,18 +90,35 @@ async fn standby_takes_only_directed_cases_and_the_switch_is_immediate() {
     // Used up; other categories and other declarants were never covered.
     let r = send(&mut c, request("IDA", &ALICE, &relief)).await;
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
-    let r = send(&mut c, request("IDA", &ALICE, &ida_with(&ALICE, &[("CCC", "B")]))).await;
+    let r = send(
+        &mut c,
+        request("IDA", &ALICE, &ida_with(&ALICE, &[("CCC", "B")])),
+    )
+    .await;
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
-    let r = send(&mut c, request("IDA", &BOB, &ida_with(&BOB, &[("CCC", "C")]))).await;
+    let r = send(
+        &mut c,
+        request("IDA", &BOB, &ida_with(&BOB, &[("CCC", "C")])),
+    )
+    .await;
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
     let list = ok(outpost(app.data(), &["direction", "list"]));
-    assert!(list.contains("relief 01/01/2020–31/12/2099 used 2 of 2"), "{list}");
+    assert!(
+        list.contains("relief 01/01/2020–31/12/2099 used 2 of 2"),
+        "{list}"
+    );
 
     // Outage again: everything goes through at once.
-    ok(outpost(app.data(), &["mode", "active", "--reason", "VNACCS down again"]));
+    ok(outpost(
+        app.data(),
+        &["mode", "active", "--reason", "VNACCS down again"],
+    ));
     let r = submit_ida(&mut c, &BOB).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let (_, body) = c.request("GET", "/api/status", "text/plain", vec![]).await.unwrap();
+    let (_, body) = c
+        .request("GET", "/api/status", "text/plain", vec![])
+        .await
+        .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status["mode"], "active");
     assert_eq!(status["mode_reason"], "VNACCS down again");
@@ -86,20 +129,65 @@ fn mode_and_direction_commands_refuse_mistakes() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["mode", "active"], "give the reason"),
-        (&["mode", "sideways", "--reason", "x"], "invalid value 'sideways'"),
         (
-            &["direction", "add", "--tax-code", "0101234567", "--category", "relief", "--from", "31/02/2026", "--until", "01/03/2026", "--reason", "x"],
+            &["mode", "sideways", "--reason", "x"],
+            "invalid value 'sideways'",
+        ),
+        (
+            &[
+                "direction",
+                "add",
+                "--tax-code",
+                "0101234567",
+                "--category",
+                "relief",
+                "--from",
+                "31/02/2026",
+                "--until",
+                "01/03/2026",
+                "--reason",
+                "x",
+            ],
             "--from \"31/02/2026\" is not a real date",
         ),
         (
-            &["direction", "add", "--tax-code", "0101234567", "--category", "relief", "--from", "02/03/2026", "--until", "01/03/2026", "--reason", "x"],
+            &[
+                "direction",
+                "add",
+                "--tax-code",
+                "0101234567",
+                "--category",
+                "relief",
+                "--from",
+                "02/03/2026",
+                "--until",
+                "01/03/2026",
+                "--reason",
+                "x",
+            ],
             "ends before it starts",
         ),
         (
-            &["direction", "add", "--tax-code", "0101234567", "--category", "weapons", "--from", "01/03/2026", "--until", "01/03/2026", "--reason", "x"],
+            &[
+                "direction",
+                "add",
+                "--tax-code",
+                "0101234567",
+                "--category",
+                "weapons",
+                "--from",
+                "01/03/2026",
+                "--until",
+                "01/03/2026",
+                "--reason",
+                "x",
+            ],
             "invalid value 'weapons'",
         ),
-        (&["direction", "revoke", "9", "--reason", "x"], "there is no direction 9"),
+        (
+            &["direction", "revoke", "9", "--reason", "x"],
+            "there is no direction 9",
+        ),
     ];
     for (args, want) in cases {
         let out = outpost(dir.path(), args);

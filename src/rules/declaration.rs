@@ -1,12 +1,12 @@
-//! The declaration model and the checks an import declaration (IDA) must
-//! pass beyond its layout.
+//! The declaration model, the import and export job families, and the
+//! checks a declaration must pass beyond its layout.
 
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelRules, Facts};
 use super::eligibility::Basis;
-use super::numbering::DeclNumber;
-use crate::wire::{Fields, ResultCode};
+use super::numbering::{DeclNumber, Family};
+use crate::wire::{tables, Fields, Layout, ResultCode};
 
 /// Where a declaration stands in the VNACCS flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,11 +37,107 @@ pub struct Declaration {
     pub registered_at: Option<i64>,
 }
 
-/// Import declaration kind codes (Decision 1357/QĐ-TCHQ).
+/// Import declaration kind codes (Decision 1357/QĐ-TCHQ and the IDA guide).
 pub const IMPORT_KIND_CODES: &[&str] = &[
-    "A11", "A12", "A21", "A31", "A41", "A42", "A43", "A44", "C11", "C21", "E11", "E13", "E15",
-    "E21", "E23", "E31", "E33", "E41", "G11", "G12", "G13", "G14", "G51", "H11",
+    "A11", "A12", "A21", "A31", "A41", "A42", "A43", "A44", "AEO", "C11", "C21", "E11", "E13",
+    "E15", "E21", "E23", "E31", "E33", "E41", "G11", "G12", "G13", "G14", "G51", "H11",
 ];
+
+/// Export declaration kind codes (Decision 1357/QĐ-TCHQ and the EDA guide).
+pub const EXPORT_KIND_CODES: &[&str] = &[
+    "AEO", "B11", "B12", "B13", "C12", "C22", "E42", "E44", "E46", "E52", "E54", "E56", "E62",
+    "E64", "E82", "G21", "G22", "G23", "G24", "G61", "H21",
+];
+
+/// One declaration family's jobs and the fields they are keyed on. Import
+/// and export mirror each other (IDA/IDB/IDC, EDA/EDB/EDC) and share their
+/// result codes; only the field ids differ.
+#[derive(Debug)]
+pub struct Spec {
+    pub family: Family,
+    /// Pre-registration, call-up and registration job codes.
+    pub pre: &'static str,
+    pub call: &'static str,
+    pub reg: &'static str,
+    /// The pre-registration layout, in which declarations are stored.
+    pub layout: &'static Layout,
+    /// Declaration number, kind code and trader (importer/exporter) fields.
+    pub number: &'static str,
+    pub kind: &'static str,
+    pub trader: &'static str,
+    pub kind_codes: &'static [&'static str],
+    /// Output code of the registered copy (shown with the pre-registration form).
+    pub copy_out: &'static str,
+    /// Output code of the channel notice.
+    pub notice_out: &'static str,
+}
+
+pub static IMPORT: Spec = Spec {
+    family: Family::Import,
+    pre: "IDA",
+    call: "IDB",
+    reg: "IDC",
+    layout: &tables::IDA,
+    number: "ICN",
+    kind: "ICB",
+    trader: "IMC",
+    kind_codes: IMPORT_KIND_CODES,
+    copy_out: "VAD4190",
+    notice_out: "VAD1AC0",
+};
+
+pub static EXPORT: Spec = Spec {
+    family: Family::Export,
+    pre: "EDA",
+    call: "EDB",
+    reg: "EDC",
+    layout: &tables::EDA,
+    number: "ECN",
+    kind: "ECB",
+    trader: "EPC",
+    kind_codes: EXPORT_KIND_CODES,
+    copy_out: "VAE4000",
+    notice_out: "VAE1LD0",
+};
+
+/// The step of the flow a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    PreRegister,
+    CallUp,
+    Register,
+}
+
+impl Spec {
+    pub fn for_job(job: &str) -> Option<(&'static Spec, Step)> {
+        [&IMPORT, &EXPORT].into_iter().find_map(|s| {
+            let step = match job {
+                j if j == s.pre => Step::PreRegister,
+                j if j == s.call => Step::CallUp,
+                j if j == s.reg => Step::Register,
+                _ => return None,
+            };
+            Some((s, step))
+        })
+    }
+
+    pub fn of(family: Family) -> &'static Spec {
+        match family {
+            Family::Import => &IMPORT,
+            Family::Export => &EXPORT,
+        }
+    }
+
+    /// A declaration number of this family, or `None`.
+    pub fn parse_number(&self, s: &str) -> Option<DeclNumber> {
+        DeclNumber::parse(s).filter(|n| n.family == self.family)
+    }
+
+    /// The stored values as fields of the pre-registration layout.
+    pub fn fields(&self, decl: &Declaration) -> Fields {
+        Fields::from_values(self.layout, decl.values.clone())
+    }
+}
 
 /// Who is lodging: the authenticated declarant and the tax codes they may
 /// declare for.
@@ -50,56 +146,70 @@ pub struct Declarant<'a> {
     pub tax_codes: &'a [String],
 }
 
-/// Business checks of an IDA beyond the layout. Each failure names the
-/// field, with the code the IDA table has for it.
-pub fn check_import(fields: &Fields, who: &Declarant) -> Vec<ResultCode> {
+/// Business checks of a pre-registration beyond the layout. Each failure
+/// names the field, with the code the job's table has for it.
+pub fn check_trader(spec: &Spec, fields: &Fields, who: &Declarant) -> Vec<ResultCode> {
     let mut errors = Vec::new();
-    let kind = fields.get("ICB");
-    if !kind.is_empty() && !IMPORT_KIND_CODES.contains(&kind) {
-        errors.push(ResultCode::new("S0055", "ICB", 0));
+    let kind = fields.get(spec.kind);
+    if !kind.is_empty() && !spec.kind_codes.contains(&kind) {
+        errors.push(ResultCode::new("S0055", spec.kind, 0));
     }
-    let importer = fields.get("IMC");
-    if importer.is_empty() {
-        errors.push(ResultCode::new("E1000", "IMC", 0));
-    } else if !who.tax_codes.iter().any(|t| t == importer) {
+    let trader = fields.get(spec.trader);
+    if trader.is_empty() {
+        errors.push(ResultCode::new("E1000", spec.trader, 0));
+    } else if !who.tax_codes.iter().any(|t| t == trader) {
         // The user may only declare for the enterprises it was provisioned for.
-        errors.push(ResultCode::new("U0002", "IMC", 0));
+        errors.push(ResultCode::new("U0002", spec.trader, 0));
     }
     errors
 }
 
-/// What an IDA that names an existing declaration number may do with it:
-/// replace the pre-registration of the same declarant before IDC.
-pub fn check_replace(existing: Option<&Declaration>, user_code: &str) -> Result<(), ResultCode> {
+/// What a pre-registration that names an existing declaration number may
+/// do with it: replace the pre-registration of the same declarant before
+/// registration.
+pub fn check_replace(
+    spec: &Spec,
+    existing: Option<&Declaration>,
+    user_code: &str,
+) -> Result<(), ResultCode> {
+    let code = |c| Err(ResultCode::new(c, spec.number, 0));
     match existing {
-        None => Err(ResultCode::new("E0213", "ICN", 0)),
-        Some(d) if d.user_code != user_code => Err(ResultCode::new("U0002", "ICN", 0)),
-        Some(d) if d.status != Status::PreRegistered => Err(ResultCode::new("E0220", "ICN", 0)),
+        None => code("E0213"),
+        Some(d) if d.user_code != user_code => code("U0002"),
+        Some(d) if d.status != Status::PreRegistered => code("E0220"),
         Some(_) => Ok(()),
     }
 }
 
-/// What an IDC may do with the declaration it names.
-pub fn check_register(existing: Option<&Declaration>, user_code: &str) -> Result<(), ResultCode> {
+/// What a registration (IDC/EDC) may do with the declaration it names.
+pub fn check_register(
+    spec: &Spec,
+    existing: Option<&Declaration>,
+    user_code: &str,
+) -> Result<(), ResultCode> {
     match existing {
         // Another declarant's number is reported as unknown: no existence leak.
         Some(d) if d.user_code == user_code => match d.status {
             Status::PreRegistered => Ok(()),
-            Status::Registered => Err(ResultCode::new("E0074", "ICN", 0)),
+            Status::Registered => Err(ResultCode::new("E0074", spec.number, 0)),
         },
-        _ => Err(ResultCode::new("S0005", "ICN", 0)),
+        _ => Err(ResultCode::new("S0005", spec.number, 0)),
     }
 }
 
-/// Channel for an import declaration's fields.
-pub fn import_channel<'r>(rules: &'r ChannelRules, fields: &Fields) -> (Channel, Option<&'r str>) {
+/// Channel for a declaration's fields.
+pub fn channel<'r>(
+    spec: &Spec,
+    rules: &'r ChannelRules,
+    fields: &Fields,
+) -> (Channel, Option<&'r str>) {
     let reps = fields.reps_present();
     let facts = Facts {
-        kind_code: fields.get("ICB"),
+        kind_code: fields.get(spec.kind),
         cargo_class: fields.get("CCC"),
         hs_codes: reps.iter().map(|&r| fields.get_rep("CMD", r)).collect(),
         origins: reps.iter().map(|&r| fields.get_rep("OR", r)).collect(),
-        declarant: fields.get("IMC"),
+        declarant: fields.get(spec.trader),
         invoice_value: fields.get("IP4").parse().ok(),
     };
     rules.decide(&facts)
@@ -108,11 +218,9 @@ pub fn import_channel<'r>(rules: &'r ChannelRules, fields: &Fields) -> (Channel,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::numbering::Family;
-    use crate::wire::tables::IDA;
 
-    fn ida(pairs: &[(&str, u16, &str)]) -> Fields {
-        let mut f = Fields::new(&IDA);
+    fn fields(spec: &Spec, pairs: &[(&str, u16, &str)]) -> Fields {
+        let mut f = Fields::new(spec.layout);
         for (id, rep, v) in pairs {
             f.set_rep(id, *rep, v);
         }
@@ -120,41 +228,82 @@ mod tests {
     }
 
     #[test]
-    fn import_checks() {
+    fn trader_checks_for_both_families() {
         let codes = vec!["0101234567".to_string()];
         let who = Declarant {
             user_code: "ABC12001",
             tax_codes: &codes,
         };
-        let cases: Vec<(&str, Fields, Vec<&str>)> = vec![
+        type Row = (
+            &'static str,
+            &'static Spec,
+            Vec<(&'static str, u16, &'static str)>,
+            Vec<&'static str>,
+        );
+        let rows: Vec<Row> = vec![
             (
-                "valid",
-                ida(&[("ICB", 0, "A11"), ("IMC", 0, "0101234567")]),
+                "import valid",
+                &IMPORT,
+                vec![("ICB", 0, "A11"), ("IMC", 0, "0101234567")],
                 vec![],
             ),
             (
-                "export kind code",
-                ida(&[("ICB", 0, "B11"), ("IMC", 0, "0101234567")]),
+                "import with an export kind code",
+                &IMPORT,
+                vec![("ICB", 0, "B11"), ("IMC", 0, "0101234567")],
                 vec!["S0055-ICB -0000"],
             ),
             (
                 "no importer",
-                ida(&[("ICB", 0, "A11")]),
+                &IMPORT,
+                vec![("ICB", 0, "A11")],
                 vec!["E1000-IMC -0000"],
             ),
             (
-                "someone else's tax code",
-                ida(&[("ICB", 0, "A11"), ("IMC", 0, "0309999999")]),
+                "someone else's importer",
+                &IMPORT,
+                vec![("ICB", 0, "A11"), ("IMC", 0, "0309999999")],
                 vec!["U0002-IMC -0000"],
             ),
             (
                 "both wrong",
-                ida(&[("ICB", 0, "ZZZ"), ("IMC", 0, "0309999999")]),
+                &IMPORT,
+                vec![("ICB", 0, "ZZZ"), ("IMC", 0, "0309999999")],
                 vec!["S0055-ICB -0000", "U0002-IMC -0000"],
             ),
+            (
+                "export valid",
+                &EXPORT,
+                vec![("ECB", 0, "B11"), ("EPC", 0, "0101234567")],
+                vec![],
+            ),
+            (
+                "re-export valid",
+                &EXPORT,
+                vec![("ECB", 0, "G21"), ("EPC", 0, "0101234567")],
+                vec![],
+            ),
+            (
+                "export with an import kind code",
+                &EXPORT,
+                vec![("ECB", 0, "A11"), ("EPC", 0, "0101234567")],
+                vec!["S0055-ECB -0000"],
+            ),
+            (
+                "no exporter",
+                &EXPORT,
+                vec![("ECB", 0, "B11")],
+                vec!["E1000-EPC -0000"],
+            ),
+            (
+                "someone else's exporter",
+                &EXPORT,
+                vec![("ECB", 0, "B11"), ("EPC", 0, "0309999999")],
+                vec!["U0002-EPC -0000"],
+            ),
         ];
-        for (name, fields, want) in cases {
-            let got: Vec<String> = check_import(&fields, &who)
+        for (name, spec, pairs, want) in rows {
+            let got: Vec<String> = check_trader(spec, &fields(spec, &pairs), &who)
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
@@ -188,42 +337,121 @@ mod tests {
         let pre = decl("ABC12001", Status::PreRegistered);
         let reg = decl("ABC12001", Status::Registered);
         let code = |r: Result<(), ResultCode>| r.err().map(|c| c.to_string());
-        assert_eq!(code(check_replace(Some(&pre), "ABC12001")), None);
-        assert_eq!(
-            code(check_replace(None, "ABC12001")).as_deref(),
-            Some("E0213-ICN -0000")
-        );
-        assert_eq!(
-            code(check_replace(Some(&pre), "XYZ99001")).as_deref(),
-            Some("U0002-ICN -0000")
-        );
-        assert_eq!(
-            code(check_replace(Some(&reg), "ABC12001")).as_deref(),
-            Some("E0220-ICN -0000")
-        );
-        assert_eq!(code(check_register(Some(&pre), "ABC12001")), None);
-        assert_eq!(
-            code(check_register(Some(&reg), "ABC12001")).as_deref(),
-            Some("E0074-ICN -0000")
-        );
-        assert_eq!(
-            code(check_register(Some(&pre), "XYZ99001")).as_deref(),
-            Some("S0005-ICN -0000")
-        );
-        assert_eq!(
-            code(check_register(None, "ABC12001")).as_deref(),
-            Some("S0005-ICN -0000")
-        );
+        type Check = fn(&Spec, Option<&Declaration>, &str) -> Result<(), ResultCode>;
+        let rows: Vec<(&str, Check, &Spec, Option<&Declaration>, &str, Option<&str>)> = vec![
+            (
+                "replace own pre-registration",
+                check_replace,
+                &IMPORT,
+                Some(&pre),
+                "ABC12001",
+                None,
+            ),
+            (
+                "replace unknown",
+                check_replace,
+                &IMPORT,
+                None,
+                "ABC12001",
+                Some("E0213-ICN -0000"),
+            ),
+            (
+                "replace another's",
+                check_replace,
+                &IMPORT,
+                Some(&pre),
+                "XYZ99001",
+                Some("U0002-ICN -0000"),
+            ),
+            (
+                "replace registered",
+                check_replace,
+                &EXPORT,
+                Some(&reg),
+                "ABC12001",
+                Some("E0220-ECN -0000"),
+            ),
+            (
+                "register own",
+                check_register,
+                &IMPORT,
+                Some(&pre),
+                "ABC12001",
+                None,
+            ),
+            (
+                "register twice",
+                check_register,
+                &EXPORT,
+                Some(&reg),
+                "ABC12001",
+                Some("E0074-ECN -0000"),
+            ),
+            (
+                "register another's",
+                check_register,
+                &IMPORT,
+                Some(&pre),
+                "XYZ99001",
+                Some("S0005-ICN -0000"),
+            ),
+            (
+                "register unknown",
+                check_register,
+                &EXPORT,
+                None,
+                "ABC12001",
+                Some("S0005-ECN -0000"),
+            ),
+        ];
+        for (name, check, spec, existing, user, want) in rows {
+            assert_eq!(code(check(spec, existing, user)).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn jobs_map_to_their_family_and_step() {
+        let cases = [
+            ("IDA", Some((Family::Import, Step::PreRegister))),
+            ("IDB", Some((Family::Import, Step::CallUp))),
+            ("IDC", Some((Family::Import, Step::Register))),
+            ("EDA", Some((Family::Export, Step::PreRegister))),
+            ("EDB", Some((Family::Export, Step::CallUp))),
+            ("EDC", Some((Family::Export, Step::Register))),
+            ("IDA01", None),
+            ("OLA", None),
+        ];
+        for (job, want) in cases {
+            assert_eq!(
+                Spec::for_job(job).map(|(s, st)| (s.family, st)),
+                want,
+                "{job}"
+            );
+        }
+        for spec in [&IMPORT, &EXPORT] {
+            for id in [spec.number, spec.kind, spec.trader, "TDN", "CCC", "CMD"] {
+                assert!(
+                    spec.layout.items.iter().any(|i| i.id == id),
+                    "{} lacks {id}",
+                    spec.pre
+                );
+            }
+        }
     }
 
     #[test]
     fn channel_uses_every_goods_line() {
         let rules = ChannelRules::builtin();
-        let f = ida(&[
-            ("ICB", 0, "A11"),
-            ("CMD", 1, "84713020"),
-            ("CMD", 2, "93059100"),
-        ]);
-        assert_eq!(import_channel(&rules, &f).0, Channel::Red);
+        let f = fields(
+            &IMPORT,
+            &[
+                ("ICB", 0, "A11"),
+                ("CMD", 1, "84713020"),
+                ("CMD", 2, "93059100"),
+            ],
+        );
+        assert_eq!(channel(&IMPORT, &rules, &f).0, Channel::Red);
+        let f = fields(&EXPORT, &[("ECB", 0, "B11"), ("CMD", 1, "84713020")]);
+        assert_eq!(channel(&EXPORT, &rules, &f).0, Channel::Green);
     }
 }

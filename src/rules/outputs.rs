@@ -1,82 +1,172 @@
 //! Output messages built from declarations: which declaration field fills
 //! which output item.
 
-use super::declaration::Declaration;
-use crate::wire::{tables, Fields};
+use super::declaration::{Declaration, Spec};
+use super::numbering::Family;
+use crate::wire::{tables, Fields, Layout};
 
-/// Import declaration fields (IDA) → channel notice items (VAD1AC).
-const VAD1AC_FROM_IDA: &[(&str, &str)] = &[
-    ("FIC", "FIC"),
-    ("BNO", "BNO"),
-    ("DNO", "DNO"),
-    ("TDN", "TDN"),
-    ("A02", "ICB"),
-    ("ADA", "CCC"),
-    ("ADB", "MTC"),
-    ("A05", "SKB"),
-    ("A07", "CH"),
-    ("A08", "CHB"),
-    ("RED", "RED"),
-    ("A18", "IMC"),
-    ("A19", "IMN"),
-    ("A20", "IMY"),
-    ("A21", "IMA"),
-    ("A25", "IMT"),
-    ("A26", "NMC"),
-    ("A27", "NMN"),
-    ("A28", "EPC"),
-    ("A29", "EPN"),
-    ("A30", "EPY"),
-    ("A31", "EPA"),
-    ("A32", "EP2"),
-    ("A33", "EP3"),
-    ("A34", "EP4"),
-    ("A35", "EPO"),
-    ("KB1", "BL1"),
-    ("KB2", "BL2"),
-    ("KB3", "BL3"),
-    ("KB4", "BL4"),
-    ("KB5", "BL5"),
-    ("A48", "NO"),
-    ("A49", "NOT"),
-    ("A52", "GW"),
-    ("A53", "GWT"),
-    ("A50", "ST"),
-    ("A41", "DST"),
-    ("A43", "PSC"),
-    ("A46", "VSN"),
-    ("A47", "ARR"),
-    ("A71", "IV1"),
-    ("A72", "IV3"),
-    ("IVD", "IVD"),
-    ("IVP", "IVP"),
-    ("A74", "IP1"),
-    ("A75", "IP2"),
-    ("A76", "IP3"),
-    ("A77", "IP4"),
-];
+/// How a channel notice is filled from a declaration.
+struct NoticeMap {
+    layout: &'static Layout,
+    channel: &'static str,
+    registered_date: &'static str,
+    registered_time: &'static str,
+    line_number: &'static str,
+    /// (notice item, declaration field)
+    header: &'static [(&'static str, &'static str)],
+    lines: &'static [(&'static str, &'static str)],
+}
 
-/// Goods-line items of VAD1AC from the IDA goods line.
-const VAD1AC_LINE_FROM_IDA: &[(&str, &str)] = &[
-    ("B27", "CMD"),
-    ("B30", "CMN"),
-    ("B31", "QN1"),
-    ("B32", "QT1"),
-    ("B34", "QN2"),
-    ("B35", "QT2"),
-    ("B48", "BPR"),
-    ("UPR", "UPR"),
-    ("UPC", "UPC"),
-    ("TSC", "TSC"),
-    ("B55", "OR"),
-    ("TDL", "TDL"),
-];
+/// Import declaration (IDA) → channel notice (VAD1AC).
+static IMPORT_NOTICE: NoticeMap = NoticeMap {
+    layout: &tables::VAD1AC,
+    channel: "A06",
+    registered_date: "A09",
+    registered_time: "AD1",
+    line_number: "B25",
+    header: &[
+        ("FIC", "FIC"),
+        ("BNO", "BNO"),
+        ("DNO", "DNO"),
+        ("TDN", "TDN"),
+        ("A02", "ICB"),
+        ("ADA", "CCC"),
+        ("ADB", "MTC"),
+        ("A05", "SKB"),
+        ("A07", "CH"),
+        ("A08", "CHB"),
+        ("RED", "RED"),
+        ("A18", "IMC"),
+        ("A19", "IMN"),
+        ("A20", "IMY"),
+        ("A21", "IMA"),
+        ("A25", "IMT"),
+        ("A26", "NMC"),
+        ("A27", "NMN"),
+        ("A28", "EPC"),
+        ("A29", "EPN"),
+        ("A30", "EPY"),
+        ("A31", "EPA"),
+        ("A32", "EP2"),
+        ("A33", "EP3"),
+        ("A34", "EP4"),
+        ("A35", "EPO"),
+        ("KB1", "BL1"),
+        ("KB2", "BL2"),
+        ("KB3", "BL3"),
+        ("KB4", "BL4"),
+        ("KB5", "BL5"),
+        ("A48", "NO"),
+        ("A49", "NOT"),
+        ("A52", "GW"),
+        ("A53", "GWT"),
+        ("A50", "ST"),
+        ("A41", "DST"),
+        ("A43", "PSC"),
+        ("A46", "VSN"),
+        ("A47", "ARR"),
+        ("A71", "IV1"),
+        ("A72", "IV3"),
+        ("IVD", "IVD"),
+        ("IVP", "IVP"),
+        ("A74", "IP1"),
+        ("A75", "IP2"),
+        ("A76", "IP3"),
+        ("A77", "IP4"),
+    ],
+    lines: &[
+        ("B27", "CMD"),
+        ("B30", "CMN"),
+        ("B31", "QN1"),
+        ("B32", "QT1"),
+        ("B34", "QN2"),
+        ("B35", "QT2"),
+        ("B48", "BPR"),
+        ("UPR", "UPR"),
+        ("UPC", "UPC"),
+        ("TSC", "TSC"),
+        ("B55", "OR"),
+        ("TDL", "TDL"),
+    ],
+};
 
-/// The declaration's data in its own job layout, with the number filled in:
-/// the registered copy (VAD419, shown with the IDA form) and the IDB call-up.
-pub fn registered_copy(decl: &Declaration) -> Fields {
-    let mut f = Fields::from_values(&tables::IDA, decl.values.clone());
-    f.set("ICN", &decl.number.to_string());
+/// Export declaration (EDA) → channel notice (VAE1LD).
+static EXPORT_NOTICE: NoticeMap = NoticeMap {
+    layout: &tables::VAE1LD,
+    channel: "K07",
+    registered_date: "K10",
+    registered_time: "AD1",
+    line_number: "R01",
+    header: &[
+        ("FIC", "FIC"),
+        ("BNO", "BNO"),
+        ("DNO", "DNO"),
+        ("TNO", "TDN"),
+        ("K03", "ECB"),
+        ("K05", "CCC"),
+        ("ADF", "MTC"),
+        ("K08", "CH"),
+        ("K09", "CHB"),
+        ("RID", "RID"),
+        ("K16", "EPC"),
+        ("K17", "EPN"),
+        ("K18", "EPP"),
+        ("K19", "EPA"),
+        ("K23", "EPT"),
+        ("ADG", "EXC"),
+        ("ADH", "EXN"),
+        ("K24", "CGC"),
+        ("K25", "CGN"),
+        ("K36", "NO"),
+        ("K37", "NOT"),
+        ("K39", "GW"),
+        ("K40", "GWT"),
+        ("K41", "ST"),
+        ("K43", "DSC"),
+        ("K44", "DSN"),
+        ("K46", "PSC"),
+        ("K47", "PSN"),
+        ("K50", "VSC"),
+        ("K51", "VSN"),
+        ("K52", "SYM"),
+        ("K56", "MRK"),
+        ("K58", "IV1"),
+        ("K59", "IV3"),
+        ("IVD", "IVD"),
+        ("IVP", "IVP"),
+        ("K61", "IP2"),
+        ("K62", "IP3"),
+        ("K63", "IP4"),
+        ("K64", "IP1"),
+    ],
+    lines: &[
+        ("R05", "CMD"),
+        ("R04", "CMN"),
+        ("R08", "QN1"),
+        ("R09", "QT1"),
+        ("R11", "QN2"),
+        ("R12", "QT2"),
+        ("R13", "BPR"),
+        ("UPR", "UPR"),
+        ("UPC", "UPC"),
+        ("TSC", "TSC"),
+        ("TDN", "TDL"),
+    ],
+};
+
+fn notice_map(family: Family) -> &'static NoticeMap {
+    match family {
+        Family::Import => &IMPORT_NOTICE,
+        Family::Export => &EXPORT_NOTICE,
+    }
+}
+
+/// The declaration's data in its own pre-registration layout, with the
+/// number filled in: the registered copy (VAD419 / VAE400, shown with the
+/// IDA / EDA form) and the IDB / EDB call-up.
+pub fn registered_copy(spec: &Spec, decl: &Declaration) -> Fields {
+    let mut f = spec.fields(decl);
+    f.set(spec.number, &decl.number.to_string());
     f
 }
 
@@ -86,23 +176,24 @@ pub struct Stamp {
     pub time: String,
 }
 
-/// The channel-result notice (VAD1AC) of a registered import declaration.
-pub fn import_channel_notice(decl: &Declaration, registered: &Stamp) -> Fields {
-    let ida = Fields::from_values(&tables::IDA, decl.values.clone());
-    let mut out = Fields::new(&tables::VAD1AC);
-    out.set("ICN", &decl.number.to_string());
+/// The channel-result notice (VAD1AC / VAE1LD) of a registered declaration.
+pub fn channel_notice(spec: &Spec, decl: &Declaration, registered: &Stamp) -> Fields {
+    let map = notice_map(spec.family);
+    let src = spec.fields(decl);
+    let mut out = Fields::new(map.layout);
+    out.set(spec.number, &decl.number.to_string());
     if let Some(ch) = decl.channel {
-        out.set("A06", &ch.number().to_string());
+        out.set(map.channel, &ch.number().to_string());
     }
-    out.set("A09", &registered.date);
-    out.set("AD1", &registered.time);
-    for (to, from) in VAD1AC_FROM_IDA {
-        out.set(to, ida.get(from));
+    out.set(map.registered_date, &registered.date);
+    out.set(map.registered_time, &registered.time);
+    for (to, from) in map.header {
+        out.set(to, src.get(from));
     }
-    for (n, rep) in ida.reps_present().into_iter().enumerate() {
-        out.set_rep("B25", rep, &format!("{:02}", n + 1));
-        for (to, from) in VAD1AC_LINE_FROM_IDA {
-            out.set_rep(to, rep, ida.get_rep(from, rep));
+    for (n, rep) in src.reps_present().into_iter().enumerate() {
+        out.set_rep(map.line_number, rep, &format!("{:02}", n + 1));
+        for (to, from) in map.lines {
+            out.set_rep(to, rep, src.get_rep(from, rep));
         }
     }
     out
@@ -112,53 +203,96 @@ pub fn import_channel_notice(decl: &Declaration, registered: &Stamp) -> Fields {
 mod tests {
     use super::*;
     use crate::rules::channel::Channel;
-    use crate::rules::declaration::Status;
-    use crate::rules::numbering::{DeclNumber, Family};
+    use crate::rules::declaration::{Status, EXPORT, IMPORT};
+    use crate::rules::eligibility::Basis;
+    use crate::rules::numbering::DeclNumber;
 
     #[test]
     fn every_mapped_item_exists_in_both_layouts() {
-        for (to, from) in VAD1AC_FROM_IDA {
-            assert!(tables::VAD1AC.position(to, 0).is_some(), "VAD1AC {to}");
-            assert!(tables::IDA.position(from, 0).is_some(), "IDA {from}");
-        }
-        for (to, from) in VAD1AC_LINE_FROM_IDA {
-            assert!(tables::VAD1AC.position(to, 1).is_some(), "VAD1AC line {to}");
-            assert!(tables::IDA.position(from, 1).is_some(), "IDA line {from}");
+        for (spec, map) in [(&IMPORT, &IMPORT_NOTICE), (&EXPORT, &EXPORT_NOTICE)] {
+            for id in [
+                spec.number,
+                map.channel,
+                map.registered_date,
+                map.registered_time,
+            ] {
+                assert!(
+                    map.layout.position(id, 0).is_some(),
+                    "{} {id}",
+                    map.layout.code
+                );
+            }
+            assert!(map.layout.position(map.line_number, 1).is_some());
+            for (to, from) in map.header {
+                assert!(
+                    map.layout.position(to, 0).is_some(),
+                    "{} {to}",
+                    map.layout.code
+                );
+                assert!(
+                    spec.layout.position(from, 0).is_some(),
+                    "{} {from}",
+                    spec.pre
+                );
+            }
+            for (to, from) in map.lines {
+                assert!(
+                    map.layout.position(to, 1).is_some(),
+                    "{} line {to}",
+                    map.layout.code
+                );
+                assert!(
+                    spec.layout.position(from, 1).is_some(),
+                    "{} line {from}",
+                    spec.pre
+                );
+            }
         }
     }
 
-    #[test]
-    fn channel_notice_carries_number_channel_and_lines() {
-        let mut ida = Fields::new(&tables::IDA);
-        ida.set("ICB", "A11");
-        ida.set("IMC", "0101234567");
-        ida.set("IMN", "CÔNG TY TNHH VÍ DỤ");
-        ida.set_rep("CMD", 1, "84713020");
-        ida.set_rep("CMD", 2, "85171200");
-        ida.set_rep("QN1", 2, "5");
-        let decl = Declaration {
+    fn declaration(spec: &Spec, set: &[(&str, u16, &str)]) -> Declaration {
+        let mut f = Fields::new(spec.layout);
+        for (id, rep, v) in set {
+            f.set_rep(id, *rep, v);
+        }
+        Declaration {
             number: DeclNumber {
-                family: Family::Import,
+                family: spec.family,
                 block: 17,
                 seq: 3,
                 amendment: 0,
             },
             status: Status::Registered,
-            basis: crate::rules::eligibility::Basis::Outage,
+            basis: Basis::Outage,
             channel: Some(Channel::Yellow),
             channel_rule: None,
             user_code: "ABC12001".into(),
             terminal: "T12345".into(),
-            job: "IDA".into(),
-            values: ida.values().to_vec(),
+            job: spec.pre.into(),
+            values: f.values().to_vec(),
             created_at: 0,
             registered_at: Some(0),
-        };
+        }
+    }
+
+    #[test]
+    fn channel_notices_carry_number_channel_and_lines() {
         let stamp = Stamp {
             date: "15012024".into(),
             time: "120002".into(),
         };
-        let n = import_channel_notice(&decl, &stamp);
+        let decl = declaration(
+            &IMPORT,
+            &[
+                ("ICB", 0, "A11"),
+                ("IMN", 0, "CÔNG TY TNHH VÍ DỤ"),
+                ("CMD", 1, "84713020"),
+                ("CMD", 2, "85171200"),
+                ("QN1", 2, "5"),
+            ],
+        );
+        let n = channel_notice(&IMPORT, &decl, &stamp);
+        assert_eq!(n.layout.code, "VAD1AC");
         assert_eq!(n.get("ICN"), "190170000030");
         assert_eq!(n.get("A06"), "2");
         assert_eq!(n.get("A02"), "A11");
@@ -167,6 +301,24 @@ mod tests {
         assert_eq!(n.get_rep("B25", 2), "02");
         assert_eq!(n.get_rep("B27", 2), "85171200");
         assert_eq!(n.get_rep("B31", 2), "5");
-        assert_eq!(registered_copy(&decl).get("ICN"), "190170000030");
+        assert_eq!(registered_copy(&IMPORT, &decl).get("ICN"), "190170000030");
+
+        let decl = declaration(
+            &EXPORT,
+            &[
+                ("ECB", 0, "B11"),
+                ("EPN", 0, "CÔNG TY CỔ PHẦN XUẤT KHẨU"),
+                ("CMD", 1, "09011110"),
+            ],
+        );
+        let n = channel_notice(&EXPORT, &decl, &stamp);
+        assert_eq!(n.layout.code, "VAE1LD");
+        assert_eq!(n.get("ECN"), "390170000030");
+        assert_eq!(n.get("K07"), "2");
+        assert_eq!(n.get("K03"), "B11");
+        assert_eq!(n.get("K17"), "CÔNG TY CỔ PHẦN XUẤT KHẨU");
+        assert_eq!(n.get_rep("R01", 1), "01");
+        assert_eq!(n.get_rep("R05", 1), "09011110");
+        assert_eq!(registered_copy(&EXPORT, &decl).get("ECN"), "390170000030");
     }
 }

@@ -259,6 +259,50 @@ pub fn ida_body(d: &Declarant, lines: u16, hs: &str) -> String {
     f.render()
 }
 
+/// An EDA body for `d` with `lines` goods lines.
+pub fn eda_body(d: &Declarant, lines: u16, kind: &str) -> String {
+    let mut f = Fields::new(&tables::EDA);
+    for (id, v) in [
+        ("ECB", kind),
+        ("MTC", "2"),
+        ("CH", "03CE"),
+        ("EPC", d.tax_code),
+        ("EPN", "CÔNG TY CỔ PHẦN XUẤT KHẨU CÀ PHÊ VÍ DỤ"),
+        ("NO", "20"),
+        ("NOT", "BG"),
+        ("DSC", "DEHAM"),
+        ("SYM", "20012024"),
+        ("IP1", "A"),
+        ("IP2", "FOB"),
+        ("IP3", "USD"),
+        ("IP4", "48000"),
+    ] {
+        f.set(id, v);
+    }
+    for r in 1..=lines {
+        f.set_rep("CMD", r, "09011110");
+        f.set_rep("CMN", r, &format!("Cà phê nhân Robusta loại {r}"));
+        f.set_rep("QN1", r, "19200");
+        f.set_rep("QT1", r, "KGM");
+    }
+    f.render()
+}
+
+/// Acknowledges outputs until the loop ends; returns (output code, body) of each.
+pub async fn retrieve_all(c: &mut Client, d: &Declarant) -> Vec<(String, String)> {
+    let mut got = Vec::new();
+    let body = format!("{}\r\n{}\r\n1\r\n", d.terminal, d.key);
+    let mut r = send(c, request("#REP1", d, &body)).await;
+    while r.get(HField::Control) == "SSP" {
+        got.push((r.get(HField::OutCode).to_string(), r.first().body.clone()));
+        let mut h = header("?A2", d);
+        h.set(HField::RtpInfo, r.get(HField::RtpInfo));
+        r = send(c, Message::new(h, String::new()).render()).await;
+    }
+    assert_eq!(r.codes(), ["00000-0000-0000"], "retrieval ends cleanly");
+    got
+}
+
 /// Parsed reply: all messages in it, or the short text.
 pub struct Reply {
     pub raw: Vec<u8>,
