@@ -6,3 +6,4 @@ pub mod declaration;
 pub mod eligibility;
 pub mod numbering;
 pub mod outputs;
+pub mod temporary;

@@ -1,0 +1,310 @@
+//! Temporary import/export and their continuations: deadlines, and the
+//! per-line balance a re-export (G21–G24) or re-import (G51) draws on.
+
+use super::declaration::{Declaration, Spec, Status, EXPORT, IMPORT};
+use super::eligibility::Day;
+use super::numbering::Family;
+use crate::wire::{parse_date, Fields, ResultCode};
+
+/// Temporary import kinds (re-exported later with G21–G24).
+pub const TEMPORARY_IMPORT: &[&str] = &["G11", "G12", "G13", "G14"];
+/// Temporary export (re-imported later with G51).
+pub const TEMPORARY_EXPORT: &[&str] = &["G61"];
+pub const RE_EXPORT: &[&str] = &["G21", "G22", "G23", "G24"];
+pub const RE_IMPORT: &[&str] = &["G51"];
+
+/// The deadline field of a family: re-export deadline on imports,
+/// re-import deadline on exports.
+fn deadline_field(spec: &Spec) -> &'static str {
+    match spec.family {
+        Family::Import => "RED",
+        Family::Export => "RID",
+    }
+}
+
+fn temporary_kinds(spec: &Spec) -> &'static [&'static str] {
+    match spec.family {
+        Family::Import => TEMPORARY_IMPORT,
+        Family::Export => TEMPORARY_EXPORT,
+    }
+}
+
+fn continuation_kinds(spec: &Spec) -> &'static [&'static str] {
+    match spec.family {
+        Family::Import => RE_IMPORT,
+        Family::Export => RE_EXPORT,
+    }
+}
+
+/// Whether this declaration continues another (by its kind code).
+pub fn is_continuation(spec: &Spec, fields: &Fields) -> bool {
+    continuation_kinds(spec).contains(&fields.get(spec.kind))
+}
+
+/// Checks of a pre-registration's own temporary-trade fields: a temporary
+/// declaration needs a deadline in the future, a continuation names the
+/// declaration it continues.
+pub fn check_own_fields(spec: &Spec, fields: &Fields, today: Day) -> Vec<ResultCode> {
+    let kind = fields.get(spec.kind);
+    let deadline = deadline_field(spec);
+    let mut errors = Vec::new();
+    if temporary_kinds(spec).contains(&kind) {
+        match parse_date(fields.get(deadline)) {
+            None => errors.push(ResultCode::new("R1003", deadline, 0)),
+            Some(day) if day < today => {
+                let past = if spec.family == Family::Import { "S1129" } else { "S1138" };
+                errors.push(ResultCode::new(past, deadline, 0));
+            }
+            Some(_) => {}
+        }
+    } else if !fields.get(deadline).is_empty() {
+        errors.push(ResultCode::new("R1002", deadline, 0));
+    }
+    if continuation_kinds(spec).contains(&kind) && fields.get("TDN").is_empty() {
+        errors.push(ResultCode::new("R1000", "TDN", 0));
+    }
+    errors
+}
+
+/// Quantities as integers of millionths, so balances add up exactly.
+pub fn quantity(s: &str) -> Option<i128> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || frac.len() > 6 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let int: i128 = int.parse().ok()?;
+    let frac: i128 = format!("{frac:0<6}").parse().ok()?;
+    Some(int * 1_000_000 + frac)
+}
+
+/// Checks a continuation against the declaration it continues (`original`,
+/// `None` when no such declaration is here) and the other continuations of
+/// it already lodged (`earlier`, not including the one being replaced).
+/// Codes carry the goods line of the request they are about.
+pub fn check_continuation(
+    spec: &Spec,
+    request: &Fields,
+    user_code: &str,
+    today: Day,
+    original: Option<&Declaration>,
+    earlier: &[Declaration],
+) -> Vec<ResultCode> {
+    let sys = |c: &str| vec![ResultCode::new(c, "TDN", 0)];
+    let Some(orig) = original else {
+        return sys("E8300");
+    };
+    // G2x continues a temporary import, G51 a temporary export.
+    let orig_spec: &Spec = match spec.family {
+        Family::Export => &IMPORT,
+        Family::Import => &EXPORT,
+    };
+    if orig.number.family != orig_spec.family {
+        return sys(if spec.family == Family::Export { "E8301" } else { "E8309" });
+    }
+    if orig.user_code != user_code {
+        return sys("E8304");
+    }
+    if orig.status != Status::Registered {
+        return sys("E8307");
+    }
+    let of = orig_spec.fields(orig);
+    if !temporary_kinds(orig_spec).contains(&of.get(orig_spec.kind)) {
+        return sys(if spec.family == Family::Export { "E8301" } else { "E8309" });
+    }
+    if parse_date(of.get(deadline_field(orig_spec))).is_some_and(|d| d < today) {
+        // The goods' permitted stay is over: re-export deadline passed.
+        return sys("E1111");
+    }
+    let mut errors = Vec::new();
+    for rep in request.reps_present() {
+        let line = request.get_rep("TDL", rep);
+        let Some(orig_rep) = line.parse::<u16>().ok().filter(|r| of.reps_present().contains(r)) else {
+            errors.push(ResultCode::new(if line.is_empty() { "R1025" } else { "E8305" }, "TDL", rep));
+            continue;
+        };
+        if request.get_rep("CMD", rep) != of.get_rep("CMD", orig_rep) {
+            errors.push(ResultCode::new("E8308", "CMD", rep));
+        }
+        if request.get_rep("QT1", rep) != of.get_rep("QT1", orig_rep) {
+            errors.push(ResultCode::new("E8348", "QT1", rep));
+            continue;
+        }
+        let available = quantity(of.get_rep("QN1", orig_rep)).unwrap_or(0);
+        let used: i128 = earlier
+            .iter()
+            .map(|d| {
+                let f = spec.fields(d);
+                f.reps_present()
+                    .into_iter()
+                    .filter(|&r| f.get_rep("TDL", r).parse::<u16>().ok() == Some(orig_rep))
+                    .filter_map(|r| quantity(f.get_rep("QN1", r)))
+                    .sum::<i128>()
+            })
+            .sum();
+        // Two lines of one request may draw on the same original line.
+        let this: i128 = request
+            .reps_present()
+            .into_iter()
+            .filter(|&r| r <= rep && request.get_rep("TDL", r).parse::<u16>().ok() == Some(orig_rep))
+            .filter_map(|r| quantity(request.get_rep("QN1", r)))
+            .sum();
+        if used + this > available {
+            errors.push(ResultCode::new("E8306", "QN1", rep));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::eligibility::Basis;
+    use crate::rules::numbering::DeclNumber;
+
+    const TODAY: Day = (2026, 11, 23);
+
+    fn fields(spec: &Spec, set: &[(&str, u16, &str)]) -> Fields {
+        let mut f = Fields::new(spec.layout);
+        for (id, rep, v) in set {
+            f.set_rep(id, *rep, v);
+        }
+        f
+    }
+
+    fn decl(spec: &Spec, seq: u32, user: &str, status: Status, f: &Fields) -> Declaration {
+        Declaration {
+            number: DeclNumber { family: spec.family, block: 17, seq, amendment: 0 },
+            status,
+            basis: Basis::Outage,
+            channel: None,
+            channel_rule: None,
+            user_code: user.into(),
+            terminal: "T12345".into(),
+            job: spec.pre.into(),
+            values: f.values().to_vec(),
+            created_at: 0,
+            registered_at: None,
+        }
+    }
+
+    #[test]
+    fn quantities_are_exact() {
+        let cases = [
+            ("100", Some(100_000_000)),
+            ("0.5", Some(500_000)),
+            ("12.000001", Some(12_000_001)),
+            ("1.2345678", None),
+            ("", None),
+            (".5", None),
+            ("-1", None),
+            ("1e3", None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(quantity(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn own_fields() {
+        type Row = (&'static str, &'static Spec, Vec<(&'static str, u16, &'static str)>, Vec<&'static str>);
+        let rows: Vec<Row> = vec![
+            ("temporary import with deadline", &IMPORT, vec![("ICB", 0, "G12"), ("RED", 0, "31122026")], vec![]),
+            ("temporary import without deadline", &IMPORT, vec![("ICB", 0, "G12")], vec!["R1003-RED -0000"]),
+            ("temporary import, deadline passed", &IMPORT, vec![("ICB", 0, "G13"), ("RED", 0, "22112026")], vec!["S1129-RED -0000"]),
+            ("deadline on an ordinary import", &IMPORT, vec![("ICB", 0, "A11"), ("RED", 0, "31122026")], vec!["R1002-RED -0000"]),
+            ("temporary export", &EXPORT, vec![("ECB", 0, "G61"), ("RID", 0, "23112026")], vec![]),
+            ("temporary export without deadline", &EXPORT, vec![("ECB", 0, "G61")], vec!["R1003-RID -0000"]),
+            ("temporary export, deadline passed", &EXPORT, vec![("ECB", 0, "G61"), ("RID", 0, "01012026")], vec!["S1138-RID -0000"]),
+            ("re-export names its temporary import", &EXPORT, vec![("ECB", 0, "G21"), ("TDN", 0, "190170000010")], vec![]),
+            ("re-export without TDN", &EXPORT, vec![("ECB", 0, "G22")], vec!["R1000-TDN -0000"]),
+            ("re-import without TDN", &IMPORT, vec![("ICB", 0, "G51")], vec!["R1000-TDN -0000"]),
+        ];
+        for (name, spec, set, want) in rows {
+            let got: Vec<String> = check_own_fields(spec, &fields(spec, &set), TODAY).iter().map(ToString::to_string).collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    /// One row per rule of a continuation: the original, what was already
+    /// drawn, the request → the codes.
+    #[test]
+    fn continuation_balances_and_links() {
+        let temp_import = fields(&IMPORT, &[
+            ("ICB", 0, "G12"), ("RED", 0, "31122026"),
+            ("CMD", 1, "84713020"), ("QN1", 1, "100"), ("QT1", 1, "PCE"),
+            ("CMD", 2, "85171200"), ("QN1", 2, "10.5"), ("QT1", 2, "KGM"),
+        ]);
+        let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &temp_import);
+        let expired = {
+            let mut f = temp_import.clone();
+            f.set("RED", "22112026");
+            decl(&IMPORT, 1, "ABC12001", Status::Registered, &f)
+        };
+        let not_registered = decl(&IMPORT, 1, "ABC12001", Status::PreRegistered, &temp_import);
+        let not_temporary = {
+            let mut f = temp_import.clone();
+            f.set("ICB", "A11");
+            decl(&IMPORT, 1, "ABC12001", Status::Registered, &f)
+        };
+        let an_export = decl(&EXPORT, 1, "ABC12001", Status::Registered, &fields(&EXPORT, &[("ECB", 0, "G61")]));
+        let reexport = |lines: &[(&'static str, &'static str, &'static str, &'static str)]| {
+            let mut f = fields(&EXPORT, &[("ECB", 0, "G21"), ("TDN", 0, "190170000010")]);
+            for (i, (tdl, hs, qty, unit)) in lines.iter().enumerate() {
+                let r = i as u16 + 1;
+                f.set_rep("TDL", r, tdl);
+                f.set_rep("CMD", r, hs);
+                f.set_rep("QN1", r, qty);
+                f.set_rep("QT1", r, unit);
+            }
+            f
+        };
+        let drawn_60 = decl(&EXPORT, 2, "ABC12001", Status::Registered, &reexport(&[("01", "84713020", "60", "PCE")]));
+        type Row<'a> = (&'static str, Option<&'a Declaration>, Vec<Declaration>, Fields, &'static str, Vec<&'static str>);
+        let rows: Vec<Row> = vec![
+            ("partial re-export", Some(&orig), vec![], reexport(&[("01", "84713020", "60", "PCE")]), "ABC12001", vec![]),
+            ("the rest", Some(&orig), vec![drawn_60.clone()], reexport(&[("01", "84713020", "40", "PCE")]), "ABC12001", vec![]),
+            ("one too many", Some(&orig), vec![drawn_60.clone()], reexport(&[("01", "84713020", "41", "PCE")]), "ABC12001", vec!["E8306-QN1 -0001"]),
+            ("second line over, first fine", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "PCE"), ("02", "85171200", "10.6", "KGM")]), "ABC12001", vec!["E8306-QN1 -0002"]),
+            ("decimal balance exact", Some(&orig), vec![], reexport(&[("02", "85171200", "10.5", "KGM")]), "ABC12001", vec![]),
+            ("two lines of one request on one original line", Some(&orig), vec![], reexport(&[("01", "84713020", "60", "PCE"), ("01", "84713020", "41", "PCE")]), "ABC12001", vec!["E8306-QN1 -0002"]),
+            ("no such line", Some(&orig), vec![], reexport(&[("03", "84713020", "1", "PCE")]), "ABC12001", vec!["E8305-TDL -0001"]),
+            ("line not named", Some(&orig), vec![], reexport(&[("", "84713020", "1", "PCE")]), "ABC12001", vec!["R1025-TDL -0001"]),
+            ("other goods", Some(&orig), vec![], reexport(&[("01", "85171200", "1", "PCE")]), "ABC12001", vec!["E8308-CMD -0001"]),
+            ("other unit", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "KGM")]), "ABC12001", vec!["E8348-QT1 -0001"]),
+            ("unknown original", None, vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8300-TDN -0000"]),
+            ("another declarant's", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "XYZ34002", vec!["E8304-TDN -0000"]),
+            ("not registered yet", Some(&not_registered), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8307-TDN -0000"]),
+            ("not a temporary import", Some(&not_temporary), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8301-TDN -0000"]),
+            ("an export is not a temporary import", Some(&an_export), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8301-TDN -0000"]),
+            ("deadline passed", Some(&expired), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E1111-TDN -0000"]),
+        ];
+        for (name, original, earlier, request, user, want) in rows {
+            let got: Vec<String> = check_continuation(&EXPORT, &request, user, TODAY, original, &earlier)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn re_import_continues_a_temporary_export() {
+        let temp_export = fields(&EXPORT, &[
+            ("ECB", 0, "G61"), ("RID", 0, "31122026"),
+            ("CMD", 1, "90158000"), ("QN1", 1, "2"), ("QT1", 1, "SET"),
+        ]);
+        let orig = decl(&EXPORT, 1, "ABC12001", Status::Registered, &temp_export);
+        let mut req = fields(&IMPORT, &[("ICB", 0, "G51"), ("TDN", 0, "390170000010")]);
+        req.set_rep("TDL", 1, "01");
+        req.set_rep("CMD", 1, "90158000");
+        req.set_rep("QN1", 1, "2");
+        req.set_rep("QT1", 1, "SET");
+        assert!(check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&orig), &[]).is_empty());
+        req.set_rep("QN1", 1, "3");
+        let got: Vec<String> = check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&orig), &[]).iter().map(ToString::to_string).collect();
+        assert_eq!(got, ["E8306-QN1 -0001"]);
+        let import = decl(&IMPORT, 1, "ABC12001", Status::Registered, &fields(&IMPORT, &[("ICB", 0, "G12")]));
+        let got: Vec<String> = check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&import), &[]).iter().map(ToString::to_string).collect();
+        assert_eq!(got, ["E8309-TDN -0000"]);
+    }
+}
