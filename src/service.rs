@@ -12,6 +12,7 @@ use crate::rules::declaration::{self, Declarant, Declaration, Spec, Status, Step
 use crate::rules::eligibility::{self, Basis, JobClass, Mode, Subject};
 use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs::{self, Stamp};
+use crate::rules::temporary;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
 use crate::wire::{self, Fields, HField, Header, JobCodes, Message, ResultCode};
@@ -37,6 +38,14 @@ pub struct Reply {
     /// Job and first result code, for logs and metrics.
     pub job: String,
     pub result: String,
+}
+
+/// Why a write under the store lock did not happen.
+enum Refusal {
+    /// The request breaks a rule: answer with these codes.
+    Codes(Vec<ResultCode>),
+    /// The store failed while checking.
+    Store(StoreError),
 }
 
 /// Who sent the request, once the header checked out.
@@ -269,17 +278,49 @@ impl Service {
             user_code: &caller.user.code,
             tax_codes: &caller.user.tax_codes,
         };
-        let errors = declaration::check_trader(spec, &fields, &who);
+        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
+        let mut errors = declaration::check_trader(spec, &fields, &who);
+        errors.extend(temporary::check_own_fields(spec, &fields, today));
         if !errors.is_empty() {
             return Ok(self.result(&req.header, &errors, ""));
         }
         let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
+        // A continuation of one of our temporary declarations (the other
+        // family: re-export <- temporary import, re-import <- temporary export).
+        let continues = temporary::is_continuation(spec, &fields)
+            .then(|| DeclNumber::parse(fields.get("TDN")))
+            .flatten()
+            .filter(|n| n.family != spec.family);
         let now = self.now().unix_timestamp();
+        // Runs under the store's writer lock: the balance it checks cannot
+        // change before the declaration is written.
         let make = |number: DeclNumber, created_at: i64, basis: Basis| {
+            if let Some(orig) = continues {
+                let original = self.store.declaration(orig).map_err(Refusal::Store)?;
+                let earlier: Vec<Declaration> = self
+                    .store
+                    .continuations_of(orig)
+                    .map_err(Refusal::Store)?
+                    .into_iter()
+                    .filter(|d| d.number.base() != number.base() && d.continues == Some(orig))
+                    .collect();
+                let errors = temporary::check_continuation(
+                    spec,
+                    &fields,
+                    &caller.user.code,
+                    today,
+                    original.as_ref(),
+                    &earlier,
+                );
+                if !errors.is_empty() {
+                    return Err(Refusal::Codes(errors));
+                }
+            }
             let decl = Declaration {
                 number,
                 status: Status::PreRegistered,
                 basis,
+                continues,
                 channel: None,
                 channel_rule: None,
                 user_code: caller.user.code.clone(),
@@ -291,10 +332,10 @@ impl Service {
             };
             let copy = outputs::registered_copy(spec, &decl);
             let out = self.output(spec.copy_out, spec.pre, &decl, copy.render());
-            (decl, vec![(caller.terminal.clone(), out)])
+            Ok((decl, vec![(caller.terminal.clone(), out)]))
         };
         let given = fields.get(spec.number);
-        let decl = if given.is_empty() {
+        let outcome = if given.is_empty() {
             let basis = match decided {
                 Ok(b) => b,
                 Err(code) => return Ok(self.result(&req.header, &[code], "")),
@@ -303,10 +344,9 @@ impl Service {
                 .store
                 .create_declaration(spec.family, basis, |n| make(n, now, basis));
             match created {
-                Err(StoreError::DirectionUsedUp(_)) => {
-                    let code = ResultCode::sys(eligibility::USE_VNACCS);
-                    return Ok(self.result(&req.header, &[code], ""));
-                }
+                Err(StoreError::DirectionUsedUp(_)) => Err(Refusal::Codes(vec![ResultCode::sys(
+                    eligibility::USE_VNACCS,
+                )])),
                 other => other?,
             }
         } else {
@@ -315,21 +355,23 @@ impl Service {
                 let code = ResultCode::new("E0213", spec.number, 0);
                 return Ok(self.result(&req.header, &[code], ""));
             };
-            let changed = self.store.update_declaration(n, |cur| {
-                declaration::check_replace(spec, cur.as_ref(), &caller.user.code)?;
+            self.store.update_declaration(n, |cur| {
+                declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
+                    .map_err(|c| Refusal::Codes(vec![c]))?;
                 let cur = cur.expect("checked above");
                 // A replacement keeps what it was accepted under; one taken
                 // during an outage needs the outage (or a new basis) still.
                 let basis = match (cur.basis, decided) {
-                    (Basis::Outage, decided) => decided?,
+                    (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
                     (kept, _) => kept,
                 };
-                Ok(make(cur.number, cur.created_at, basis))
-            })?;
-            match changed {
-                Ok(d) => d,
-                Err(code) => return Ok(self.result(&req.header, &[code], "")),
-            }
+                make(cur.number, cur.created_at, basis)
+            })?
+        };
+        let decl = match outcome {
+            Ok(d) => d,
+            Err(Refusal::Codes(codes)) => return Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => return Err(e),
         };
         self.store.durable()?;
         log::info!(

@@ -23,6 +23,8 @@ pub struct Declaration {
     pub status: Status,
     /// Why the backup system took it (outage, direction, continuation).
     pub basis: Basis,
+    /// The temporary declaration this one re-exports or re-imports from.
+    pub continues: Option<DeclNumber>,
     pub channel: Option<Channel>,
     /// Name of the channel rule that decided, `None` for the default.
     pub channel_rule: Option<String>,
@@ -321,6 +323,7 @@ mod tests {
             },
             status,
             basis: Basis::Outage,
+            continues: None,
             channel: None,
             channel_rule: None,
             user_code: user.into(),

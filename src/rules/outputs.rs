@@ -264,6 +264,7 @@ mod tests {
             },
             status: Status::Registered,
             basis: Basis::Outage,
+            continues: None,
             channel: Some(Channel::Yellow),
             channel_rule: None,
             user_code: "ABC12001".into(),

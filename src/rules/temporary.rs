@@ -52,7 +52,11 @@ pub fn check_own_fields(spec: &Spec, fields: &Fields, today: Day) -> Vec<ResultC
         match parse_date(fields.get(deadline)) {
             None => errors.push(ResultCode::new("R1003", deadline, 0)),
             Some(day) if day < today => {
-                let past = if spec.family == Family::Import { "S1129" } else { "S1138" };
+                let past = if spec.family == Family::Import {
+                    "S1129"
+                } else {
+                    "S1138"
+                };
                 errors.push(ResultCode::new(past, deadline, 0));
             }
             Some(_) => {}
@@ -69,7 +73,10 @@ pub fn check_own_fields(spec: &Spec, fields: &Fields, today: Day) -> Vec<ResultC
 /// Quantities as integers of millionths, so balances add up exactly.
 pub fn quantity(s: &str) -> Option<i128> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() || frac.len() > 6 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || frac.len() > 6
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let int: i128 = int.parse().ok()?;
@@ -99,7 +106,11 @@ pub fn check_continuation(
         Family::Import => &EXPORT,
     };
     if orig.number.family != orig_spec.family {
-        return sys(if spec.family == Family::Export { "E8301" } else { "E8309" });
+        return sys(if spec.family == Family::Export {
+            "E8301"
+        } else {
+            "E8309"
+        });
     }
     if orig.user_code != user_code {
         return sys("E8304");
@@ -109,7 +120,11 @@ pub fn check_continuation(
     }
     let of = orig_spec.fields(orig);
     if !temporary_kinds(orig_spec).contains(&of.get(orig_spec.kind)) {
-        return sys(if spec.family == Family::Export { "E8301" } else { "E8309" });
+        return sys(if spec.family == Family::Export {
+            "E8301"
+        } else {
+            "E8309"
+        });
     }
     if parse_date(of.get(deadline_field(orig_spec))).is_some_and(|d| d < today) {
         // The goods' permitted stay is over: re-export deadline passed.
@@ -118,8 +133,16 @@ pub fn check_continuation(
     let mut errors = Vec::new();
     for rep in request.reps_present() {
         let line = request.get_rep("TDL", rep);
-        let Some(orig_rep) = line.parse::<u16>().ok().filter(|r| of.reps_present().contains(r)) else {
-            errors.push(ResultCode::new(if line.is_empty() { "R1025" } else { "E8305" }, "TDL", rep));
+        let Some(orig_rep) = line
+            .parse::<u16>()
+            .ok()
+            .filter(|r| of.reps_present().contains(r))
+        else {
+            errors.push(ResultCode::new(
+                if line.is_empty() { "R1025" } else { "E8305" },
+                "TDL",
+                rep,
+            ));
             continue;
         };
         if request.get_rep("CMD", rep) != of.get_rep("CMD", orig_rep) {
@@ -145,7 +168,9 @@ pub fn check_continuation(
         let this: i128 = request
             .reps_present()
             .into_iter()
-            .filter(|&r| r <= rep && request.get_rep("TDL", r).parse::<u16>().ok() == Some(orig_rep))
+            .filter(|&r| {
+                r <= rep && request.get_rep("TDL", r).parse::<u16>().ok() == Some(orig_rep)
+            })
             .filter_map(|r| quantity(request.get_rep("QN1", r)))
             .sum();
         if used + this > available {
@@ -173,9 +198,15 @@ mod tests {
 
     fn decl(spec: &Spec, seq: u32, user: &str, status: Status, f: &Fields) -> Declaration {
         Declaration {
-            number: DeclNumber { family: spec.family, block: 17, seq, amendment: 0 },
+            number: DeclNumber {
+                family: spec.family,
+                block: 17,
+                seq,
+                amendment: 0,
+            },
             status,
             basis: Basis::Outage,
+            continues: None,
             channel: None,
             channel_rule: None,
             user_code: user.into(),
@@ -206,21 +237,79 @@ mod tests {
 
     #[test]
     fn own_fields() {
-        type Row = (&'static str, &'static Spec, Vec<(&'static str, u16, &'static str)>, Vec<&'static str>);
+        type Row = (
+            &'static str,
+            &'static Spec,
+            Vec<(&'static str, u16, &'static str)>,
+            Vec<&'static str>,
+        );
         let rows: Vec<Row> = vec![
-            ("temporary import with deadline", &IMPORT, vec![("ICB", 0, "G12"), ("RED", 0, "31122026")], vec![]),
-            ("temporary import without deadline", &IMPORT, vec![("ICB", 0, "G12")], vec!["R1003-RED -0000"]),
-            ("temporary import, deadline passed", &IMPORT, vec![("ICB", 0, "G13"), ("RED", 0, "22112026")], vec!["S1129-RED -0000"]),
-            ("deadline on an ordinary import", &IMPORT, vec![("ICB", 0, "A11"), ("RED", 0, "31122026")], vec!["R1002-RED -0000"]),
-            ("temporary export", &EXPORT, vec![("ECB", 0, "G61"), ("RID", 0, "23112026")], vec![]),
-            ("temporary export without deadline", &EXPORT, vec![("ECB", 0, "G61")], vec!["R1003-RID -0000"]),
-            ("temporary export, deadline passed", &EXPORT, vec![("ECB", 0, "G61"), ("RID", 0, "01012026")], vec!["S1138-RID -0000"]),
-            ("re-export names its temporary import", &EXPORT, vec![("ECB", 0, "G21"), ("TDN", 0, "190170000010")], vec![]),
-            ("re-export without TDN", &EXPORT, vec![("ECB", 0, "G22")], vec!["R1000-TDN -0000"]),
-            ("re-import without TDN", &IMPORT, vec![("ICB", 0, "G51")], vec!["R1000-TDN -0000"]),
+            (
+                "temporary import with deadline",
+                &IMPORT,
+                vec![("ICB", 0, "G12"), ("RED", 0, "31122026")],
+                vec![],
+            ),
+            (
+                "temporary import without deadline",
+                &IMPORT,
+                vec![("ICB", 0, "G12")],
+                vec!["R1003-RED -0000"],
+            ),
+            (
+                "temporary import, deadline passed",
+                &IMPORT,
+                vec![("ICB", 0, "G13"), ("RED", 0, "22112026")],
+                vec!["S1129-RED -0000"],
+            ),
+            (
+                "deadline on an ordinary import",
+                &IMPORT,
+                vec![("ICB", 0, "A11"), ("RED", 0, "31122026")],
+                vec!["R1002-RED -0000"],
+            ),
+            (
+                "temporary export",
+                &EXPORT,
+                vec![("ECB", 0, "G61"), ("RID", 0, "23112026")],
+                vec![],
+            ),
+            (
+                "temporary export without deadline",
+                &EXPORT,
+                vec![("ECB", 0, "G61")],
+                vec!["R1003-RID -0000"],
+            ),
+            (
+                "temporary export, deadline passed",
+                &EXPORT,
+                vec![("ECB", 0, "G61"), ("RID", 0, "01012026")],
+                vec!["S1138-RID -0000"],
+            ),
+            (
+                "re-export names its temporary import",
+                &EXPORT,
+                vec![("ECB", 0, "G21"), ("TDN", 0, "190170000010")],
+                vec![],
+            ),
+            (
+                "re-export without TDN",
+                &EXPORT,
+                vec![("ECB", 0, "G22")],
+                vec!["R1000-TDN -0000"],
+            ),
+            (
+                "re-import without TDN",
+                &IMPORT,
+                vec![("ICB", 0, "G51")],
+                vec!["R1000-TDN -0000"],
+            ),
         ];
         for (name, spec, set, want) in rows {
-            let got: Vec<String> = check_own_fields(spec, &fields(spec, &set), TODAY).iter().map(ToString::to_string).collect();
+            let got: Vec<String> = check_own_fields(spec, &fields(spec, &set), TODAY)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             assert_eq!(got, want, "{name}");
         }
     }
@@ -229,11 +318,19 @@ mod tests {
     /// drawn, the request → the codes.
     #[test]
     fn continuation_balances_and_links() {
-        let temp_import = fields(&IMPORT, &[
-            ("ICB", 0, "G12"), ("RED", 0, "31122026"),
-            ("CMD", 1, "84713020"), ("QN1", 1, "100"), ("QT1", 1, "PCE"),
-            ("CMD", 2, "85171200"), ("QN1", 2, "10.5"), ("QT1", 2, "KGM"),
-        ]);
+        let temp_import = fields(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+                ("CMD", 2, "85171200"),
+                ("QN1", 2, "10.5"),
+                ("QT1", 2, "KGM"),
+            ],
+        );
         let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &temp_import);
         let expired = {
             let mut f = temp_import.clone();
@@ -246,7 +343,13 @@ mod tests {
             f.set("ICB", "A11");
             decl(&IMPORT, 1, "ABC12001", Status::Registered, &f)
         };
-        let an_export = decl(&EXPORT, 1, "ABC12001", Status::Registered, &fields(&EXPORT, &[("ECB", 0, "G61")]));
+        let an_export = decl(
+            &EXPORT,
+            1,
+            "ABC12001",
+            Status::Registered,
+            &fields(&EXPORT, &[("ECB", 0, "G61")]),
+        );
         let reexport = |lines: &[(&'static str, &'static str, &'static str, &'static str)]| {
             let mut f = fields(&EXPORT, &[("ECB", 0, "G21"), ("TDN", 0, "190170000010")]);
             for (i, (tdl, hs, qty, unit)) in lines.iter().enumerate() {
@@ -258,41 +361,179 @@ mod tests {
             }
             f
         };
-        let drawn_60 = decl(&EXPORT, 2, "ABC12001", Status::Registered, &reexport(&[("01", "84713020", "60", "PCE")]));
-        type Row<'a> = (&'static str, Option<&'a Declaration>, Vec<Declaration>, Fields, &'static str, Vec<&'static str>);
+        let drawn_60 = decl(
+            &EXPORT,
+            2,
+            "ABC12001",
+            Status::Registered,
+            &reexport(&[("01", "84713020", "60", "PCE")]),
+        );
+        type Row<'a> = (
+            &'static str,
+            Option<&'a Declaration>,
+            Vec<Declaration>,
+            Fields,
+            &'static str,
+            Vec<&'static str>,
+        );
         let rows: Vec<Row> = vec![
-            ("partial re-export", Some(&orig), vec![], reexport(&[("01", "84713020", "60", "PCE")]), "ABC12001", vec![]),
-            ("the rest", Some(&orig), vec![drawn_60.clone()], reexport(&[("01", "84713020", "40", "PCE")]), "ABC12001", vec![]),
-            ("one too many", Some(&orig), vec![drawn_60.clone()], reexport(&[("01", "84713020", "41", "PCE")]), "ABC12001", vec!["E8306-QN1 -0001"]),
-            ("second line over, first fine", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "PCE"), ("02", "85171200", "10.6", "KGM")]), "ABC12001", vec!["E8306-QN1 -0002"]),
-            ("decimal balance exact", Some(&orig), vec![], reexport(&[("02", "85171200", "10.5", "KGM")]), "ABC12001", vec![]),
-            ("two lines of one request on one original line", Some(&orig), vec![], reexport(&[("01", "84713020", "60", "PCE"), ("01", "84713020", "41", "PCE")]), "ABC12001", vec!["E8306-QN1 -0002"]),
-            ("no such line", Some(&orig), vec![], reexport(&[("03", "84713020", "1", "PCE")]), "ABC12001", vec!["E8305-TDL -0001"]),
-            ("line not named", Some(&orig), vec![], reexport(&[("", "84713020", "1", "PCE")]), "ABC12001", vec!["R1025-TDL -0001"]),
-            ("other goods", Some(&orig), vec![], reexport(&[("01", "85171200", "1", "PCE")]), "ABC12001", vec!["E8308-CMD -0001"]),
-            ("other unit", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "KGM")]), "ABC12001", vec!["E8348-QT1 -0001"]),
-            ("unknown original", None, vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8300-TDN -0000"]),
-            ("another declarant's", Some(&orig), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "XYZ34002", vec!["E8304-TDN -0000"]),
-            ("not registered yet", Some(&not_registered), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8307-TDN -0000"]),
-            ("not a temporary import", Some(&not_temporary), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8301-TDN -0000"]),
-            ("an export is not a temporary import", Some(&an_export), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E8301-TDN -0000"]),
-            ("deadline passed", Some(&expired), vec![], reexport(&[("01", "84713020", "1", "PCE")]), "ABC12001", vec!["E1111-TDN -0000"]),
+            (
+                "partial re-export",
+                Some(&orig),
+                vec![],
+                reexport(&[("01", "84713020", "60", "PCE")]),
+                "ABC12001",
+                vec![],
+            ),
+            (
+                "the rest",
+                Some(&orig),
+                vec![drawn_60.clone()],
+                reexport(&[("01", "84713020", "40", "PCE")]),
+                "ABC12001",
+                vec![],
+            ),
+            (
+                "one too many",
+                Some(&orig),
+                vec![drawn_60.clone()],
+                reexport(&[("01", "84713020", "41", "PCE")]),
+                "ABC12001",
+                vec!["E8306-QN1 -0001"],
+            ),
+            (
+                "second line over, first fine",
+                Some(&orig),
+                vec![],
+                reexport(&[
+                    ("01", "84713020", "1", "PCE"),
+                    ("02", "85171200", "10.6", "KGM"),
+                ]),
+                "ABC12001",
+                vec!["E8306-QN1 -0002"],
+            ),
+            (
+                "decimal balance exact",
+                Some(&orig),
+                vec![],
+                reexport(&[("02", "85171200", "10.5", "KGM")]),
+                "ABC12001",
+                vec![],
+            ),
+            (
+                "two lines of one request on one original line",
+                Some(&orig),
+                vec![],
+                reexport(&[
+                    ("01", "84713020", "60", "PCE"),
+                    ("01", "84713020", "41", "PCE"),
+                ]),
+                "ABC12001",
+                vec!["E8306-QN1 -0002"],
+            ),
+            (
+                "no such line",
+                Some(&orig),
+                vec![],
+                reexport(&[("03", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8305-TDL -0001"],
+            ),
+            (
+                "line not named",
+                Some(&orig),
+                vec![],
+                reexport(&[("", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["R1025-TDL -0001"],
+            ),
+            (
+                "other goods",
+                Some(&orig),
+                vec![],
+                reexport(&[("01", "85171200", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8308-CMD -0001"],
+            ),
+            (
+                "other unit",
+                Some(&orig),
+                vec![],
+                reexport(&[("01", "84713020", "1", "KGM")]),
+                "ABC12001",
+                vec!["E8348-QT1 -0001"],
+            ),
+            (
+                "unknown original",
+                None,
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8300-TDN -0000"],
+            ),
+            (
+                "another declarant's",
+                Some(&orig),
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "XYZ34002",
+                vec!["E8304-TDN -0000"],
+            ),
+            (
+                "not registered yet",
+                Some(&not_registered),
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8307-TDN -0000"],
+            ),
+            (
+                "not a temporary import",
+                Some(&not_temporary),
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8301-TDN -0000"],
+            ),
+            (
+                "an export is not a temporary import",
+                Some(&an_export),
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E8301-TDN -0000"],
+            ),
+            (
+                "deadline passed",
+                Some(&expired),
+                vec![],
+                reexport(&[("01", "84713020", "1", "PCE")]),
+                "ABC12001",
+                vec!["E1111-TDN -0000"],
+            ),
         ];
         for (name, original, earlier, request, user, want) in rows {
-            let got: Vec<String> = check_continuation(&EXPORT, &request, user, TODAY, original, &earlier)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let got: Vec<String> =
+                check_continuation(&EXPORT, &request, user, TODAY, original, &earlier)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
             assert_eq!(got, want, "{name}");
         }
     }
 
     #[test]
     fn re_import_continues_a_temporary_export() {
-        let temp_export = fields(&EXPORT, &[
-            ("ECB", 0, "G61"), ("RID", 0, "31122026"),
-            ("CMD", 1, "90158000"), ("QN1", 1, "2"), ("QT1", 1, "SET"),
-        ]);
+        let temp_export = fields(
+            &EXPORT,
+            &[
+                ("ECB", 0, "G61"),
+                ("RID", 0, "31122026"),
+                ("CMD", 1, "90158000"),
+                ("QN1", 1, "2"),
+                ("QT1", 1, "SET"),
+            ],
+        );
         let orig = decl(&EXPORT, 1, "ABC12001", Status::Registered, &temp_export);
         let mut req = fields(&IMPORT, &[("ICB", 0, "G51"), ("TDN", 0, "390170000010")]);
         req.set_rep("TDL", 1, "01");
@@ -301,10 +542,24 @@ mod tests {
         req.set_rep("QT1", 1, "SET");
         assert!(check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&orig), &[]).is_empty());
         req.set_rep("QN1", 1, "3");
-        let got: Vec<String> = check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&orig), &[]).iter().map(ToString::to_string).collect();
+        let got: Vec<String> =
+            check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&orig), &[])
+                .iter()
+                .map(ToString::to_string)
+                .collect();
         assert_eq!(got, ["E8306-QN1 -0001"]);
-        let import = decl(&IMPORT, 1, "ABC12001", Status::Registered, &fields(&IMPORT, &[("ICB", 0, "G12")]));
-        let got: Vec<String> = check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&import), &[]).iter().map(ToString::to_string).collect();
+        let import = decl(
+            &IMPORT,
+            1,
+            "ABC12001",
+            Status::Registered,
+            &fields(&IMPORT, &[("ICB", 0, "G12")]),
+        );
+        let got: Vec<String> =
+            check_continuation(&IMPORT, &req, "ABC12001", TODAY, Some(&import), &[])
+                .iter()
+                .map(ToString::to_string)
+                .collect();
         assert_eq!(got, ["E8309-TDN -0000"]);
     }
 }

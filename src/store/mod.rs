@@ -64,6 +64,8 @@ pub struct Store {
     by_declarant: sled::Tree,
     outputs: sled::Tree,
     meta: sled::Tree,
+    /// Temporary declaration → its continuations (re-exports, re-imports).
+    links: sled::Tree,
     users: sled::Tree,
     terminals: sled::Tree,
     directions: sled::Tree,
@@ -96,6 +98,13 @@ fn terminal_prefix(terminal: &str) -> Vec<u8> {
     for (d, s) in k.iter_mut().zip(terminal.bytes()) {
         *d = s;
     }
+    k
+}
+
+/// `links` key: the continued declaration, then its continuation.
+fn link_key(original: DeclNumber, continuation: DeclNumber) -> Vec<u8> {
+    let mut k = decl_key(original);
+    k.extend(decl_key(continuation));
     k
 }
 
@@ -160,6 +169,7 @@ impl Store {
             meta: tree("meta")?,
             users: tree("users")?,
             terminals: tree("terminals")?,
+            links: tree("links")?,
             directions: tree("directions")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone(), db_file),
@@ -421,26 +431,34 @@ impl Store {
     /// A declaration accepted under a direction uses one of its declarations,
     /// checked again here under the writer lock so that concurrent requests
     /// cannot overdraw it.
-    pub fn create_declaration(
+    ///
+    /// `build` runs under the writer lock and may refuse (checks that read
+    /// other declarations, such as balances, belong there); a refused build
+    /// issues no number.
+    pub fn create_declaration<E>(
         &self,
         family: Family,
         basis: Basis,
-        build: impl Fn(DeclNumber) -> (Declaration, Vec<(String, Output)>),
-    ) -> Result<Declaration, StoreError> {
+        build: impl FnOnce(DeclNumber) -> Result<(Declaration, Vec<(String, Output)>), E>,
+    ) -> Result<Result<Declaration, E>, StoreError> {
         let site = self.site()?.ok_or(StoreError::NoSite)?;
         let _w = self.writer();
         let number = numbering::next_number(family, &site.blocks, |b| {
             be_u64(self.meta.get(seq_key(family, b)).ok().flatten()) as u32
         })?;
-        let (decl, outputs) = build(number);
+        let (decl, outputs) = match build(number) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
         (
             &self.declarations,
             &self.by_declarant,
+            &self.links,
             &self.outputs,
             &self.meta,
             &self.directions,
         )
-            .transaction(|(d, by, o, m, dirs)| {
+            .transaction(|(d, by, l, o, m, dirs)| {
                 if let Basis::Direction(id) = basis {
                     use_direction(dirs, id)?;
                 }
@@ -448,12 +466,12 @@ impl Store {
                     seq_key(family, number.block),
                     &(number.seq as u64).to_be_bytes(),
                 )?;
-                put_declaration(d, by, &decl)?;
+                put_declaration(d, by, l, &decl)?;
                 put_outputs(o, m, &outputs)?;
                 Ok(())
             })
             .map_err(tx_err)?;
-        Ok(decl)
+        Ok(Ok(decl))
     }
 
     /// Replaces a declaration and queues outputs, atomically. `check` sees
@@ -473,16 +491,33 @@ impl Store {
         (
             &self.declarations,
             &self.by_declarant,
+            &self.links,
             &self.outputs,
             &self.meta,
         )
-            .transaction(|(d, by, o, m)| {
-                put_declaration(d, by, &decl)?;
+            .transaction(|(d, by, l, o, m)| {
+                put_declaration(d, by, l, &decl)?;
                 put_outputs(o, m, &outputs)?;
                 Ok(())
             })
             .map_err(tx_err)?;
         Ok(Ok(decl))
+    }
+
+    /// The continuations lodged against a temporary declaration.
+    pub fn continuations_of(&self, original: DeclNumber) -> Result<Vec<Declaration>, StoreError> {
+        let prefix = decl_key(original);
+        let mut out = Vec::new();
+        for k in self.links.scan_prefix(&prefix).keys() {
+            let k = k?;
+            let s = std::str::from_utf8(&k[prefix.len()..]).unwrap_or("");
+            let n = DeclNumber::parse(s).ok_or(StoreError::Corrupt {
+                what: "continuation link",
+                reason: format!("key {s:?}"),
+            })?;
+            out.extend(self.declaration(n)?);
+        }
+        Ok(out)
     }
 
     /// The oldest unacknowledged output of a terminal.
@@ -569,9 +604,13 @@ fn append_audit(
 fn put_declaration(
     d: &TransactionalTree,
     by: &TransactionalTree,
+    links: &TransactionalTree,
     decl: &Declaration,
 ) -> TxResult<()> {
     d.insert(decl_key(decl.number), encode(decl))?;
+    if let Some(orig) = decl.continues {
+        links.insert(link_key(orig, decl.number), &[])?;
+    }
     let mut k = decl.user_code.as_bytes().to_vec();
     k.push(b'/');
     k.extend_from_slice(decl.number.base().to_string().as_bytes());

@@ -1,0 +1,139 @@
+//! Temporary import → partial re-exports against its balance, across a
+//! switch to standby, over TLS.
+
+mod common;
+
+use common::*;
+use outpost::wire::{tables, Fields};
+
+fn temporary_import() -> String {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 2, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    f.set("ICB", "G12");
+    f.set("RED", "31122099");
+    f.set_rep("CMD", 2, "90158000");
+    f.set_rep("QN1", 2, "3");
+    f.set_rep("QT1", 2, "SET");
+    f.render()
+}
+
+/// A G21 re-export drawing `qty` of each (original line, HS, unit).
+fn re_export(tdn: &str, lines: &[(&str, &str, &str, &str)]) -> String {
+    let mut f = Fields::parse(&tables::EDA, &eda_body(&ALICE, 1, "G21"), None)
+        .unwrap()
+        .unwrap();
+    f.set("TDN", tdn);
+    for (i, (tdl, hs, qty, unit)) in lines.iter().enumerate() {
+        let r = i as u16 + 1;
+        f.set_rep("TDL", r, tdl);
+        f.set_rep("CMD", r, hs);
+        f.set_rep("CMN", r, "Thiết bị tạm nhập tái xuất");
+        f.set_rep("QN1", r, qty);
+        f.set_rep("QT1", r, unit);
+    }
+    f.render()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_import_partial_re_exports_and_standby() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+
+    let r = send(&mut c, request("IDA", &ALICE, &temporary_import())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = r.number();
+    // A re-export before the temporary import is registered is refused.
+    let early = re_export(&tdn, &[("01", "84713020", "10", "PCE")]);
+    assert_eq!(
+        send(&mut c, request("EDA", &ALICE, &early)).await.codes(),
+        ["E8307-TDN -0000"]
+    );
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // Partial re-export: 60 of 100 laptops and 1 of 3 instruments.
+    let first = re_export(
+        &tdn,
+        &[
+            ("01", "84713020", "60", "PCE"),
+            ("02", "90158000", "1", "SET"),
+        ],
+    );
+    let r = send(&mut c, request("EDA", &ALICE, &first)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let n1 = r.number();
+    assert_eq!(
+        send(&mut c, request("EDC", &ALICE, &format!("{n1}\r\n")))
+            .await
+            .codes(),
+        ["00000-0000-0000"]
+    );
+
+    // A second one that would exceed line 1's balance (41 > 40), refused
+    // with its own goods line in the code; line 2 alone is fine.
+    let too_much = re_export(
+        &tdn,
+        &[
+            ("02", "90158000", "2", "SET"),
+            ("01", "84713020", "41", "PCE"),
+        ],
+    );
+    let r = send(&mut c, request("EDA", &ALICE, &too_much)).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0002"]);
+    // Bob cannot draw on Alice's temporary import.
+    let r = send(
+        &mut c,
+        request(
+            "EDA",
+            &BOB,
+            &re_export(&tdn, &[("01", "84713020", "1", "PCE")])
+                .replace(ALICE.tax_code, BOB.tax_code),
+        ),
+    )
+    .await;
+    assert_eq!(r.codes(), ["E8304-TDN -0000"]);
+
+    // VNACCS is back: the continuation is still taken here, a plain import is not.
+    let out = outpost(
+        app.data(),
+        &["mode", "standby", "--reason", "VNACCS restored"],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        submit_ida(&mut c, &ALICE).await.codes(),
+        ["A0015-0000-0000"]
+    );
+    let rest = re_export(&tdn, &[("01", "84713020", "40", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &rest)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let n2 = r.number();
+    assert_eq!(
+        send(&mut c, request("EDC", &ALICE, &format!("{n2}\r\n")))
+            .await
+            .codes(),
+        ["00000-0000-0000"]
+    );
+    // Line 1 is now used up.
+    let r = send(
+        &mut c,
+        request(
+            "EDA",
+            &ALICE,
+            &re_export(&tdn, &[("01", "84713020", "1", "PCE")]),
+        ),
+    )
+    .await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    // A re-export of a VNACCS temporary import belongs on VNACCS in standby.
+    let r = send(
+        &mut c,
+        request(
+            "EDA",
+            &ALICE,
+            &re_export("101234567890", &[("01", "84713020", "1", "PCE")]),
+        ),
+    )
+    .await;
+    assert_eq!(r.codes(), ["A0015-0000-0000"]);
+}
