@@ -93,6 +93,9 @@ impl Service {
             (Some((spec, Step::PreRegister)), _) => self.pre_register(spec, &req, &caller),
             (Some((spec, Step::CallUp)), _) => self.call_up(spec, &req, &caller),
             (Some((spec, Step::Register)), _) => self.register(spec, &req, &caller),
+            (Some((spec, Step::Amend)), _) => self.amend(spec, &req, &caller),
+            (Some((spec, Step::AmendCallUp)), _) => self.amend_call_up(spec, &req, &caller),
+            (Some((spec, Step::AmendRegister)), _) => self.amend_register(spec, &req, &caller),
             (None, "#REP1") => self.rep1(&req, &caller),
             (None, "?A2" | "?A3") => self.ack(&req, &caller),
             (None, j) if wire::job_layout(j).is_some() => {
@@ -165,7 +168,14 @@ impl Service {
     }
 
     fn stamp(&self) -> Stamp {
-        let t = self.now();
+        self.stamp_of(self.now().unix_timestamp())
+    }
+
+    /// Branch-local date and time of a moment, as output items carry them.
+    fn stamp_of(&self, unix: i64) -> Stamp {
+        let t = OffsetDateTime::from_unix_timestamp(unix)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            .to_offset(self.offset);
         Stamp {
             date: format!("{:02}{:02}{:04}", t.day(), t.month() as u8, t.year()),
             time: format!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()),
@@ -320,6 +330,8 @@ impl Service {
                 number,
                 status: Status::PreRegistered,
                 basis,
+                pending_amendment: None,
+                amended_at: None,
                 continues,
                 channel: None,
                 channel_rule: None,
@@ -446,24 +458,27 @@ impl Service {
         };
         match decl {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
-            Ok(d) => {
-                // M: result on line 1, the declaration in its layout after it.
-                let mut h = self.reply_header(&req.header, "M");
-                h.set(
-                    HField::Subject,
-                    &self.subject(&ResultCode::OK, &d.number.to_string()),
-                );
-                let body = format!(
-                    "{}\r\n{}",
-                    ResultCode::OK,
-                    outputs::registered_copy(spec, &d).render()
-                );
-                Ok(Reply {
-                    bytes: Message::new(h, body).render(),
-                    job: spec.call.into(),
-                    result: "00000".into(),
-                })
-            }
+            Ok(d) => Ok(self.data_reply(
+                &req.header,
+                spec.call,
+                &outputs::registered_copy(spec, &d),
+                d.number,
+            )),
+        }
+    }
+
+    /// An M message: the result on line 1, then a declaration's data.
+    fn data_reply(&self, req: &Header, job: &str, data: &Fields, number: DeclNumber) -> Reply {
+        let mut h = self.reply_header(req, "M");
+        h.set(
+            HField::Subject,
+            &self.subject(&ResultCode::OK, &number.to_string()),
+        );
+        let body = format!("{}\r\n{}", ResultCode::OK, data.render());
+        Reply {
+            bytes: Message::new(h, body).render(),
+            job: job.into(),
+            result: "00000".into(),
         }
     }
 
@@ -525,7 +540,7 @@ impl Service {
             d.channel = Some(channel);
             d.channel_rule = rule.map(str::to_string);
             d.registered_at = Some(now);
-            let notice = outputs::channel_notice(spec, &d, &stamp);
+            let notice = outputs::channel_notice(spec, &d, &stamp, None);
             let out = self.output(spec.notice_out, spec.reg, &d, notice.render());
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
@@ -542,6 +557,133 @@ impl Service {
             decl.channel.map_or(0, |c| c.number())
         );
         Ok(self.result(&req.header, &[], &decl.number.to_string()))
+    }
+
+    // ---- amendments ---------------------------------------------------------
+
+    /// A declaration number from a job body, or the job's "unknown" code.
+    fn number_in(
+        &self,
+        spec: &Spec,
+        fields: &Fields,
+        unknown: &str,
+    ) -> Result<DeclNumber, ResultCode> {
+        spec.parse_number(fields.get(spec.number))
+            .ok_or_else(|| ResultCode::new(unknown, spec.number, 0))
+    }
+
+    /// IDD / EDD: a registered declaration, in the amendment layout.
+    fn amend_call_up(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.amend_call) {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let d = match self.number_in(spec, &fields, "S0003") {
+            Ok(n) => self.store.declaration(n)?,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        if let Err(code) = declaration::check_amend_call(spec, d.as_ref(), &caller.user.code) {
+            return Ok(self.result(&req.header, &[code], ""));
+        }
+        let d = d.expect("checked above");
+        let mut data = Fields::from_values(spec.amend_layout, d.values.clone());
+        data.set(spec.number, &d.number.to_string());
+        Ok(self.data_reply(&req.header, spec.amend_call, &data, d.number))
+    }
+
+    /// IDA01 / EDA01: amended data, held until IDE / EDE registers it.
+    fn amend(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.amend) {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let who = Declarant {
+            user_code: &caller.user.code,
+            tax_codes: &caller.user.tax_codes,
+        };
+        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
+        let mut errors = declaration::check_trader(spec, &fields, &who);
+        errors.extend(temporary::check_own_fields(spec, &fields, today));
+        if !errors.is_empty() {
+            return Ok(self.result(&req.header, &errors, ""));
+        }
+        let n = match self.number_in(spec, &fields, "E0223") {
+            Ok(n) => n,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        let changed = self.store.update_declaration(n, |cur| {
+            declaration::check_amend(spec, cur.as_ref(), &caller.user.code)?;
+            let mut d = cur.expect("checked above");
+            d.pending_amendment = Some(fields.values().to_vec());
+            let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
+            copy.set(spec.number, &d.number.to_string());
+            let out = self.output(spec.amend_copy_out, spec.amend, &d, copy.render());
+            Ok((d, vec![(caller.terminal.clone(), out)]))
+        })?;
+        match changed {
+            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Ok(d) => {
+                self.store.durable()?;
+                Ok(self.result(&req.header, &[], &d.number.to_string()))
+            }
+        }
+    }
+
+    /// IDE / EDE: the amendment takes effect: the amendment digit goes up,
+    /// the channel is decided again and a new notice is queued.
+    fn amend_register(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.amend_reg) {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let n = match self.number_in(spec, &fields, "S0005") {
+            Ok(n) => n,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        let now = self.now().unix_timestamp();
+        let stamp = self.stamp();
+        let changed = self.store.update_declaration(n, |cur| {
+            declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)?;
+            let mut d = cur.expect("checked above");
+            d.values = d.pending_amendment.take().expect("checked above");
+            d.number = d.number.amended().expect("checked above");
+            d.amended_at = Some(now);
+            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+            d.channel = Some(channel);
+            d.channel_rule = rule.map(str::to_string);
+            let registered = self.stamp_of(d.registered_at.unwrap_or(now));
+            let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
+            let out = self.output(spec.notice_out, spec.amend_reg, &d, notice.render());
+            Ok((d, vec![(caller.terminal.clone(), out)]))
+        })?;
+        match changed {
+            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Ok(d) => {
+                self.store.durable()?;
+                log::info!(
+                    "{} {} from {} amended",
+                    spec.amend_reg,
+                    d.number,
+                    caller.user.code
+                );
+                Ok(self.result(&req.header, &[], &d.number.to_string()))
+            }
+        }
     }
 
     // ---- output retrieval --------------------------------------------------

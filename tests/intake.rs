@@ -202,3 +202,51 @@ async fn export_declaration_from_eda_to_channel_output() {
     let r = send(&mut c, request("EDA", &BOB, &eda_body(&ALICE, 1, "B11"))).await;
     assert_eq!(r.codes(), ["U0002-EPC -0000"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amendments_bump_the_amendment_digit_up_to_nine() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let first = submit_ida(&mut c, &ALICE).await.number();
+    // Not registered yet: no amendment.
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0206-ICN -0000"]);
+    send(&mut c, request("IDC", &ALICE, &format!("{first}\r\n"))).await;
+    let r = send(&mut c, request("IDE", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0153-ICN -0000"], "IDE without IDA01");
+
+    let mut number = first.clone();
+    for digit in 1..=9u32 {
+        // IDD calls the registered declaration up in the IDA01 layout.
+        let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+        assert_eq!(r.get(HField::DataType), "M", "amendment {digit}");
+        let body = r.first().body.split_once("\r\n").unwrap().1;
+        let mut f = Fields::parse(&tables::IDA01, body, None).unwrap().unwrap();
+        assert_eq!(f.get("ICN"), number);
+        f.set_rep("QN1", 1, &format!("{}", 100 + digit));
+        let r = send(&mut c, request("IDA01", &ALICE, &f.render())).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "IDA01 {digit}");
+        let r = send(&mut c, request("IDE", &ALICE, &format!("{number}\r\n"))).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "IDE {digit}");
+        number = r.number();
+        assert_eq!(number[..11], first[..11], "same declaration");
+        assert_eq!(number[11..], digit.to_string(), "amendment digit");
+    }
+    // The ninth amendment was the last.
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0208-ICN -0000"]);
+    let r = send(&mut c, request("IDB", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0103-ICN -0000"]);
+    // The outputs: registered copy, channel notice, then an amendment copy
+    // and a new notice (with its correction date) per amendment.
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    assert_eq!(outputs.len(), 2 + 2 * 9);
+    assert_eq!(outputs[2].0, "VAD4240");
+    assert_eq!(outputs[3].0, "VAD1AC0");
+    let last = Fields::parse(&tables::VAD1AC, &outputs.last().unwrap().1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.get("ICN"), number);
+    assert!(!last.get("AD2").is_empty());
+    assert_eq!(last.get_rep("B31", 1), "109");
+}

@@ -176,8 +176,15 @@ pub struct Stamp {
     pub time: String,
 }
 
-/// The channel-result notice (VAD1AC / VAE1LD) of a registered declaration.
-pub fn channel_notice(spec: &Spec, decl: &Declaration, registered: &Stamp) -> Fields {
+/// The channel-result notice (VAD1AC / VAE1LD) of a registered declaration;
+/// `corrected` is the moment an amendment was registered, if this notice
+/// follows one.
+pub fn channel_notice(
+    spec: &Spec,
+    decl: &Declaration,
+    registered: &Stamp,
+    corrected: Option<&Stamp>,
+) -> Fields {
     let map = notice_map(spec.family);
     let src = spec.fields(decl);
     let mut out = Fields::new(map.layout);
@@ -187,6 +194,11 @@ pub fn channel_notice(spec: &Spec, decl: &Declaration, registered: &Stamp) -> Fi
     }
     out.set(map.registered_date, &registered.date);
     out.set(map.registered_time, &registered.time);
+    if let Some(c) = corrected {
+        // Both notice layouts name these items the same.
+        out.set("AD2", &c.date);
+        out.set("AD3", &c.time);
+    }
     for (to, from) in map.header {
         out.set(to, src.get(from));
     }
@@ -264,6 +276,8 @@ mod tests {
             },
             status: Status::Registered,
             basis: Basis::Outage,
+            pending_amendment: None,
+            amended_at: None,
             continues: None,
             channel: Some(Channel::Yellow),
             channel_rule: None,
@@ -292,7 +306,7 @@ mod tests {
                 ("QN1", 2, "5"),
             ],
         );
-        let n = channel_notice(&IMPORT, &decl, &stamp);
+        let n = channel_notice(&IMPORT, &decl, &stamp, None);
         assert_eq!(n.layout.code, "VAD1AC");
         assert_eq!(n.get("ICN"), "190170000030");
         assert_eq!(n.get("A06"), "2");
@@ -312,10 +326,11 @@ mod tests {
                 ("CMD", 1, "09011110"),
             ],
         );
-        let n = channel_notice(&EXPORT, &decl, &stamp);
+        let n = channel_notice(&EXPORT, &decl, &stamp, Some(&stamp));
         assert_eq!(n.layout.code, "VAE1LD");
         assert_eq!(n.get("ECN"), "390170000030");
         assert_eq!(n.get("K07"), "2");
+        assert_eq!(n.get("AD2"), "15012024", "correction date");
         assert_eq!(n.get("K03"), "B11");
         assert_eq!(n.get("K17"), "CÔNG TY CỔ PHẦN XUẤT KHẨU");
         assert_eq!(n.get_rep("R01", 1), "01");

@@ -206,6 +206,8 @@ mod tests {
             },
             status,
             basis: Basis::Outage,
+            pending_amendment: None,
+            amended_at: None,
             continues: None,
             channel: None,
             channel_rule: None,
