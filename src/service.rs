@@ -15,7 +15,7 @@ use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
-use crate::wire::{self, Fields, HField, Header, JobCodes, Message, ResultCode};
+use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
 const MAX_CODES: usize = 30;
@@ -98,6 +98,11 @@ impl Service {
             (Some((spec, Step::AmendRegister)), _) => self.amend_register(spec, &req, &caller),
             (None, "#REP1") => self.rep1(&req, &caller),
             (None, "?A2" | "?A3") => self.ack(&req, &caller),
+            (None, "TCC") => Ok(self.channel_check(&req)),
+            (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
+                let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
+                Ok(self.result(&req.header, &[code], "LOW-VALUE"))
+            }
             (None, j) if wire::job_layout(j).is_some() => {
                 Ok(self.result(&req.header, &[ResultCode::sys("A0002")], ""))
             }
@@ -461,19 +466,26 @@ impl Service {
             Ok(d) => Ok(self.data_reply(
                 &req.header,
                 spec.call,
+                "",
+                &d.number.to_string(),
                 &outputs::registered_copy(spec, &d),
-                d.number,
             )),
         }
     }
 
-    /// An M message: the result on line 1, then a declaration's data.
-    fn data_reply(&self, req: &Header, job: &str, data: &Fields, number: DeclNumber) -> Reply {
+    /// An M message: the result on line 1, then data in an output layout
+    /// (`out_code` names it when the job does not imply it).
+    fn data_reply(
+        &self,
+        req: &Header,
+        job: &str,
+        out_code: &str,
+        info: &str,
+        data: &Fields,
+    ) -> Reply {
         let mut h = self.reply_header(req, "M");
-        h.set(
-            HField::Subject,
-            &self.subject(&ResultCode::OK, &number.to_string()),
-        );
+        h.set(HField::OutCode, out_code);
+        h.set(HField::Subject, &self.subject(&ResultCode::OK, info));
         let body = format!("{}\r\n{}", ResultCode::OK, data.render());
         Reply {
             bytes: Message::new(h, body).render(),
@@ -559,6 +571,26 @@ impl Service {
         Ok(self.result(&req.header, &[], &decl.number.to_string()))
     }
 
+    /// TCC: the communication check. The answer is VAQ001 inline, echoing
+    /// both input fields, so a terminal can prove the whole path works.
+    fn channel_check(&self, req: &Message) -> Reply {
+        let fields = match self.parse_fields(req, "TCC") {
+            Ok(f) => f,
+            Err(codes) => return self.result(&req.header, &codes, ""),
+        };
+        let mut out = Fields::new(&tables::VAQ001);
+        for (to, from) in [
+            ("O01", "I01"),
+            ("O02", "I02"),
+            ("I01", "I01"),
+            ("I02", "I02"),
+            ("PRT", "PRT"),
+        ] {
+            out.set(to, fields.get(from));
+        }
+        self.data_reply(&req.header, "TCC", "VAQ0010", "", &out)
+    }
+
     // ---- amendments ---------------------------------------------------------
 
     /// A declaration number from a job body, or the job's "unknown" code.
@@ -593,7 +625,13 @@ impl Service {
         let d = d.expect("checked above");
         let mut data = Fields::from_values(spec.amend_layout, d.values.clone());
         data.set(spec.number, &d.number.to_string());
-        Ok(self.data_reply(&req.header, spec.amend_call, &data, d.number))
+        Ok(self.data_reply(
+            &req.header,
+            spec.amend_call,
+            "",
+            &d.number.to_string(),
+            &data,
+        ))
     }
 
     /// IDA01 / EDA01: amended data, held until IDE / EDE registers it.

@@ -169,3 +169,30 @@ async fn raw_http_with_expect_100_continue_and_connection_close() {
     let reply = &resp[text.find("\r\n\r\n").unwrap() + 4..];
     assert_eq!(&reply[400..415], b"00000-0000-0000");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_check_echoes_and_low_value_is_refused() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let r = send(
+        &mut c,
+        request("TCC", &ALICE, "PING FROM T12345\r\nSECOND FIELD\r\n1\r\n"),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(r.get(outpost::wire::HField::OutCode), "VAQ0010");
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let f = outpost::wire::Fields::parse(&outpost::wire::tables::VAQ001, body, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.get("O01"), "PING FROM T12345");
+    assert_eq!(f.get("O02"), "SECOND FIELD");
+    // Lower case is not allowed in A fields: the TCC table's code for it.
+    let r = send(&mut c, request("TCC", &ALICE, "ping\r\n")).await;
+    assert!(r.codes()[0].ends_with("-I01 -0000"), "{:?}", r.codes());
+    for job in ["MIC", "MEC", "MIE"] {
+        let r = send(&mut c, request(job, &ALICE, "\r\n")).await;
+        assert_eq!(r.codes(), ["A0002-0000-0000"], "{job}");
+        assert!(r.subject().contains("LOW-VALUE"));
+    }
+}
