@@ -96,6 +96,7 @@ impl Service {
             (Some((spec, Step::Amend)), _) => self.amend(spec, &req, &caller),
             (Some((spec, Step::AmendCallUp)), _) => self.amend_call_up(spec, &req, &caller),
             (Some((spec, Step::AmendRegister)), _) => self.amend_register(spec, &req, &caller),
+            (Some((spec, Step::Inquiry)), _) => self.inquiry(spec, &req, &caller),
             (None, "#REP1") => self.rep1(&req, &caller),
             (None, "?A2" | "?A3") => self.ack(&req, &caller),
             (None, "TCC") => Ok(self.channel_check(&req)),
@@ -569,6 +570,33 @@ impl Service {
             decl.channel.map_or(0, |c| c.number())
         );
         Ok(self.result(&req.header, &[], &decl.number.to_string()))
+    }
+
+    /// IID / IEX: reference information of one of the caller's declarations,
+    /// at any stage.
+    fn inquiry(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, spec.inquiry) {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let d = match self.own(spec, fields.get(spec.number), caller, "S0003")? {
+            Ok(d) => d,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        let registered = d.registered_at.map(|t| self.stamp_of(t));
+        let data = outputs::reference(spec, &d, registered.as_ref());
+        Ok(self.data_reply(
+            &req.header,
+            spec.inquiry,
+            spec.reference_out,
+            &d.number.to_string(),
+            &data,
+        ))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing

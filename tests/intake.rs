@@ -196,6 +196,15 @@ async fn export_declaration_from_eda_to_channel_output() {
     assert_eq!(notice.get("K07"), "1");
     assert_eq!(notice.get("K03"), "B11");
     assert_eq!(notice.get_rep("R05", 2), "09011110");
+    // IEX: reference information, with the channel decided here.
+    let r = send(&mut c, request("IEX", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.get(HField::OutCode), "VAE0LC0");
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let reference = Fields::parse(&tables::VAE0LC, body, None).unwrap().unwrap();
+    assert_eq!(reference.get("ECN"), number);
+    assert_eq!(reference.get("K07"), "1");
+    let r = send(&mut c, request("IEX", &BOB, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["S0003-ECN -0000"], "not Bob's");
     // Export checks use the export fields.
     let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "A11"))).await;
     assert_eq!(r.codes(), ["S0055-ECB -0000"]);

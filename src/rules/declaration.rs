@@ -83,6 +83,9 @@ pub struct Spec {
     pub amend_layout: &'static Layout,
     /// Output code of the amendment's registered copy.
     pub amend_copy_out: &'static str,
+    /// Inquiry job and the output code of its reference information.
+    pub inquiry: &'static str,
+    pub reference_out: &'static str,
 }
 
 pub static IMPORT: Spec = Spec {
@@ -102,6 +105,8 @@ pub static IMPORT: Spec = Spec {
     amend_reg: "IDE",
     amend_layout: &tables::IDA01,
     amend_copy_out: "VAD4240",
+    inquiry: "IID",
+    reference_out: "VAD0AP0",
 };
 
 pub static EXPORT: Spec = Spec {
@@ -121,6 +126,8 @@ pub static EXPORT: Spec = Spec {
     amend_reg: "EDE",
     amend_layout: &tables::EDA01,
     amend_copy_out: "VAE4110",
+    inquiry: "IEX",
+    reference_out: "VAE0LC0",
 };
 
 /// The step of the flow a job is.
@@ -132,6 +139,7 @@ pub enum Step {
     Amend,
     AmendCallUp,
     AmendRegister,
+    Inquiry,
 }
 
 impl Spec {
@@ -144,6 +152,7 @@ impl Spec {
                 j if j == s.amend => Step::Amend,
                 j if j == s.amend_call => Step::AmendCallUp,
                 j if j == s.amend_reg => Step::AmendRegister,
+                j if j == s.inquiry => Step::Inquiry,
                 _ => return None,
             };
             Some((s, step))
@@ -503,6 +512,8 @@ mod tests {
             ("IDA01", Some((Family::Import, Step::Amend))),
             ("IDD", Some((Family::Import, Step::AmendCallUp))),
             ("EDE", Some((Family::Export, Step::AmendRegister))),
+            ("IID", Some((Family::Import, Step::Inquiry))),
+            ("IEX", Some((Family::Export, Step::Inquiry))),
             ("OLA", None),
         ];
         for (job, want) in cases {

@@ -170,6 +170,69 @@ pub fn registered_copy(spec: &Spec, decl: &Declaration) -> Fields {
     f
 }
 
+/// Copies values into an output layout by field name: the k-th item of a
+/// name in `dst` takes the value of the k-th item of the same name in `src`
+/// (names repeat: several postcodes, five B/L numbers), within the header
+/// or within the goods lines. Items without a counterpart stay empty.
+pub fn fill_by_name(src: &Fields, dst: &mut Fields) {
+    let norm = |n: &str| n.trim().to_ascii_lowercase();
+    let sides = |f: &Fields| {
+        let layout = f.layout;
+        let group = layout.group.map_or(0..0, |g| g.start..g.start + g.len);
+        let mut header: Vec<(String, &'static str)> = Vec::new();
+        let mut lines: Vec<(String, &'static str)> = Vec::new();
+        for (i, item) in layout.items.iter().enumerate() {
+            let side = if group.contains(&i) {
+                &mut lines
+            } else {
+                &mut header
+            };
+            side.push((norm(item.name), item.id));
+        }
+        (header, lines)
+    };
+    let pairs = |from: &[(String, &'static str)], to: &[(String, &'static str)]| {
+        let mut out = Vec::new();
+        for (k, (name, id)) in to.iter().enumerate() {
+            let nth = to[..k].iter().filter(|(n, _)| n == name).count();
+            if let Some((_, src_id)) = from.iter().filter(|(n, _)| n == name).nth(nth) {
+                out.push((*id, *src_id));
+            }
+        }
+        out
+    };
+    let (src_header, src_lines) = sides(src);
+    let (dst_header, dst_lines) = sides(dst);
+    for (to, from) in pairs(&src_header, &dst_header) {
+        dst.set(to, src.get(from));
+    }
+    let line_pairs = pairs(&src_lines, &dst_lines);
+    for rep in src.reps_present() {
+        for (to, from) in &line_pairs {
+            dst.set_rep(to, rep, src.get_rep(from, rep));
+        }
+    }
+}
+
+/// Reference information of a declaration (IID → VAD0AP, IEX → VAE0LC):
+/// everything it holds, by field name, plus what the appliance decided.
+pub fn reference(spec: &Spec, decl: &Declaration, registered: Option<&Stamp>) -> Fields {
+    let (layout, channel, date) = match spec.family {
+        Family::Import => (&tables::VAD0AP, "A07", "A10"),
+        Family::Export => (&tables::VAE0LC, "K07", "K10"),
+    };
+    let mut out = Fields::new(layout);
+    fill_by_name(&registered_copy(spec, decl), &mut out);
+    if let Some(ch) = decl.channel {
+        out.set(channel, &ch.number().to_string());
+    }
+    if let Some(r) = registered {
+        out.set(date, &r.date);
+        out.set("AD1", &r.time);
+    }
+    out
+}
+
 /// `DDMMYYYY` and `HHMMSS` of a moment, for registered date/time items.
 pub struct Stamp {
     pub date: String,
@@ -336,5 +399,70 @@ mod tests {
         assert_eq!(n.get_rep("R01", 1), "01");
         assert_eq!(n.get_rep("R05", 1), "09011110");
         assert_eq!(registered_copy(&EXPORT, &decl).get("ECN"), "390170000030");
+    }
+
+    #[test]
+    fn reference_information_matches_fields_by_name() {
+        let decl = declaration(
+            &IMPORT,
+            &[
+                ("ICB", 0, "A11"),
+                ("IMC", 0, "0101234567"),
+                ("IMN", 0, "CÔNG TY TNHH VÍ DỤ"),
+                ("IMY", 0, "100000"),
+                ("BL1", 0, "BL-ONE"),
+                ("BL2", 0, "BL-TWO"),
+                ("CMD", 1, "84713020"),
+                ("CMN", 1, "Máy tính"),
+                ("QN1", 1, "100"),
+                ("CMD", 2, "85171200"),
+            ],
+        );
+        let stamp = Stamp {
+            date: "15012024".into(),
+            time: "120002".into(),
+        };
+        let r = reference(&IMPORT, &decl, Some(&stamp));
+        assert_eq!(r.layout.code, "VAD0AP");
+        let cases = [
+            ("ICN", 0, "190170000030"),
+            ("A03", 0, "A11"),
+            ("IMC", 0, "0101234567"),
+            ("A20", 0, "CÔNG TY TNHH VÍ DỤ"),
+            ("A21", 0, "100000"),
+            ("KA1", 0, "BL-ONE"),
+            ("KA2", 0, "BL-TWO"),
+            ("A07", 0, "2"),
+            ("A10", 0, "15012024"),
+            ("AD1", 0, "120002"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(r.get_rep(id, rep), want, "{id}");
+        }
+        let line = |name: &str| {
+            r.layout
+                .items
+                .iter()
+                .find(|i| i.name.eq_ignore_ascii_case(name))
+                .unwrap()
+                .id
+        };
+        assert_eq!(r.get_rep(line("HS code"), 2), "85171200");
+        assert_eq!(r.get_rep(line("Item Name"), 1), "Máy tính");
+
+        let decl = declaration(
+            &EXPORT,
+            &[
+                ("ECB", 0, "B11"),
+                ("EPC", 0, "0101234567"),
+                ("CMD", 1, "09011110"),
+            ],
+        );
+        let r = reference(&EXPORT, &decl, None);
+        assert_eq!(r.layout.code, "VAE0LC");
+        assert_eq!(r.get("ECN"), "390170000030");
+        assert_eq!(r.get("K03"), "B11");
+        assert_eq!(r.get("K16"), "0101234567");
+        assert_eq!(r.get("K07"), "2");
     }
 }
