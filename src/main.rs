@@ -309,6 +309,14 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
     let resolver = Arc::new(tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?);
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
+    let mode = store.mode().map_err(|e| e.to_string())?;
+    log::info!(
+        "mode {} since {} ({}): {}",
+        mode.mode.name(),
+        outpost::clock::iso(mode.since),
+        mode.by,
+        mode.reason
+    );
     let service = Arc::new(Service::new(store, rules, offset).map_err(|e| e.to_string())?);
     let limits = http::Limits {
         max_body_bytes: cfg.max_body_bytes,

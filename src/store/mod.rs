@@ -135,10 +135,17 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`. `cache_bytes` bounds
     /// sled's page cache (its default is 1 GiB).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-            path: dir.to_path_buf(),
-            source: e.into(),
-        })?;
+        if !dir.exists() {
+            // Declarations and credential hashes: readable by the owner only.
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(|e| StoreError::Open {
+                path: dir.to_path_buf(),
+                source: e.into(),
+            })?;
+        }
         let db_dir = dir.join("db");
         let db = sled::Config::new()
             .path(&db_dir)
