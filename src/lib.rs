@@ -10,6 +10,7 @@ pub mod config;
 pub mod http;
 pub mod rules;
 pub mod service;
+pub mod smime;
 pub mod store;
 pub mod tls;
 pub mod wire;
