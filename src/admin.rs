@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::auth;
 use crate::clock::now;
 use crate::rules::eligibility::{Category, Day, Direction, Mode};
 use crate::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
 use crate::store::records::{Site, Terminal, User};
 use crate::store::{Actor, Store, StoreError};
+use crate::{auth, smime};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -21,13 +21,7 @@ pub enum Command {
         blocks: Vec<u16>,
         name: Option<String>,
     },
-    UserAdd {
-        code: String,
-        password: String,
-        terminal: String,
-        access_key: String,
-        tax_codes: Vec<String>,
-    },
+    UserAdd(NewUser),
     UserList,
     /// Switch between active (VNACCS down) and standby, with the reason.
     Mode {
@@ -49,6 +43,20 @@ pub enum Command {
         id: u32,
         reason: String,
     },
+}
+
+/// A declarant to add (or update) with its terminal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    pub code: String,
+    pub password: String,
+    pub terminal: String,
+    pub access_key: String,
+    pub tax_codes: Vec<String>,
+    /// DER of the terminal's signing certificate and of the CA that issued
+    /// it, for jobs that arrive signed (A0035/A0036 checks).
+    pub signing_cert: Option<Vec<u8>>,
+    pub signing_ca: Option<Vec<u8>>,
 }
 
 /// A command with the name of whoever gave it, for the audit trail.
@@ -95,15 +103,7 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
     };
     match req.command {
         Command::Init { blocks, name } => init(store, blocks, name, &actor),
-        Command::UserAdd {
-            code,
-            password,
-            terminal,
-            access_key,
-            tax_codes,
-        } => user_add(
-            store, code, password, terminal, access_key, tax_codes, &actor,
-        ),
+        Command::UserAdd(u) => user_add(store, u, &actor),
         Command::Mode { mode, reason } => {
             if reason.trim().is_empty() {
                 return Err("give the reason for the switch (--reason)".into());
@@ -248,77 +248,89 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) ->
     ))
 }
 
-fn user_add(
-    store: &Store,
-    code: String,
-    password: String,
-    terminal: String,
-    access_key: String,
-    tax_codes: Vec<String>,
-    actor: &Actor,
-) -> Outcome {
-    check_code("user code", &code, 8..=8)?;
-    check_code("terminal ID", &terminal, 6..=6)?;
-    check_code("access key", &access_key, 1..=16)?;
-    if password.is_empty()
-        || password.len() > 8
-        || !password.bytes().all(|b| (0x21..=0x7E).contains(&b))
+fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
+    check_code("user code", &u.code, 8..=8)?;
+    check_code("terminal ID", &u.terminal, 6..=6)?;
+    check_code("access key", &u.access_key, 1..=16)?;
+    if u.password.is_empty()
+        || u.password.len() > 8
+        || !u.password.bytes().all(|b| (0x21..=0x7E).contains(&b))
     {
         return Err("password must be 1–8 printable ASCII characters without spaces".into());
     }
-    if tax_codes.is_empty() {
+    if u.tax_codes.is_empty() {
         return Err("name at least one tax code the user may declare for".into());
     }
-    if let Some(t) = tax_codes
-        .iter()
-        .find(|t| t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()))
-    {
-        return Err(format!(
-            "tax code {t:?} must be up to 13 letters or digits, without a hyphen"
-        ));
+    for t in &u.tax_codes {
+        check_tax_code(t)?;
     }
-    let new_terminal = match store.terminal(&terminal).map_err(store_err)? {
+    let signing = match (&u.signing_cert, &u.signing_ca) {
+        (None, None) => None,
+        (Some(cert), Some(ca)) => {
+            smime::check_issued_by(cert, ca)
+                .map_err(|e| format!("the signing certificate does not come from that CA: {e}"))?;
+            let (_, serial_hex) = smime::certificate_identity(cert).map_err(|e| e.to_string())?;
+            Some(smime::Registration {
+                ca_der: ca.clone(),
+                serial_hex,
+            })
+        }
+        _ => return Err("give both --signing-cert and --signing-ca, or neither".into()),
+    };
+    let mut terminal = match store.terminal(&u.terminal).map_err(store_err)? {
         Some(t) => {
             let same = auth::Verifier::default().verify(
                 auth::Secret::AccessKey,
-                &terminal,
-                &access_key,
+                &u.terminal,
+                &u.access_key,
                 &t.access_key_hash,
             );
             if !same {
                 return Err(format!(
-                    "terminal {terminal} is registered with a different access key"
+                    "terminal {} is registered with a different access key",
+                    u.terminal
                 ));
             }
-            None
+            t
         }
-        None => Some(Terminal {
-            id: terminal.clone(),
-            access_key_hash: auth::hash_secret(&access_key),
-        }),
+        None => Terminal {
+            id: u.terminal.clone(),
+            access_key_hash: auth::hash_secret(&u.access_key),
+            signing: None,
+        },
     };
-    let existing = store.user(&code).map_err(store_err)?;
+    if signing.is_some() {
+        terminal.signing = signing;
+    }
+    let existing = store.user(&u.code).map_err(store_err)?;
     let mut terminals = existing
         .as_ref()
-        .map(|u| u.terminals.clone())
+        .map(|x| x.terminals.clone())
         .unwrap_or_default();
-    if !terminals.contains(&terminal) {
-        terminals.push(terminal);
+    if !terminals.contains(&u.terminal) {
+        terminals.push(u.terminal.clone());
     }
     let user = User {
-        code,
-        password_hash: auth::hash_secret(&password),
+        code: u.code,
+        password_hash: auth::hash_secret(&u.password),
         terminals,
-        tax_codes,
+        tax_codes: u.tax_codes,
         disabled: false,
-        created_at: existing.map_or_else(now, |u| u.created_at),
+        created_at: existing.map_or_else(now, |x| x.created_at),
     };
-    store
-        .put_user(&user, new_terminal.as_ref(), actor)
-        .map_err(store_err)?;
+    store.put_user(&user, &terminal, actor).map_err(store_err)?;
     Ok(format!(
-        "user {} saved: terminals {:?}, tax codes {:?}\n",
-        user.code, user.terminals, user.tax_codes
+        "user {} saved: terminals {:?}, tax codes {:?}{}\n",
+        user.code,
+        user.terminals,
+        user.tax_codes,
+        match &terminal.signing {
+            Some(r) => format!(
+                ", terminal {} signs with certificate serial {}",
+                terminal.id, r.serial_hex
+            ),
+            None => String::new(),
+        }
     ))
 }
 

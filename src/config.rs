@@ -36,6 +36,10 @@ pub struct Config {
     pub utc_offset: String,
     /// Channel rule table; default: the one shipped in appliance/.
     pub channel_rules: Option<PathBuf>,
+    /// Whether jobs the VNACCS templates mark as signed (IDA, IDC, EDA …)
+    /// may arrive as plain text; they are then recorded as unsigned. When
+    /// false they are refused with E9990.
+    pub accept_unsigned: bool,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             max_connections: 1024,
             utc_offset: "+07:00".into(),
             channel_rules: None,
+            accept_unsigned: true,
         }
     }
 }

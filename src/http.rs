@@ -138,21 +138,31 @@ async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -
 }
 
 async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
-    let ctype = req
+    // The original value: a multipart boundary is case-sensitive.
+    let raw_ctype = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("text/plain")
-        .to_ascii_lowercase();
+        .to_string();
+    let ctype = raw_ctype.to_ascii_lowercase();
     let media = ctype.split(';').next().unwrap_or("").trim().to_string();
-    if media != "text/plain" {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("{media} bodies are not accepted; send text/plain; charset=UTF-8\n"),
-        );
-    }
+    let signed = match media.as_str() {
+        "text/plain" => false,
+        "multipart/signed" => true,
+        _ => {
+            return text(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "{media} bodies are not accepted; send text/plain; charset=UTF-8 \
+                     or multipart/signed\n"
+                ),
+            )
+        }
+    };
     if let Some(cs) = ctype
         .split(';')
+        .filter(|_| !signed)
         .skip(1)
         .find_map(|p| p.trim().strip_prefix("charset="))
     {
@@ -189,7 +199,18 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
         Ok(Ok(c)) => c.to_bytes(),
     };
     let started = std::time::Instant::now();
-    let reply = match tokio::task::spawn_blocking(move || service.handle(&bytes)).await {
+    let reply = match tokio::task::spawn_blocking(move || {
+        service.handle(if signed {
+            crate::service::Body::Signed {
+                content_type: &raw_ctype,
+                body: &bytes,
+            }
+        } else {
+            crate::service::Body::Plain(&bytes)
+        })
+    })
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             log::error!("request handler failed: {e}");

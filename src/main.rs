@@ -130,6 +130,12 @@ enum UserCmd {
         /// Tax code this user may declare for; repeat for several.
         #[arg(long = "tax-code", required = true)]
         tax_codes: Vec<String>,
+        /// The terminal's signing certificate (PEM or DER), for signed jobs.
+        #[arg(long, requires = "signing_ca")]
+        signing_cert: Option<PathBuf>,
+        /// The CA certificate that issued it (PEM or DER).
+        #[arg(long, requires = "signing_cert")]
+        signing_ca: Option<PathBuf>,
     },
     /// List declarants.
     List,
@@ -191,15 +197,19 @@ fn run(cli: Cli) -> Result<(), String> {
             terminal,
             access_key,
             tax_codes,
+            signing_cert,
+            signing_ca,
         }) => admin_cmd(
             &cfg,
-            admin::Command::UserAdd {
+            admin::Command::UserAdd(admin::NewUser {
                 code,
                 password,
                 terminal,
                 access_key,
                 tax_codes,
-            },
+                signing_cert: signing_cert.map(|p| read_certificate(&p)).transpose()?,
+                signing_ca: signing_ca.map(|p| read_certificate(&p)).transpose()?,
+            }),
         ),
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
         Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
@@ -235,6 +245,19 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Direction(DirectionCmd::Revoke { id, reason }) => {
             admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
         }
+    }
+}
+
+/// A certificate file, PEM or DER, as DER.
+fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.starts_with(b"-----BEGIN") {
+        rustls_pki_types::CertificateDer::from_pem_slice(&bytes)
+            .map(|c| c.to_vec())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    } else {
+        Ok(bytes)
     }
 }
 
@@ -317,7 +340,9 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         mode.by,
         mode.reason
     );
-    let service = Arc::new(Service::new(store, rules, offset).map_err(|e| e.to_string())?);
+    let service = Arc::new(
+        Service::new(store, rules, offset, cfg.accept_unsigned).map_err(|e| e.to_string())?,
+    );
     let limits = http::Limits {
         max_body_bytes: cfg.max_body_bytes,
         header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),

@@ -13,6 +13,7 @@ use crate::rules::eligibility::{self, Basis, JobClass, Mode, Subject};
 use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
+use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
 use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
@@ -25,6 +26,7 @@ pub const LOGON_OK: &[u8] = b"LOGON OK";
 pub struct Service {
     pub store: Store,
     rules: ChannelRules,
+    accept_unsigned: bool,
     verifier: Verifier,
     offset: UtcOffset,
     /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
@@ -52,18 +54,34 @@ enum Refusal {
 struct Caller {
     user: User,
     terminal: String,
+    /// `serial@issuer` of the certificate that signed the request, when it
+    /// was signed and checked out; `None` for an unsigned request.
+    signed_by: Option<String>,
+}
+
+/// A request body as it arrived: plain text, or S/MIME multipart/signed.
+pub enum Body<'a> {
+    Plain(&'a [u8]),
+    Signed {
+        content_type: &'a str,
+        body: &'a [u8],
+    },
 }
 
 impl Service {
+    /// `accept_unsigned`: whether jobs the templates mark as signed may
+    /// arrive unsigned (they are then recorded as unsigned).
     pub fn new(
         store: Store,
         rules: ChannelRules,
         offset: UtcOffset,
+        accept_unsigned: bool,
     ) -> Result<Service, StoreError> {
         let secret = store.rtp_secret()?;
         Ok(Service {
             store,
             rules,
+            accept_unsigned,
             verifier: Verifier::default(),
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
@@ -74,7 +92,19 @@ impl Service {
         OffsetDateTime::now_utc().to_offset(self.offset)
     }
 
-    pub fn handle(&self, body: &[u8]) -> Reply {
+    pub fn handle(&self, body: Body) -> Reply {
+        let (body, signed) = match body {
+            Body::Plain(b) => (b.to_vec(), None),
+            Body::Signed { content_type, body } => match smime::split_signed(content_type, body) {
+                Ok(parts) => (parts.content.clone(), Some(parts)),
+                Err(e) => {
+                    log::info!("refused signed body: {e}");
+                    let code = ResultCode::sys(e.result_code());
+                    return self.result(&Header::default(), &[code], "");
+                }
+            },
+        };
+        let body = body.as_slice();
         let req = match Message::parse(body) {
             Ok(m) => m,
             Err(e) => {
@@ -85,7 +115,10 @@ impl Service {
             }
         };
         let job = req.job_code().to_string();
-        let caller = match self.authenticate(&req.header) {
+        let caller = match self
+            .authenticate(&req.header)
+            .and_then(|c| self.check_signature(c, &job, signed.as_ref()))
+        {
             Ok(c) => c,
             Err(code) => return self.result(&req.header, &[code], ""),
         };
@@ -119,6 +152,40 @@ impl Service {
         })
     }
 
+    /// A signed body must verify and come from the certificate registered
+    /// for the terminal; an unsigned one is accepted for signed jobs only
+    /// when the configuration allows it.
+    fn check_signature(
+        &self,
+        mut caller: Caller,
+        job: &str,
+        signed: Option<&smime::SignedParts>,
+    ) -> Result<Caller, ResultCode> {
+        let Some(parts) = signed else {
+            let needs_signature = wire::job_layout(job).is_some_and(|l| l.signed);
+            if needs_signature && !self.accept_unsigned {
+                return Err(ResultCode::new("E9990", "", 0));
+            }
+            return Ok(caller);
+        };
+        let signer = smime::verify(parts).map_err(|e| {
+            log::info!("signature of {} from {}: {e}", job, caller.user.code);
+            ResultCode::sys(e.result_code())
+        })?;
+        let registration = match self.store.terminal(&caller.terminal) {
+            Ok(t) => t.and_then(|t| t.signing),
+            Err(e) => {
+                log::error!("reading terminal {}: {e}", caller.terminal);
+                return Err(ResultCode::sys("A0007"));
+            }
+        };
+        // No registered certificate: no CA the signer could match.
+        let registration = registration.ok_or(ResultCode::sys("A0035"))?;
+        smime::check_registered(&signer, &registration).map_err(ResultCode::sys)?;
+        caller.signed_by = Some(format!("{}@{}", signer.serial_hex, signer.issuer));
+        Ok(caller)
+    }
+
     fn authenticate(&self, h: &Header) -> Result<Caller, ResultCode> {
         let user_code = h.get(HField::UserId);
         if user_code.len() != 8 || user_code.contains(' ') {
@@ -146,7 +213,11 @@ impl Service {
         if terminal.len() != 6 || !user.terminals.contains(&terminal) {
             return Err(ResultCode::sys("A0019"));
         }
-        Ok(Caller { user, terminal })
+        Ok(Caller {
+            user,
+            terminal,
+            signed_by: None,
+        })
     }
 
     // ---- replies ----------------------------------------------------------
@@ -336,6 +407,7 @@ impl Service {
                 number,
                 status: Status::PreRegistered,
                 basis,
+                signed_by: caller.signed_by.clone(),
                 pending_amendment: None,
                 amended_at: None,
                 continues,
@@ -845,5 +917,195 @@ impl Service {
             return None;
         }
         Some((plain[..6].trim_end().to_string(), plain[6..].parse().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::eligibility::Mode;
+    use crate::smime::tests::signed_request;
+    use crate::store::records::{Site, Terminal};
+    use crate::store::Actor;
+
+    const USER: &str = "ABC12001";
+    const TERMINAL: &str = "T12345";
+
+    fn actor() -> Actor {
+        Actor {
+            name: "test".into(),
+            at: 0,
+        }
+    }
+
+    /// An appliance with one declarant whose terminal signs with `signing`.
+    fn service(
+        accept_unsigned: bool,
+        signing: Option<smime::Registration>,
+    ) -> (tempfile::TempDir, Service) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        store
+            .set_site(
+                &Site {
+                    name: "t".into(),
+                    blocks: vec![17],
+                    created_at: 0,
+                },
+                &actor(),
+            )
+            .unwrap();
+        store.set_mode(Mode::Active, "test", &actor()).unwrap();
+        let user = User {
+            code: USER.into(),
+            password_hash: crate::auth::hash_secret("PW"),
+            terminals: vec![TERMINAL.into()],
+            tax_codes: vec!["0101234567".into()],
+            disabled: false,
+            created_at: 0,
+        };
+        let terminal = Terminal {
+            id: TERMINAL.into(),
+            access_key_hash: crate::auth::hash_secret("K"),
+            signing,
+        };
+        store.put_user(&user, &terminal, &actor()).unwrap();
+        let svc = Service::new(
+            store,
+            ChannelRules::builtin(),
+            UtcOffset::UTC,
+            accept_unsigned,
+        )
+        .unwrap();
+        (dir, svc)
+    }
+
+    fn message(job: &str, body: &str) -> String {
+        let mut h = Header::default();
+        h.set(HField::Control, "SS");
+        h.set(HField::JobCode, job);
+        h.set(HField::UserId, USER);
+        h.set(HField::Password, "PW");
+        h.set(HField::Path, TERMINAL);
+        String::from_utf8(Message::new(h, body.to_string()).render()).unwrap()
+    }
+
+    fn ida() -> String {
+        let mut f = Fields::new(&tables::IDA);
+        for (k, v) in [
+            ("ICB", "A11"),
+            ("MTC", "2"),
+            ("SKB", "4"),
+            ("IMC", "0101234567"),
+            ("NO", "1"),
+            ("NOT", "PK"),
+            ("ARR", "15012024"),
+            ("PSC", "JPTYO"),
+        ] {
+            f.set(k, v);
+        }
+        for (k, v) in [
+            ("CMD", "84713020"),
+            ("CMN", "Máy tính"),
+            ("OR", "CN"),
+            ("QN1", "1"),
+            ("QT1", "PCE"),
+        ] {
+            f.set_rep(k, 1, v);
+        }
+        message("IDA", &f.render())
+    }
+
+    fn codes(r: &Reply) -> Vec<String> {
+        let m = Message::parse(&r.bytes).unwrap();
+        ResultCode::parse_line(m.body.split("\r\n").next().unwrap())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn stored(svc: &Service, r: &Reply) -> Declaration {
+        let m = Message::parse(&r.bytes).unwrap();
+        let n = m
+            .header
+            .get(HField::Subject)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        svc.store
+            .declaration(DeclNumber::parse(&n).unwrap())
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn signed_jobs_are_verified_against_the_terminal_registration() {
+        let msg = ida();
+        let (ct, body, cert, ca) = signed_request(&msg);
+        let (_, serial) = smime::certificate_identity(&cert).unwrap();
+        let registered = smime::Registration {
+            ca_der: ca.clone(),
+            serial_hex: serial.clone(),
+        };
+        let signed = |svc: &Service, body: &[u8]| {
+            svc.handle(Body::Signed {
+                content_type: &ct,
+                body,
+            })
+        };
+
+        let (_d, svc) = service(true, Some(registered.clone()));
+        let r = signed(&svc, &body);
+        assert_eq!(codes(&r), ["00000-0000-0000"]);
+        let by = stored(&svc, &r).signed_by.expect("recorded as signed");
+        assert!(by.starts_with(&format!("{serial}@")), "{by}");
+        // The same message unsigned: accepted, recorded as unsigned.
+        let r = svc.handle(Body::Plain(msg.as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"]);
+        assert_eq!(stored(&svc, &r).signed_by, None);
+        // One flipped byte of the signed message.
+        let mut tampered = body.clone();
+        let at = tampered.windows(3).position(|w| w == b"A11").unwrap();
+        tampered[at + 2] = b'2';
+        assert_eq!(codes(&signed(&svc, &tampered)), ["A0034-0000-0000"]);
+        // Not a multipart body at all.
+        assert_eq!(codes(&signed(&svc, b"garbage")), ["A0034-0000-0000"]);
+
+        // Terminals registered otherwise, or not at all.
+        let (_d, svc) = service(
+            true,
+            Some(smime::Registration {
+                ca_der: ca.clone(),
+                serial_hex: "0102".into(),
+            }),
+        );
+        assert_eq!(codes(&signed(&svc, &body)), ["A0036-0000-0000"]);
+        let (_, _, _, other_ca) = signed_request(&msg);
+        let (_d, svc) = service(
+            true,
+            Some(smime::Registration {
+                ca_der: other_ca,
+                serial_hex: serial.clone(),
+            }),
+        );
+        assert_eq!(
+            codes(&signed(&svc, &body)),
+            ["A0034-0000-0000"],
+            "a CA of the same name but another key"
+        );
+        let (_d, svc) = service(true, None);
+        assert_eq!(codes(&signed(&svc, &body)), ["A0035-0000-0000"]);
+
+        // Unsigned signed jobs refused when the configuration says so;
+        // unsigned jobs (IDB) are not affected.
+        let (_d, svc) = service(false, Some(registered));
+        assert_eq!(
+            codes(&svc.handle(Body::Plain(msg.as_bytes()))),
+            ["E9990-0000-0000"]
+        );
+        assert_eq!(codes(&signed(&svc, &body)), ["00000-0000-0000"]);
+        let r = svc.handle(Body::Plain(message("IDB", "\r\n").as_bytes()));
+        assert_eq!(codes(&r), ["R0001-ICN -0000"]);
     }
 }

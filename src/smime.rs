@@ -688,7 +688,10 @@ pub fn certificate_identity(cert_der: &[u8]) -> Result<(String, String), SmimeEr
     let cert = Certificate::from_der(cert_der)
         .map_err(|e| SmimeError::CertificateDecode(e.to_string()))?;
     let tbs = &cert.tbs_certificate;
-    Ok((tbs.issuer.to_string(), hex_upper(tbs.serial_number.as_bytes())))
+    Ok((
+        tbs.issuer.to_string(),
+        hex_upper(tbs.serial_number.as_bytes()),
+    ))
 }
 
 /// What VNACCS registers for a terminal that signs: the issuing CA and the
@@ -890,7 +893,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use cms::builder::{create_signing_time_attribute, SignedDataBuilder, SignerInfoBuilder};
     use cms::cert::IssuerAndSerialNumber;
@@ -1126,6 +1129,22 @@ mod tests {
         }
         sdb.add_signer_info::<S, Sig>(sib).unwrap();
         sdb.build().unwrap().to_der().unwrap()
+    }
+
+    /// A signed body for `message` as the official client sends it, with
+    /// its Content-Type, the signing certificate and its CA (for tests of
+    /// the service that receives it).
+    pub(crate) fn signed_request(message: &str) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
+        let pki = ec_pki(&EE_SERIAL);
+        let ent = entity(message);
+        let p7s = sign_ec(&pki.key, &pki.cert, &ent, DEFAULT);
+        let cert = pki.cert.to_der().unwrap();
+        (
+            content_type(BOUNDARY),
+            assemble(BOUNDARY, &ent, &p7s),
+            cert,
+            pki.ca_der,
+        )
     }
 
     fn sign_ec(
@@ -1771,18 +1790,51 @@ mod tests {
         let other_serial = ec_pki(&[0x01, 0x02]);
         let (_, other) = split_and_verify(&ct, &ec_body(&other_serial).0).unwrap();
         let (issuer, serial) = certificate_identity(&genuine.cert_der).unwrap();
-        assert_eq!((issuer.as_str(), serial.as_str()), (genuine.issuer.as_str(), "5403A1B2C3D4E5F6"));
+        assert_eq!(
+            (issuer.as_str(), serial.as_str()),
+            (genuine.issuer.as_str(), "5403A1B2C3D4E5F6")
+        );
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca.distinguished_name = dn("Another CA", "Elsewhere");
-        let another = ca.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
-        let reg = |ca_der: &[u8], serial: &str| Registration { ca_der: ca_der.to_vec(), serial_hex: serial.into() };
+        let another = ca
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        let reg = |ca_der: &[u8], serial: &str| Registration {
+            ca_der: ca_der.to_vec(),
+            serial_hex: serial.into(),
+        };
         let rows: Vec<(&str, &Signer, Registration, Result<(), &str>)> = vec![
-            ("registered CA and serial", &genuine, reg(&ec.ca_der, "5403A1B2C3D4E5F6"), Ok(())),
-            ("another serial from the registered CA", &genuine, reg(&ec.ca_der, "0102"), Err("A0036")),
-            ("certificate of another CA", &genuine, reg(another.der(), "5403A1B2C3D4E5F6"), Err("A0035")),
-            ("look-alike of the registered CA", &forged, reg(&ec.ca_der, "5403A1B2C3D4E5F6"), Err("A0034")),
-            ("the other serial's own CA", &other, reg(&other_serial.ca_der, "0102"), Ok(())),
+            (
+                "registered CA and serial",
+                &genuine,
+                reg(&ec.ca_der, "5403A1B2C3D4E5F6"),
+                Ok(()),
+            ),
+            (
+                "another serial from the registered CA",
+                &genuine,
+                reg(&ec.ca_der, "0102"),
+                Err("A0036"),
+            ),
+            (
+                "certificate of another CA",
+                &genuine,
+                reg(another.der(), "5403A1B2C3D4E5F6"),
+                Err("A0035"),
+            ),
+            (
+                "look-alike of the registered CA",
+                &forged,
+                reg(&ec.ca_der, "5403A1B2C3D4E5F6"),
+                Err("A0034"),
+            ),
+            (
+                "the other serial's own CA",
+                &other,
+                reg(&other_serial.ca_der, "0102"),
+                Ok(()),
+            ),
         ];
         for (name, signer, registration, want) in rows {
             assert_eq!(check_registered(signer, &registration), want, "{name}");

@@ -196,3 +196,73 @@ async fn channel_check_echoes_and_low_value_is_refused() {
         assert!(r.subject().contains("LOW-VALUE"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_certificates_are_registered_and_signed_bodies_checked() {
+    let app = Appliance::start();
+    // A CA and a terminal certificate it issued, as a USB token would hold.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let mut ee = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ee.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x0A, 0x0B]));
+    let ee_cert = ee
+        .signed_by(&rcgen::KeyPair::generate().unwrap(), &ca_cert, &ca_key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_pem, ca_pem) = (dir.path().join("t.pem"), dir.path().join("ca.pem"));
+    std::fs::write(&cert_pem, ee_cert.pem()).unwrap();
+    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
+
+    let args = |cert: &std::path::Path, ca: &std::path::Path| {
+        outpost(
+            app.data(),
+            &[
+                "user",
+                "add",
+                "--code",
+                ALICE.code,
+                "--password",
+                ALICE.password,
+                "--terminal",
+                ALICE.terminal,
+                "--access-key",
+                ALICE.key,
+                "--tax-code",
+                ALICE.tax_code,
+                "--signing-cert",
+                cert.to_str().unwrap(),
+                "--signing-ca",
+                ca.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = args(&cert_pem, &ca_pem);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signs with certificate serial 0A0B"));
+    // The CA did not issue its own certificate as a terminal certificate.
+    let out = args(&ca_pem, &cert_pem);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not come from that CA"));
+
+    // Over TLS: a multipart/signed body that is not a valid S/MIME message.
+    let mut c = app.client(true);
+    let ct = "multipart/signed; micalg=\"sha1\"; boundary=\"----ABC\"; protocol=\"application/x-pkcs7-signature\"";
+    let (status, body) = c
+        .request("POST", "/", ct, b"not really signed".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(Reply::parse(body).codes(), ["A0034-0000-0000"]);
+    let (status, _) = c
+        .request("POST", "/", "multipart/mixed; boundary=x", b"x".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(status, 415);
+}

@@ -23,6 +23,9 @@ pub struct Declaration {
     pub status: Status,
     /// Why the backup system took it (outage, direction, continuation).
     pub basis: Basis,
+    /// Certificate (`serial@issuer`) that signed the pre-registration;
+    /// `None`: it came unsigned.
+    pub signed_by: Option<String>,
     /// Amended values lodged by IDA01/EDA01, waiting for IDE/EDE.
     pub pending_amendment: Option<Vec<String>>,
     pub amended_at: Option<i64>,
@@ -409,6 +412,7 @@ mod tests {
             },
             status,
             basis: Basis::Outage,
+            signed_by: None,
             pending_amendment: None,
             amended_at: None,
             continues: None,

@@ -339,6 +339,7 @@ mod tests {
             },
             status: Status::Registered,
             basis: Basis::Outage,
+            signed_by: None,
             pending_amendment: None,
             amended_at: None,
             continues: None,

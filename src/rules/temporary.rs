@@ -206,6 +206,7 @@ mod tests {
             },
             status,
             basis: Basis::Outage,
+            signed_by: None,
             pending_amendment: None,
             amended_at: None,
             continues: None,

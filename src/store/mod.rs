@@ -379,23 +379,27 @@ impl Store {
             .transpose()
     }
 
-    /// Saves a user and, when given, a newly registered terminal, atomically.
+    /// Saves a user and its terminal record, atomically.
     pub fn put_user(
         &self,
         user: &User,
-        terminal: Option<&Terminal>,
+        terminal: &Terminal,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let _w = self.writer();
         (&self.users, &self.terminals, &self.meta, &self.audit)
             .transaction(|(u, t, m, a)| {
                 u.insert(user.code.as_bytes(), encode(user))?;
-                if let Some(term) = terminal {
-                    t.insert(term.id.as_bytes(), encode(term))?;
-                }
+                t.insert(terminal.id.as_bytes(), encode(terminal))?;
                 let detail = format!(
-                    "terminals {:?}, tax codes {:?}",
-                    user.terminals, user.tax_codes
+                    "terminals {:?}, tax codes {:?}, terminal {} signing certificate {}",
+                    user.terminals,
+                    user.tax_codes,
+                    terminal.id,
+                    terminal
+                        .signing
+                        .as_ref()
+                        .map_or("none", |r| r.serial_hex.as_str())
                 );
                 append_audit(m, a, actor, &format!("user {} saved", user.code), &detail)
             })

@@ -65,6 +65,8 @@ pub struct User {
 pub struct Terminal {
     pub id: String,
     pub access_key_hash: String,
+    /// The CA and certificate serial it signs with, when registered.
+    pub signing: Option<crate::smime::Registration>,
 }
 
 /// An output waiting in a terminal's queue until the terminal acknowledges it.
