@@ -9,7 +9,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{self, Declarant, Declaration, Spec, Status, Step};
-use crate::rules::eligibility::{self, Basis, JobClass, Mode, Subject};
+use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
@@ -349,18 +349,19 @@ impl Service {
         }
     }
 
-    /// IDA / EDA: check, issue a number (or replace a pre-registration that
-    /// names its number), queue the registered copy.
-    fn pre_register(
+    /// A declaration's data (IDA/EDA or IDA01/EDA01) checked against its
+    /// layout, the declarant's rights and its temporary-trade fields; the
+    /// branch's date comes along for the checks that follow.
+    fn declaration_fields(
         &self,
-        spec: &'static Spec,
+        spec: &Spec,
+        job: &'static str,
         req: &Message,
         caller: &Caller,
-    ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.pre) {
-            Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
-        };
+    ) -> Result<(Fields, Day), Reply> {
+        let fields = self
+            .parse_fields(req, job)
+            .map_err(|codes| self.result(&req.header, &codes, ""))?;
         let who = Declarant {
             user_code: &caller.user.code,
             tax_codes: &caller.user.tax_codes,
@@ -369,8 +370,23 @@ impl Service {
         let mut errors = declaration::check_trader(spec, &fields, &who);
         errors.extend(temporary::check_own_fields(spec, &fields, today));
         if !errors.is_empty() {
-            return Ok(self.result(&req.header, &errors, ""));
+            return Err(self.result(&req.header, &errors, ""));
         }
+        Ok((fields, today))
+    }
+
+    /// IDA / EDA: check, issue a number (or replace a pre-registration that
+    /// names its number), queue the registered copy.
+    fn pre_register(
+        &self,
+        spec: &'static Spec,
+        req: &Message,
+        caller: &Caller,
+    ) -> Result<Reply, StoreError> {
+        let (fields, today) = match self.declaration_fields(spec, spec.pre, req, caller) {
+            Ok(v) => v,
+            Err(reply) => return Ok(reply),
+        };
         let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
         // A continuation of one of our temporary declarations (the other
         // family: re-export <- temporary import, re-import <- temporary export).
@@ -404,21 +420,17 @@ impl Service {
                 }
             }
             let decl = Declaration {
-                number,
-                status: Status::PreRegistered,
                 basis,
                 signed_by: caller.signed_by.clone(),
-                pending_amendment: None,
-                amended_at: None,
                 continues,
-                channel: None,
-                channel_rule: None,
-                user_code: caller.user.code.clone(),
-                terminal: caller.terminal.clone(),
-                job: spec.pre.into(),
-                values: fields.values().to_vec(),
-                created_at,
-                registered_at: None,
+                ..Declaration::pre_registered(
+                    spec,
+                    number,
+                    &caller.user.code,
+                    &caller.terminal,
+                    fields.values().to_vec(),
+                    created_at,
+                )
             };
             let copy = outputs::registered_copy(spec, &decl);
             let out = self.output(spec.copy_out, spec.pre, &decl, copy.render());
@@ -741,20 +753,10 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.amend) {
-            Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        let (fields, _) = match self.declaration_fields(spec, spec.amend, req, caller) {
+            Ok(v) => v,
+            Err(reply) => return Ok(reply),
         };
-        let who = Declarant {
-            user_code: &caller.user.code,
-            tax_codes: &caller.user.tax_codes,
-        };
-        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
-        let mut errors = declaration::check_trader(spec, &fields, &who);
-        errors.extend(temporary::check_own_fields(spec, &fields, today));
-        if !errors.is_empty() {
-            return Ok(self.result(&req.header, &errors, ""));
-        }
         let n = match self.number_in(spec, &fields, "E0223") {
             Ok(n) => n,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),

@@ -45,6 +45,37 @@ pub struct Declaration {
     pub registered_at: Option<i64>,
 }
 
+impl Declaration {
+    /// A declaration as a pre-registration creates it: taken during an
+    /// outage, unsigned, not continuing anything, no channel yet.
+    pub fn pre_registered(
+        spec: &Spec,
+        number: DeclNumber,
+        user_code: &str,
+        terminal: &str,
+        values: Vec<String>,
+        created_at: i64,
+    ) -> Declaration {
+        Declaration {
+            number,
+            status: Status::PreRegistered,
+            basis: Basis::Outage,
+            signed_by: None,
+            pending_amendment: None,
+            amended_at: None,
+            continues: None,
+            channel: None,
+            channel_rule: None,
+            user_code: user_code.into(),
+            terminal: terminal.into(),
+            job: spec.pre.into(),
+            values,
+            created_at,
+            registered_at: None,
+        }
+    }
+}
+
 /// Import declaration kind codes (Decision 1357/QĐ-TCHQ and the IDA guide).
 pub const IMPORT_KIND_CODES: &[&str] = &[
     "A11", "A12", "A21", "A31", "A41", "A42", "A43", "A44", "AEO", "C11", "C21", "E11", "E13",
@@ -403,27 +434,15 @@ mod tests {
     }
 
     fn decl(user: &str, status: Status) -> Declaration {
+        let n = DeclNumber {
+            family: Family::Import,
+            block: 1,
+            seq: 1,
+            amendment: 0,
+        };
         Declaration {
-            number: DeclNumber {
-                family: Family::Import,
-                block: 1,
-                seq: 1,
-                amendment: 0,
-            },
             status,
-            basis: Basis::Outage,
-            signed_by: None,
-            pending_amendment: None,
-            amended_at: None,
-            continues: None,
-            channel: None,
-            channel_rule: None,
-            user_code: user.into(),
-            terminal: "T12345".into(),
-            job: "IDA".into(),
-            values: vec![],
-            created_at: 0,
-            registered_at: None,
+            ..Declaration::pre_registered(&IMPORT, n, user, "T12345", vec![], 0)
         }
     }
 

@@ -279,7 +279,6 @@ mod tests {
     use super::*;
     use crate::rules::channel::Channel;
     use crate::rules::declaration::{Status, EXPORT, IMPORT};
-    use crate::rules::eligibility::Basis;
     use crate::rules::numbering::DeclNumber;
 
     #[test]
@@ -330,27 +329,17 @@ mod tests {
         for (id, rep, v) in set {
             f.set_rep(id, *rep, v);
         }
+        let n = DeclNumber {
+            family: spec.family,
+            block: 17,
+            seq: 3,
+            amendment: 0,
+        };
         Declaration {
-            number: DeclNumber {
-                family: spec.family,
-                block: 17,
-                seq: 3,
-                amendment: 0,
-            },
             status: Status::Registered,
-            basis: Basis::Outage,
-            signed_by: None,
-            pending_amendment: None,
-            amended_at: None,
-            continues: None,
             channel: Some(Channel::Yellow),
-            channel_rule: None,
-            user_code: "ABC12001".into(),
-            terminal: "T12345".into(),
-            job: spec.pre.into(),
-            values: f.values().to_vec(),
-            created_at: 0,
             registered_at: Some(0),
+            ..Declaration::pre_registered(spec, n, "ABC12001", "T12345", f.values().to_vec(), 0)
         }
     }
 

@@ -183,7 +183,6 @@ pub fn check_continuation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::eligibility::Basis;
     use crate::rules::numbering::DeclNumber;
 
     const TODAY: Day = (2026, 11, 23);
@@ -197,27 +196,15 @@ mod tests {
     }
 
     fn decl(spec: &Spec, seq: u32, user: &str, status: Status, f: &Fields) -> Declaration {
+        let n = DeclNumber {
+            family: spec.family,
+            block: 17,
+            seq,
+            amendment: 0,
+        };
         Declaration {
-            number: DeclNumber {
-                family: spec.family,
-                block: 17,
-                seq,
-                amendment: 0,
-            },
             status,
-            basis: Basis::Outage,
-            signed_by: None,
-            pending_amendment: None,
-            amended_at: None,
-            continues: None,
-            channel: None,
-            channel_rule: None,
-            user_code: user.into(),
-            terminal: "T12345".into(),
-            job: spec.pre.into(),
-            values: f.values().to_vec(),
-            created_at: 0,
-            registered_at: None,
+            ..Declaration::pre_registered(spec, n, user, "T12345", f.values().to_vec(), 0)
         }
     }
 
