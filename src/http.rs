@@ -132,6 +132,9 @@ async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -
             "VNACCS messages are sent with POST\n",
         ),
         (&Method::GET, "/api/status") => status(&service),
+        (&Method::GET, p) if p.starts_with("/api/codes/") => {
+            code_description(&p["/api/codes/".len()..], req.uri().query())
+        }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
@@ -246,4 +249,48 @@ fn status(service: &Service) -> Response<Body> {
         "flushes": stats.flushes,
         "durable_writes": stats.writes,
     }))
+}
+
+/// `GET /api/codes/<code>`: what a result code means, in Vietnamese and
+/// English. `<code>` is the five-character message code (`E8306`) or a whole
+/// 15-byte result code (`E8306-QN1 -0002`, its spaces sent as `%20` or `+`);
+/// `?job=IDA` narrows it to one job's table.
+fn code_description(raw: &str, query: Option<&str>) -> Response<Body> {
+    let given = percent_decode(raw).unwrap_or_default();
+    let code = match crate::wire::ResultCode::parse(&given) {
+        Some(_) => &given[..5],
+        None => given.as_str(),
+    };
+    let job = query
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("job=")))
+        .and_then(percent_decode);
+    match crate::messages::describe_in(code, job.as_deref()) {
+        Some(d) => json(serde_json::to_value(&d).unwrap_or_default()),
+        None => {
+            // Echo what was asked only when it is short, printable ASCII.
+            let shown = if code.len() <= 20 && code.bytes().all(|b| b.is_ascii_graphic()) {
+                code
+            } else {
+                "?"
+            };
+            let error = match job.as_deref() {
+                Some(j) if j.len() <= 8 && j.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                    format!("unknown result code {shown} for job {j}")
+                }
+                _ => format!("unknown result code {shown}"),
+            };
+            let mut r = json(serde_json::json!({ "error": error }));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    }
+}
+
+/// Decodes `%XX` escapes and `+` (a space) of a URI component; `None` when
+/// the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }

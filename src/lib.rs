@@ -8,6 +8,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod messages;
 pub mod rules;
 pub mod service;
 pub mod smime;
