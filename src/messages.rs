@@ -34,6 +34,26 @@ pub struct Description {
 /// and every code Outpost sends from its own rules. (code, Vietnamese, English)
 static SPECIFIC: &[(&str, &str, &str)] = &[
     ("00000", "Xử lý thành công.", "Completed normally."),
+    // ---- re-output (ROT) -------------------------------------------------------
+    (
+        "E0002",
+        "Mã thông điệp đầu ra cần xuất lại không tồn tại (ROT).",
+        "ROT: the output code to re-send does not exist.",
+    ),
+    (
+        "E0005",
+        "Hệ thống dự phòng không phát hành thông điệp đầu ra này nên không thể xuất lại (ROT). \
+         Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi.",
+        "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
+         registered copies, channel notices and amendment copies.",
+    ),
+    (
+        "E0007",
+        "Không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập cho người sử dụng này (ROT): \
+         kiểm tra số tờ khai, hoặc tờ khai chưa được đăng ký/sửa đổi.",
+        "ROT: there is no such output for this declaration number and user: check the number, or \
+         the declaration is not registered or amended yet.",
+    ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
         "A0001",

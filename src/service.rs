@@ -8,7 +8,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
-use crate::rules::declaration::{self, Declarant, Declaration, Spec, Status, Step};
+use crate::rules::declaration::{self, Declarant, Declaration, OutputKind, Spec, Status, Step};
 use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs::{self, Stamp};
@@ -133,6 +133,7 @@ impl Service {
             (None, "#REP1") => self.rep1(&req, &caller),
             (None, "?A2" | "?A3") => self.ack(&req, &caller),
             (None, "TCC") => Ok(self.channel_check(&req)),
+            (None, "ROT") => self.re_output(&req, &caller),
             (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
                 let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
                 Ok(self.result(&req.header, &[code], "LOW-VALUE"))
@@ -681,6 +682,59 @@ impl Service {
             &d.number.to_string(),
             &data,
         ))
+    }
+
+    /// ROT: builds one of a declaration's outputs again from the stored
+    /// declaration and queues it for the caller's terminal.
+    fn re_output(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "ROT") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let refuse = |code: &str, field: &str| {
+            Ok(self.result(&req.header, &[ResultCode::new(code, field, 0)], ""))
+        };
+        let ocd = fields.get("OCD");
+        let Some((spec, kind)) = Spec::output_kind(ocd) else {
+            // A VNACCS output this appliance never issues, or no output at all.
+            let known = wire::output_layout(ocd).is_some() || ocd.starts_with("VA");
+            return refuse(if known { "E0005" } else { "E0002" }, "OCD");
+        };
+        let Some(n) = spec.parse_number(fields.get("CM1")) else {
+            return refuse("E0007", "");
+        };
+        let d = match self.store.declaration(n)? {
+            Some(d) if d.user_code == caller.user.code => d,
+            _ => return refuse("E0007", ""),
+        };
+        let (out_code, body) = match kind {
+            OutputKind::Copy => (spec.copy_out, outputs::registered_copy(spec, &d).render()),
+            OutputKind::Notice => {
+                let Some(registered) = d.registered_at else {
+                    return refuse("E0007", "");
+                };
+                let corrected = d.amended_at.map(|t| self.stamp_of(t));
+                let notice = outputs::channel_notice(
+                    spec,
+                    &d,
+                    &self.stamp_of(registered),
+                    corrected.as_ref(),
+                );
+                (spec.notice_out, notice.render())
+            }
+            OutputKind::AmendmentCopy => {
+                if d.amended_at.is_none() {
+                    return refuse("E0007", "");
+                }
+                let mut copy = Fields::from_values(spec.amend_layout, d.values.clone());
+                copy.set(spec.number, &d.number.to_string());
+                (spec.amend_copy_out, copy.render())
+            }
+        };
+        let out = self.output(out_code, "ROT", &d, body);
+        self.store
+            .queue_outputs(&[(caller.terminal.clone(), out)])?;
+        Ok(self.result(&req.header, &[], &d.number.to_string()))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing

@@ -259,3 +259,36 @@ async fn amendments_bump_the_amendment_digit_up_to_nine() {
     assert!(!last.get("AD2").is_empty());
     assert_eq!(last.get_rep("B31", 1), "109");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rot_sends_an_output_again() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let n = submit_ida(&mut c, &ALICE).await.number();
+    let rot = |ocd: &str, cm1: &str| request("ROT", &ALICE, &format!("{ocd}\r\n{cm1}\r\n"));
+    // No channel notice before registration.
+    assert_eq!(
+        send(&mut c, rot("VAD1AC", &n)).await.codes(),
+        ["E0007-0000-0000"]
+    );
+    send(&mut c, request("IDC", &ALICE, &format!("{n}\r\n"))).await;
+    let first = retrieve_all(&mut c, &ALICE).await;
+    assert_eq!(
+        send(&mut c, rot("VAD1AC", &n)).await.codes(),
+        ["00000-0000-0000"]
+    );
+    let again = retrieve_all(&mut c, &ALICE).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0], first[1], "the same channel notice");
+    let cases = [
+        (rot("VAD1AG", &n), "E0005-OCD -0000"),
+        (rot("XYZ123", &n), "E0002-OCD -0000"),
+        (rot("VAD1AC", "190179999990"), "E0007-0000-0000"),
+    ];
+    for (req, want) in cases {
+        assert_eq!(send(&mut c, req).await.codes(), [want]);
+    }
+    // Bob cannot have Alice's outputs sent to him.
+    let r = send(&mut c, request("ROT", &BOB, &format!("VAD419\r\n{n}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0007-0000-0000"]);
+}

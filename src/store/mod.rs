@@ -531,6 +531,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Queues outputs (re-outputs) that come with no change of a declaration.
+    pub fn queue_outputs(&self, outputs: &[(String, Output)]) -> Result<(), StoreError> {
+        let _w = self.writer();
+        (&self.outputs, &self.meta)
+            .transaction(|(o, m)| put_outputs(o, m, outputs))
+            .map_err(tx_err)?;
+        self.durable()
+    }
+
     /// The oldest unacknowledged output of a terminal.
     pub fn next_output(&self, terminal: &str) -> Result<Option<(u64, Output)>, StoreError> {
         let prefix = terminal_prefix(terminal);
