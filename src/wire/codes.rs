@@ -61,14 +61,21 @@ impl JobCodes {
 
     /// The code this job uses for `kind` on `field`. When the table has no
     /// code of that kind for the field, the job's "characters not allowed"
-    /// code for the field stands in (it covers nearly every field), then any
-    /// code of that kind; the field id and line in the result still point
-    /// the declarant at the exact place.
+    /// code for the field stands in (it covers nearly every field), then its
+    /// format code, then a code of that kind that names no field, and last
+    /// the system format code; the field id and line in the result still
+    /// point the declarant at the exact place.
     pub fn for_field(&'static self, kind: Kind, field: &str) -> &'static str {
         self.with(kind, field)
             .or_else(|| self.with(Kind::Chars, field))
             .or_else(|| self.with(Kind::Format, field))
-            .or_else(|| self.codes.iter().find(|c| c.kind == kind))
+            // A code of the kind that points at no particular field; one
+            // that names other fields would describe the wrong problem.
+            .or_else(|| {
+                self.codes
+                    .iter()
+                    .find(|c| c.kind == kind && c.fields.is_empty())
+            })
             .map(|c| c.code)
             .unwrap_or(SYS_FORMAT)
     }

@@ -1096,11 +1096,12 @@ fn field_errors_map_to_the_jobs_result_codes() {
         // No Chars code for the field either: its Format code.
         ("OLC", Kind::Chars, "SCG", 0, "S0004-SCG -0000"),
         ("OLC", Kind::TooLong, "SCG", 0, "S0004-SCG -0000"),
-        // Nothing for the field: any code of the kind ...
-        ("IDC", Kind::Missing, "JKN", 0, "S0025-JKN -0000"),
+        // Nothing for the field: a code of the kind that names no field ...
         ("IDC", Kind::Format, "JKN", 0, "L0991-JKN -0000"),
-        ("IDA", Kind::Missing, "ZZZ", 0, "S0008-ZZZ -0000"),
-        // ... and when the job has none, the system format code.
+        // ... but not one that names other fields (S0025 is about ICN,
+        // S0008 about the B/L numbers): then the system format code.
+        ("IDC", Kind::Missing, "JKN", 0, "A0017-JKN -0000"),
+        ("IDA", Kind::Missing, "ZZZ", 0, "A0017-ZZZ -0000"),
         ("IDC", Kind::TooLong, "JKN", 0, "A0017-JKN -0000"),
         ("IDC", Kind::NotDate, "JKN", 0, "A0017-JKN -0000"),
         ("OLC", Kind::NotDate, "OLT", 0, "A0017-OLT -0000"),
