@@ -34,6 +34,42 @@ pub struct Description {
 /// and every code Outpost sends from its own rules. (code, Vietnamese, English)
 static SPECIFIC: &[(&str, &str, &str)] = &[
     ("00000", "Xử lý thành công.", "Completed normally."),
+    // ---- temporary-trade inquiry (ITI) -----------------------------------------
+    (
+        "R0002",
+        "ITI: nhập số tờ khai tạm nhập/tạm xuất, hoặc chỉ tiêu tìm kiếm (nhập/xuất), một trong hai.",
+        "ITI: give either a temporary declaration number or search conditions (import/export).",
+    ),
+    (
+        "R0005",
+        "ITI: khi tìm kiếm theo chỉ tiêu thì để trống số tờ khai.",
+        "ITI: leave the declaration number empty when searching by conditions.",
+    ),
+    (
+        "E0025",
+        "ITI: số tờ khai không phải là tờ khai tạm nhập/tạm xuất đã đăng ký trên hệ thống dự phòng.",
+        "ITI: the number is not a temporary import/export registered on the backup system.",
+    ),
+    (
+        "S0008",
+        "ITI: chỉ tiêu nhập/xuất phải là I (nhập) hoặc E (xuất).",
+        "ITI: the import/export indication must be I (import) or E (export).",
+    ),
+    (
+        "U0003",
+        "ITI: mã người nhập khẩu/xuất khẩu không thuộc quyền khai của người sử dụng này.",
+        "ITI: this user may not inquire for that importer/exporter code.",
+    ),
+    (
+        "L0001",
+        "ITI: không có tờ khai tạm nhập/tạm xuất nào khớp chỉ tiêu tìm kiếm.",
+        "ITI: no temporary declaration matches the search.",
+    ),
+    (
+        "W1001",
+        "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm.",
+        "ITI: more than 100 declarations match; the list holds the first 100, narrow the search.",
+    ),
     // ---- re-output (ROT) -------------------------------------------------------
     (
         "E0002",
@@ -293,8 +329,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "S0005",
-        "Số tờ khai không có trên hệ thống dự phòng hoặc không phải tờ khai của người khai này.",
-        "The declaration number is unknown on the backup system or is not this declarant's.",
+        "Số tờ khai không có trên hệ thống dự phòng hoặc không phải tờ khai của người khai này. \
+         (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY.)",
+        "The declaration number is unknown on the backup system or is not this declarant's. \
+         (For ITI: the deadline searched for is not a DDMMYYYY date.)",
     ),
     (
         "S0006",
@@ -314,8 +352,9 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "U0004",
-        "Tờ khai thuộc người khai khác nên không thể sửa đổi.",
-        "The declaration belongs to another declarant, so it cannot be amended.",
+        "Tờ khai thuộc người khai khác nên không thể sửa đổi hay tra cứu thông tin tạm nhập/tạm xuất.",
+        "The declaration belongs to another declarant, so it cannot be amended or inquired into \
+         with ITI.",
     ),
     // ---- temporary trade and its continuations (re-export, re-import) ------
     (
@@ -620,7 +659,8 @@ mod tests {
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
         "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036",
         // re-output (ROT)
-        "E0002", "E0005", "E0007", // declarations
+        "E0002", "E0005", "E0007", // temporary-trade inquiry (ITI)
+        "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001", // declarations
         "E0001", "E0074", "E0103", "E0153", "E0206", "E0208", "E0213", "E0220", "E0223", "E0399",
         "E1000", "E1200", "E3000", "E9990", "R0001", "S0003", "S0005", "S0006", "S0055", "U0002",
         "U0004", // temporary trade and continuations

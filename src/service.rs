@@ -10,7 +10,7 @@ use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{self, Declarant, Declaration, OutputKind, Spec, Status, Step};
 use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
-use crate::rules::numbering::DeclNumber;
+use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
 use crate::smime;
@@ -134,6 +134,7 @@ impl Service {
             (None, "?A2" | "?A3") => self.ack(&req, &caller),
             (None, "TCC") => Ok(self.channel_check(&req)),
             (None, "ROT") => self.re_output(&req, &caller),
+            (None, "ITI") => self.temporary_inquiry(&req, &caller),
             (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
                 let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
                 Ok(self.result(&req.header, &[code], "LOW-VALUE"))
@@ -569,14 +570,27 @@ impl Service {
         info: &str,
         data: &Fields,
     ) -> Reply {
+        self.data_reply_with(req, job, &ResultCode::OK, out_code, info, data)
+    }
+
+    /// An M message whose result is `code` (a warning such as W1001).
+    fn data_reply_with(
+        &self,
+        req: &Header,
+        job: &str,
+        code: &ResultCode,
+        out_code: &str,
+        info: &str,
+        data: &Fields,
+    ) -> Reply {
         let mut h = self.reply_header(req, "M");
         h.set(HField::OutCode, out_code);
-        h.set(HField::Subject, &self.subject(&ResultCode::OK, info));
-        let body = format!("{}\r\n{}", ResultCode::OK, data.render());
+        h.set(HField::Subject, &self.subject(code, info));
+        let body = format!("{code}\r\n{}", data.render());
         Reply {
             bytes: Message::new(h, body).render(),
             job: job.into(),
-            result: "00000".into(),
+            result: code.code().to_string(),
         }
     }
 
@@ -735,6 +749,100 @@ impl Service {
         self.store
             .queue_outputs(&[(caller.terminal.clone(), out)])?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
+    }
+
+    /// ITI: one temporary declaration's balances (by number, VAL816), or the
+    /// caller's temporary declarations matching a search (VAL815).
+    fn temporary_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "ITI") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let refuse = |code: &str, field: &str| {
+            Ok(self.result(&req.header, &[ResultCode::new(code, field, 0)], ""))
+        };
+        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
+        let (number, direction) = (fields.get("ICN"), fields.get("IEI"));
+        match (number.is_empty(), direction.is_empty()) {
+            (true, true) => return refuse("R0002", "ICN"),
+            (false, false) => return refuse("R0005", "ICN"),
+            _ => {}
+        }
+        if !number.is_empty() {
+            let found = match DeclNumber::parse(number) {
+                Some(n) => self.store.declaration(n)?,
+                None => None,
+            };
+            let d = match found {
+                Some(d) if d.user_code != caller.user.code => return refuse("U0004", "ICN"),
+                Some(d)
+                    if d.status == Status::Registered
+                        && temporary::temporary_spec(&d).is_some() =>
+                {
+                    d
+                }
+                _ => return refuse("E0025", "ICN"),
+            };
+            let balances = temporary::balances(&d, &self.store.continuations_of(d.number)?);
+            let registered = d.registered_at.map(|t| self.stamp_of(t));
+            let data = outputs::temporary_detail(&d, &balances, registered.as_ref(), today);
+            return Ok(self.data_reply(&req.header, "ITI", "VAL8160", number, &data));
+        }
+        let family = match direction {
+            "I" => Family::Import,
+            "E" => Family::Export,
+            _ => return refuse("S0008", "IEI"),
+        };
+        let trader = fields.get("UCD");
+        if !trader.is_empty() && !caller.user.tax_codes.iter().any(|t| t == trader) {
+            return refuse("U0003", "UCD");
+        }
+        let (office, by) = (fields.get("CH"), fields.get("TED"));
+        let by_day = match by {
+            "" => None,
+            s => match wire::parse_date(s) {
+                Some(d) => Some(d),
+                None => return refuse("S0005", "TED"),
+            },
+        };
+        let mut found = Vec::new();
+        for n in self.store.declarations_of(&caller.user.code)? {
+            let Some(d) = self
+                .store
+                .declaration(n)?
+                .filter(|d| d.number.family == family)
+            else {
+                continue;
+            };
+            let Some(spec) = temporary::temporary_spec(&d) else {
+                continue;
+            };
+            let f = spec.fields(&d);
+            let matches = d.status == Status::Registered
+                && (office.is_empty() || f.get("CH") == office)
+                && (trader.is_empty() || f.get(spec.trader) == trader)
+                && by_day.is_none_or(|by| temporary::deadline(&d).is_some_and(|dl| dl <= by));
+            if matches {
+                found.push(d);
+            }
+        }
+        if found.is_empty() {
+            return refuse("L0001", "");
+        }
+        let search = outputs::TemporarySearch {
+            direction,
+            office,
+            deadline_by: by,
+            trader,
+        };
+        let data = outputs::temporary_list(&search, &found, today);
+        // More than one list holds: a warning says so, the first 100 follow.
+        let code = if found.len() > 100 {
+            ResultCode::new("W1001", "", 0)
+        } else {
+            ResultCode::OK
+        };
+        Ok(self.data_reply_with(&req.header, "ITI", &code, "VAL8150", "", &data))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing

@@ -125,6 +125,54 @@ async fn temporary_import_partial_re_exports_and_standby() {
     )
     .await;
     assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    // ITI: the balances of the temporary import, line by line.
+    let r = send(
+        &mut c,
+        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(r.get(outpost::wire::HField::OutCode), "VAL8160");
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let detail = Fields::parse(&tables::VAL816, body, None).unwrap().unwrap();
+    assert_eq!(detail.get("A01"), tdn);
+    assert_eq!(detail.get("A03"), "I");
+    assert_eq!(detail.get("A11"), "31122099");
+    let line = |r: u16| ["D01", "D02", "D04", "D06"].map(|id| detail.get_rep(id, r).to_string());
+    assert_eq!(line(1), ["84713020", "100", "100", "0"]);
+    assert_eq!(line(2), ["90158000", "3", "1", "2"]);
+    // ITI search: Alice's temporary imports.
+    let r = send(&mut c, request("ITI", &ALICE, "I\r\n")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let list = Fields::parse(&tables::VAL815, body, None).unwrap().unwrap();
+    assert_eq!(list.get_rep("B01", 1), tdn);
+    assert_eq!(list.get_rep("B01", 2), "");
+    let cases = [
+        ("\r\n", "R0002-ICN -0000"),
+        (&*format!("I\r\n\r\n\r\n\r\n{tdn}\r\n"), "R0005-ICN -0000"),
+        ("E\r\n", "L0001-0000-0000"),
+        ("X\r\n", "S0008-IEI -0000"),
+        (
+            &*format!("I\r\n\r\n\r\n{}\r\n", BOB.tax_code),
+            "U0003-UCD -0000",
+        ),
+        (&*format!("\r\n\r\n\r\n\r\n{n1}\r\n"), "E0025-ICN -0000"),
+    ];
+    for (body, want) in cases {
+        assert_eq!(
+            send(&mut c, request("ITI", &ALICE, body)).await.codes(),
+            [want],
+            "{body:?}"
+        );
+    }
+    let r = send(
+        &mut c,
+        request("ITI", &BOB, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["U0004-ICN -0000"]);
+
     // A re-export of a VNACCS temporary import belongs on VNACCS in standby.
     let r = send(
         &mut c,

@@ -104,6 +104,7 @@ pub struct Spec {
     pub number: &'static str,
     pub kind: &'static str,
     pub trader: &'static str,
+    pub trader_name: &'static str,
     pub kind_codes: &'static [&'static str],
     /// Output code of the registered copy (shown with the pre-registration form).
     pub copy_out: &'static str,
@@ -131,6 +132,7 @@ pub static IMPORT: Spec = Spec {
     number: "ICN",
     kind: "ICB",
     trader: "IMC",
+    trader_name: "IMN",
     kind_codes: IMPORT_KIND_CODES,
     copy_out: "VAD4190",
     notice_out: "VAD1AC0",
@@ -152,6 +154,7 @@ pub static EXPORT: Spec = Spec {
     number: "ECN",
     kind: "ECB",
     trader: "EPC",
+    trader_name: "EPN",
     kind_codes: EXPORT_KIND_CODES,
     copy_out: "VAE4000",
     notice_out: "VAE1LD0",
@@ -572,7 +575,16 @@ mod tests {
             );
         }
         for spec in [&IMPORT, &EXPORT] {
-            for id in [spec.number, spec.kind, spec.trader, "TDN", "CCC", "CMD"] {
+            for id in [
+                spec.number,
+                spec.kind,
+                spec.trader,
+                spec.trader_name,
+                "TDN",
+                "CCC",
+                "CMD",
+                "CH",
+            ] {
                 assert!(
                     spec.layout.items.iter().any(|i| i.id == id),
                     "{} lacks {id}",

@@ -2,7 +2,9 @@
 //! which output item.
 
 use super::declaration::{Declaration, Spec};
+use super::eligibility::Day;
 use super::numbering::Family;
+use super::temporary::{self, LineBalance};
 use crate::wire::{tables, Fields, Layout};
 
 /// How a channel notice is filled from a declaration.
@@ -229,6 +231,97 @@ pub fn reference(spec: &Spec, decl: &Declaration, registered: Option<&Stamp>) ->
     if let Some(r) = registered {
         out.set(date, &r.date);
         out.set("AD1", &r.time);
+    }
+    out
+}
+
+fn ddmmyyyy((y, m, d): Day) -> String {
+    format!("{d:02}{m:02}{y:04}")
+}
+
+/// Marks a deadline that has passed, in the "time limit over" items.
+fn over(deadline: Option<Day>, today: Day) -> &'static str {
+    if deadline.is_some_and(|d| d < today) {
+        "X"
+    } else {
+        ""
+    }
+}
+
+/// Detail of a temporary declaration's management information (ITI →
+/// VAL816): its lines with original, re-exported/re-imported and
+/// remaining quantities.
+pub fn temporary_detail(
+    decl: &Declaration,
+    balances: &[LineBalance],
+    registered: Option<&Stamp>,
+    today: Day,
+) -> Fields {
+    let spec = Spec::of(decl.number.family);
+    let src = spec.fields(decl);
+    let deadline = temporary::deadline(decl);
+    let mut out = Fields::new(&tables::VAL816);
+    out.set("A01", &decl.number.to_string());
+    out.set(
+        "A03",
+        if spec.family == Family::Import {
+            "I"
+        } else {
+            "E"
+        },
+    );
+    out.set("A04", src.get("CH"));
+    if let Some(r) = registered {
+        out.set("A05", &r.date);
+        out.set("A10", &r.date);
+    }
+    out.set("A06", decl.user_code.get(..5).unwrap_or(&decl.user_code));
+    out.set("A08", src.get(spec.trader));
+    out.set("A09", src.get(spec.trader_name));
+    out.set("A11", &deadline.map(ddmmyyyy).unwrap_or_default());
+    out.set("A12", over(deadline, today));
+    for (i, b) in balances.iter().enumerate() {
+        let rep = i as u16 + 1;
+        for (id, v) in [
+            ("D01", b.hs.clone()),
+            ("D02", temporary::format_quantity(b.original)),
+            ("D03", b.unit.clone()),
+            ("D04", temporary::format_quantity(b.drawn)),
+            ("D05", b.unit.clone()),
+            ("D06", temporary::format_quantity(b.remaining())),
+            ("D07", b.unit.clone()),
+        ] {
+            out.set_rep(id, rep, &v);
+        }
+    }
+    out
+}
+
+/// The search conditions of an ITI list, echoed in VAL815.
+pub struct TemporarySearch<'a> {
+    pub direction: &'a str,
+    pub office: &'a str,
+    pub deadline_by: &'a str,
+    pub trader: &'a str,
+}
+
+/// A list of temporary declarations (ITI → VAL815), at most 100.
+pub fn temporary_list(search: &TemporarySearch, found: &[Declaration], today: Day) -> Fields {
+    let mut out = Fields::new(&tables::VAL815);
+    out.set("IEI", search.direction);
+    out.set("CH", search.office);
+    out.set("TED", search.deadline_by);
+    out.set("UCD", search.trader);
+    for (i, d) in found.iter().take(100).enumerate() {
+        let rep = i as u16 + 1;
+        let spec = Spec::of(d.number.family);
+        let f = spec.fields(d);
+        let deadline = temporary::deadline(d);
+        out.set_rep("B01", rep, &d.number.to_string());
+        out.set_rep("B02", rep, &deadline.map(ddmmyyyy).unwrap_or_default());
+        out.set_rep("B03", rep, over(deadline, today));
+        out.set_rep("B04", rep, f.get(spec.trader));
+        out.set_rep("B05", rep, f.get(spec.trader_name));
     }
     out
 }

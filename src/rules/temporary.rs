@@ -70,6 +70,90 @@ pub fn check_own_fields(spec: &Spec, fields: &Fields, today: Day) -> Vec<ResultC
     errors
 }
 
+/// What continuations (of family `spec`) have drawn on line `line` of the
+/// declaration they continue.
+fn drawn(spec: &Spec, continuations: &[Declaration], line: u16) -> i128 {
+    continuations
+        .iter()
+        .map(|d| {
+            let f = spec.fields(d);
+            f.reps_present()
+                .into_iter()
+                .filter(|&r| f.get_rep("TDL", r).parse::<u16>().ok() == Some(line))
+                .filter_map(|r| quantity(f.get_rep("QN1", r)))
+                .sum::<i128>()
+        })
+        .sum()
+}
+
+/// One goods line of a temporary declaration and what is left of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineBalance {
+    pub line: u16,
+    pub hs: String,
+    pub unit: String,
+    pub original: i128,
+    pub drawn: i128,
+}
+
+impl LineBalance {
+    pub fn remaining(&self) -> i128 {
+        self.original - self.drawn
+    }
+}
+
+/// Whether a declaration is a temporary import or export, and its spec.
+pub fn temporary_spec(decl: &Declaration) -> Option<&'static Spec> {
+    let spec = Spec::of(decl.number.family);
+    temporary_kinds(spec)
+        .contains(&spec.fields(decl).get(spec.kind))
+        .then_some(spec)
+}
+
+/// The re-export/re-import deadline of a temporary declaration.
+pub fn deadline(decl: &Declaration) -> Option<Day> {
+    let spec = Spec::of(decl.number.family);
+    parse_date(spec.fields(decl).get(deadline_field(spec)))
+}
+
+/// Per-line balances of a temporary declaration, given the continuations
+/// lodged against it.
+pub fn balances(original: &Declaration, continuations: &[Declaration]) -> Vec<LineBalance> {
+    let spec = Spec::of(original.number.family);
+    let continuing: &Spec = match spec.family {
+        Family::Import => &EXPORT,
+        Family::Export => &IMPORT,
+    };
+    let mine: Vec<Declaration> = continuations
+        .iter()
+        .filter(|d| d.continues.map(|n| n.base()) == Some(original.number.base()))
+        .cloned()
+        .collect();
+    let f = spec.fields(original);
+    f.reps_present()
+        .into_iter()
+        .map(|r| LineBalance {
+            line: r,
+            hs: f.get_rep("CMD", r).to_string(),
+            unit: f.get_rep("QT1", r).to_string(),
+            original: quantity(f.get_rep("QN1", r)).unwrap_or(0),
+            drawn: drawn(continuing, &mine, r),
+        })
+        .collect()
+}
+
+/// A quantity in millionths written back as a decimal, without trailing zeros.
+pub fn format_quantity(q: i128) -> String {
+    let sign = if q < 0 { "-" } else { "" };
+    let (int, frac) = (q.abs() / 1_000_000, q.abs() % 1_000_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let frac = format!("{frac:06}");
+        format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+    }
+}
+
 /// Quantities as integers of millionths, so balances add up exactly.
 pub fn quantity(s: &str) -> Option<i128> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
@@ -153,17 +237,7 @@ pub fn check_continuation(
             continue;
         }
         let available = quantity(of.get_rep("QN1", orig_rep)).unwrap_or(0);
-        let used: i128 = earlier
-            .iter()
-            .map(|d| {
-                let f = spec.fields(d);
-                f.reps_present()
-                    .into_iter()
-                    .filter(|&r| f.get_rep("TDL", r).parse::<u16>().ok() == Some(orig_rep))
-                    .filter_map(|r| quantity(f.get_rep("QN1", r)))
-                    .sum::<i128>()
-            })
-            .sum();
+        let used = drawn(spec, earlier, orig_rep);
         // Two lines of one request may draw on the same original line.
         let this: i128 = request
             .reps_present()
@@ -222,6 +296,110 @@ mod tests {
         ];
         for (s, want) in cases {
             assert_eq!(quantity(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn balances_per_line() {
+        let temp_import = fields(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+                ("CMD", 2, "85171200"),
+                ("QN1", 2, "10.5"),
+                ("QT1", 2, "KGM"),
+            ],
+        );
+        let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &temp_import);
+        assert_eq!(
+            temporary_spec(&orig).map(|s| s.family),
+            Some(Family::Import)
+        );
+        assert_eq!(deadline(&orig), Some((2026, 12, 31)));
+        let re_export = |seq, set: &[(&'static str, u16, &'static str)]| {
+            let mut d = decl(
+                &EXPORT,
+                seq,
+                "ABC12001",
+                Status::Registered,
+                &fields(&EXPORT, set),
+            );
+            d.continues = Some(orig.number);
+            d
+        };
+        let a = re_export(
+            2,
+            &[
+                ("ECB", 0, "G21"),
+                ("TDL", 1, "01"),
+                ("QN1", 1, "60"),
+                ("TDL", 2, "02"),
+                ("QN1", 2, "0.25"),
+            ],
+        );
+        let b = re_export(3, &[("ECB", 0, "G21"), ("TDL", 1, "02"), ("QN1", 1, "10")]);
+        let mut elsewhere = re_export(4, &[("ECB", 0, "G21"), ("TDL", 1, "01"), ("QN1", 1, "5")]);
+        elsewhere.continues = Some(DeclNumber {
+            family: Family::Import,
+            block: 17,
+            seq: 9,
+            amendment: 0,
+        });
+        let got: Vec<(u16, String, String, String)> = balances(&orig, &[a, b, elsewhere])
+            .iter()
+            .map(|l| {
+                (
+                    l.line,
+                    l.hs.clone(),
+                    format_quantity(l.drawn),
+                    format_quantity(l.remaining()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    1,
+                    "84713020".to_string(),
+                    "60".to_string(),
+                    "40".to_string()
+                ),
+                (
+                    2,
+                    "85171200".to_string(),
+                    "10.25".to_string(),
+                    "0.25".to_string()
+                ),
+            ]
+        );
+        let ordinary = decl(
+            &IMPORT,
+            5,
+            "ABC12001",
+            Status::Registered,
+            &fields(&IMPORT, &[("ICB", 0, "A11")]),
+        );
+        assert_eq!(temporary_spec(&ordinary).map(|s| s.family), None);
+        for (q, text) in [
+            (0, "0"),
+            (1_500_000, "1.5"),
+            (-250_000, "-0.25"),
+            (12_000_001, "12.000001"),
+        ] {
+            assert_eq!(format_quantity(q), text);
+            assert_eq!(
+                quantity(text.trim_start_matches('-')).map(|v| if text.starts_with('-') {
+                    -v
+                } else {
+                    v
+                }),
+                Some(q)
+            );
         }
     }
 
