@@ -7,3 +7,4 @@ pub mod eligibility;
 pub mod numbering;
 pub mod outputs;
 pub mod temporary;
+pub mod transport;
