@@ -70,11 +70,59 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm.",
         "ITI: more than 100 declarations match; the list holds the first 100, narrow the search.",
     ),
+    // ---- bonded transport (OLA…BIA) -------------------------------------------
+    (
+        "R0003",
+        "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn.",
+        "OLB: give the transport declaration number; the backup system does not look up by \
+         cargo number.",
+    ),
+    (
+        "R0007",
+        "Ngày kết thúc vận chuyển dự kiến trước ngày bắt đầu.",
+        "The planned end of transport is before its start.",
+    ),
+    (
+        "E0003",
+        "Tờ khai vận chuyển đã được đăng ký (OLC) hoặc chưa đến bước này: không thể thực hiện lại.",
+        "The transport declaration is already registered (OLC), or not at this step yet.",
+    ),
+    (
+        "E0007",
+        "Số tờ khai vận chuyển thuộc người khai khác hoặc không có trên hệ thống dự phòng. \
+         (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập.)",
+        "The transport declaration number belongs to another declarant or is unknown. (For ROT: \
+         there is no such output for this declaration number and user.)",
+    ),
+    (
+        "E0009",
+        "Tờ khai vận chuyển thuộc người khai khác.",
+        "The transport declaration belongs to another declarant.",
+    ),
+    (
+        "E0027",
+        "Đã báo hàng đi (BOA) cho tờ khai vận chuyển này.",
+        "The departure (BOA) of this transport is already recorded.",
+    ),
+    (
+        "E0029",
+        "Chưa báo hàng đi (BOA) nên không thể hủy báo hàng đi.",
+        "No departure (BOA) is recorded, so there is none to take back.",
+    ),
+    (
+        "S0002",
+        "BOA: loại xử lý phải là 9 (báo hàng đi) hoặc 1 (hủy báo hàng đi).",
+        "BOA: the processing type must be 9 (departure) or 1 (take the departure back).",
+    ),
     // ---- re-output (ROT) -------------------------------------------------------
     (
         "E0002",
-        "Mã thông điệp đầu ra cần xuất lại không tồn tại (ROT).",
-        "ROT: the output code to re-send does not exist.",
+        "Giá trị đã nhập không có trên hệ thống dự phòng: mã thông điệp cần xuất lại (ROT), \
+         hoặc số tờ khai vận chuyển của người khai chưa đăng ký/không ở trạng thái phù hợp \
+         (OLB/OLC/BOA/BIA/ITF).",
+        "The value is not on the backup system: the output code to re-send (ROT), or a transport \
+         declaration number of this declarant that is unknown or not in the right state \
+         (OLB/OLC/BOA/BIA/ITF).",
     ),
     (
         "E0005",
@@ -82,13 +130,6 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
          Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi.",
         "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
          registered copies, channel notices and amendment copies.",
-    ),
-    (
-        "E0007",
-        "Không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập cho người sử dụng này (ROT): \
-         kiểm tra số tờ khai, hoặc tờ khai chưa được đăng ký/sửa đổi.",
-        "ROT: there is no such output for this declaration number and user: check the number, or \
-         the declaration is not registered or amended yet.",
     ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
@@ -659,7 +700,9 @@ mod tests {
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
         "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036",
         // re-output (ROT)
-        "E0002", "E0005", "E0007", // temporary-trade inquiry (ITI)
+        "E0002", "E0005", "E0007", // bonded transport
+        "R0003", "R0007", "E0003", "E0009", "E0027", "E0029",
+        "S0002", // temporary-trade inquiry (ITI)
         "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001", // declarations
         "E0001", "E0074", "E0103", "E0153", "E0206", "E0208", "E0213", "E0220", "E0223", "E0399",
         "E1000", "E1200", "E3000", "E9990", "R0001", "S0003", "S0005", "S0006", "S0055", "U0002",
@@ -675,6 +718,7 @@ mod tests {
         ("rules/declaration.rs", include_str!("rules/declaration.rs")),
         ("rules/eligibility.rs", include_str!("rules/eligibility.rs")),
         ("rules/temporary.rs", include_str!("rules/temporary.rs")),
+        ("rules/transport.rs", include_str!("rules/transport.rs")),
         ("wire/mod.rs", include_str!("wire/mod.rs")),
         ("wire/codes.rs", include_str!("wire/codes.rs")),
     ];

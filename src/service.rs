@@ -13,6 +13,7 @@ use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
+use crate::rules::transport::{self, Transport, TransportNumber, TransportStatus};
 use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
@@ -135,6 +136,10 @@ impl Service {
             (None, "TCC") => Ok(self.channel_check(&req)),
             (None, "ROT") => self.re_output(&req, &caller),
             (None, "ITI") => self.temporary_inquiry(&req, &caller),
+            (None, "OLA") => self.transport_pre_register(&req, &caller),
+            (None, "OLB") => self.transport_call_up(&req, &caller),
+            (None, "OLC" | "BOA" | "BIA") => self.transport_step(&req, &caller),
+            (None, "ITF") => self.transport_inquiry(&req, &caller),
             (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
                 let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
                 Ok(self.result(&req.header, &[code], "LOW-VALUE"))
@@ -843,6 +848,221 @@ impl Service {
             ResultCode::OK
         };
         Ok(self.data_reply_with(&req.header, "ITI", &code, "VAL8150", "", &data))
+    }
+
+    // ---- bonded transport ----------------------------------------------------
+
+    /// The caller's transport named in `field`, or `unknown` for it.
+    fn own_transport(
+        &self,
+        fields: &Fields,
+        field: &str,
+        caller: &Caller,
+        unknown: &str,
+    ) -> Result<Result<Transport, ResultCode>, StoreError> {
+        let not_found = || ResultCode::new(unknown, field, 0);
+        let Some(n) = TransportNumber::parse(fields.get(field)) else {
+            return Ok(Err(not_found()));
+        };
+        Ok(match self.store.transport(n)? {
+            Some(t) if t.user_code == caller.user.code => Ok(t),
+            _ => Err(not_found()),
+        })
+    }
+
+    /// OLA: a transport declaration gets its OLT number (or replaces the
+    /// pre-registration it names); its registered copy VAS502 is queued.
+    fn transport_pre_register(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "OLA") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let errors = transport::check_ola(&fields);
+        if !errors.is_empty() {
+            return Ok(self.result(&req.header, &errors, ""));
+        }
+        let basis = match self.eligibility("OLA", &fields, "IEI", "TRC", caller)? {
+            Ok(b) => b,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        let now = self.now().unix_timestamp();
+        let make = |number: TransportNumber, created_at: i64| {
+            let t = Transport {
+                number,
+                status: TransportStatus::PreRegistered,
+                basis,
+                user_code: caller.user.code.clone(),
+                terminal: caller.terminal.clone(),
+                values: fields.values().to_vec(),
+                created_at,
+                registered_at: None,
+                departed_at: None,
+                arrived_at: None,
+            };
+            let mut copy = t.fields();
+            copy.set("OLT", &number.to_string());
+            let out = self.transport_output("VAS5020", "OLA", &t, copy.render());
+            (t, vec![(caller.terminal.clone(), out)])
+        };
+        let outcome = match fields.get("OLT") {
+            "" => self
+                .store
+                .create_transport(|n| Ok::<_, ResultCode>(make(n, now)))?,
+            given => {
+                let Some(n) = TransportNumber::parse(given) else {
+                    return Ok(self.result(&req.header, &[ResultCode::new("E0007", "OLT", 0)], ""));
+                };
+                self.store.update_transport(n, |cur| {
+                    transport::check_replace(cur.as_ref(), &caller.user.code)?;
+                    Ok(make(n, cur.expect("checked above").created_at))
+                })?
+            }
+        };
+        match outcome {
+            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Ok(t) => {
+                self.store.durable()?;
+                Ok(self.result(&req.header, &[], &t.number.to_string()))
+            }
+        }
+    }
+
+    fn transport_output(&self, out_code: &str, job: &str, t: &Transport, body: String) -> Output {
+        Output {
+            out_code: out_code.into(),
+            job: job.into(),
+            user_code: t.user_code.clone(),
+            subject: t.number.to_string(),
+            body,
+            created_at: self.now().unix_timestamp(),
+        }
+    }
+
+    /// OLB: the pre-registration back in the OLA layout.
+    fn transport_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "OLB") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        if fields.get("OLT").is_empty() {
+            // Call-up by cargo number is not kept on the backup system.
+            return Ok(self.result(&req.header, &[ResultCode::new("R0003", "OLT", 0)], ""));
+        }
+        let t = match self.own_transport(&fields, "OLT", caller, "E0003")? {
+            Ok(t) => t,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        if let Err(code) = transport::check_call(Some(&t), &caller.user.code) {
+            return Ok(self.result(&req.header, &[code], ""));
+        }
+        let mut data = t.fields();
+        data.set("OLT", &t.number.to_string());
+        Ok(self.data_reply(&req.header, "OLB", "", &t.number.to_string(), &data))
+    }
+
+    /// OLC (register), BOA (departure or its withdrawal) and BIA (arrival):
+    /// one state change each, with the output that confirms it.
+    fn transport_step(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let job = req.job_code();
+        let job: &'static str = ["OLC", "BOA", "BIA"]
+            .into_iter()
+            .find(|j| *j == job)
+            .expect("routed here");
+        let fields = match self.parse_fields(req, job) {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let number_field = if job == "BOA" { "CGO" } else { "OLT" };
+        let Some(n) = TransportNumber::parse(fields.get(number_field)) else {
+            let code = ResultCode::new("E0002", number_field, 0);
+            return Ok(self.result(&req.header, &[code], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let mode = self.store.mode()?.mode;
+        let changed = self.store.update_transport(n, |cur| {
+            let t = match job {
+                "OLC" => {
+                    transport::check_register(cur.as_ref(), &caller.user.code)?;
+                    let mut t = cur.expect("checked above");
+                    if mode == Mode::Standby && t.basis == Basis::Outage {
+                        return Err(ResultCode::sys(eligibility::USE_VNACCS));
+                    }
+                    t.status = TransportStatus::Registered;
+                    t.registered_at = Some(now);
+                    t
+                }
+                "BOA" => {
+                    let status = transport::check_departure(
+                        fields.get("KND"),
+                        cur.as_ref(),
+                        &caller.user.code,
+                    )?;
+                    let mut t = cur.expect("checked above");
+                    t.status = status;
+                    t.departed_at = (status == TransportStatus::Departed).then_some(now);
+                    t
+                }
+                _ => {
+                    transport::check_arrival(cur.as_ref(), &caller.user.code)?;
+                    let mut t = cur.expect("checked above");
+                    t.status = TransportStatus::Arrived;
+                    t.arrived_at = Some(now);
+                    t
+                }
+            };
+            let outputs = match job {
+                "OLC" => {
+                    let mut copy = Fields::new(&tables::VAS501);
+                    copy.set("OLT", &t.number.to_string());
+                    copy.set("SCG", fields.get("SCG"));
+                    vec![(
+                        caller.terminal.clone(),
+                        self.transport_output("VAS5010", job, &t, copy.render()),
+                    )]
+                }
+                "BIA" => {
+                    let mut confirm = Fields::new(&tables::VAS516);
+                    outputs::fill_by_name(&t.fields(), &mut confirm);
+                    outputs::fill_by_name(&fields, &mut confirm);
+                    confirm.set("OLT", &t.number.to_string());
+                    vec![(
+                        caller.terminal.clone(),
+                        self.transport_output("VAS5160", job, &t, confirm.render()),
+                    )]
+                }
+                _ => Vec::new(),
+            };
+            Ok((t, outputs))
+        })?;
+        match changed {
+            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Ok(t) => {
+                self.store.durable()?;
+                log::info!(
+                    "{job} {} from {}: {:?}",
+                    t.number,
+                    caller.user.code,
+                    t.status
+                );
+                Ok(self.result(&req.header, &[], &t.number.to_string()))
+            }
+        }
+    }
+
+    /// ITF: reference information of one of the caller's transports (VAS518).
+    fn transport_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "ITF") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let t = match self.own_transport(&fields, "OLT", caller, "E0002")? {
+            Ok(t) => t,
+            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        };
+        let mut data = Fields::new(&tables::VAS518);
+        outputs::fill_by_name(&t.fields(), &mut data);
+        data.set("OLT", &t.number.to_string());
+        Ok(self.data_reply(&req.header, "ITF", "VAS5180", &t.number.to_string(), &data))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing

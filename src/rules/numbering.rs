@@ -110,9 +110,10 @@ impl fmt::Display for DeclNumber {
 
 /// Every block of the site is used up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("all number blocks of this site are used up for {family:?} declarations")]
+#[error("all number blocks of this site are used up ({})", match family { Some(f) => format!("{f:?} declarations"), None => "transport declarations".into() })]
 pub struct Exhausted {
-    pub family: Family,
+    /// `None` for transport numbers.
+    pub family: Option<Family>,
 }
 
 /// Picks the next number: the first of the site's blocks (in the order the
@@ -123,18 +124,29 @@ pub fn next_number(
     blocks: &[u16],
     last_seq: impl Fn(u16) -> u32,
 ) -> Result<DeclNumber, Exhausted> {
-    blocks
-        .iter()
-        .find_map(|&block| {
-            let last = last_seq(block);
-            (last < MAX_SEQ).then_some(DeclNumber {
-                family,
-                block,
-                seq: last + 1,
-                amendment: 0,
-            })
+    next_in_blocks(blocks, MAX_SEQ, last_seq)
+        .map(|(block, seq)| DeclNumber {
+            family,
+            block,
+            seq,
+            amendment: 0,
         })
-        .ok_or(Exhausted { family })
+        .ok_or(Exhausted {
+            family: Some(family),
+        })
+}
+
+/// The next (block, sequence) in the first of `blocks` that still has room
+/// below `max`: the allocation every kind of number shares.
+pub fn next_in_blocks(
+    blocks: &[u16],
+    max: u32,
+    last_seq: impl Fn(u16) -> u32,
+) -> Option<(u16, u32)> {
+    blocks.iter().find_map(|&block| {
+        let last = last_seq(block);
+        (last < max).then_some((block, last + 1))
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::audit;
 use crate::rules::declaration::Declaration;
 use crate::rules::eligibility::{Basis, Direction, Mode};
 use crate::rules::numbering::{self, DeclNumber, Exhausted, Family};
+use crate::rules::transport::{Transport, TransportNumber, MAX_TRANSPORT_SEQ};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +67,8 @@ pub struct Store {
     meta: sled::Tree,
     /// Temporary declaration → its continuations (re-exports, re-imports).
     links: sled::Tree,
+    /// Bonded transport declarations by OLT number.
+    transports: sled::Tree,
     users: sled::Tree,
     terminals: sled::Tree,
     directions: sled::Tree,
@@ -177,6 +180,7 @@ impl Store {
             users: tree("users")?,
             terminals: tree("terminals")?,
             links: tree("links")?,
+            transports: tree("transports")?,
             directions: tree("directions")?,
             audit: tree("audit")?,
             commit: GroupCommit::start(db.clone(), db_file),
@@ -513,6 +517,61 @@ impl Store {
             })
             .map_err(tx_err)?;
         Ok(Ok(decl))
+    }
+
+    pub fn transport(&self, n: TransportNumber) -> Result<Option<Transport>, StoreError> {
+        self.transports
+            .get(n.to_string())?
+            .map(|v| decode("transport", &v))
+            .transpose()
+    }
+
+    /// Issues the next transport number and stores what `build` makes of
+    /// it, with its outputs, in one transaction; as `create_declaration`.
+    pub fn create_transport<E>(
+        &self,
+        build: impl FnOnce(TransportNumber) -> Result<(Transport, Vec<(String, Output)>), E>,
+    ) -> Result<Result<Transport, E>, StoreError> {
+        let site = self.site()?.ok_or(StoreError::NoSite)?;
+        let _w = self.writer();
+        let key = |b: u16| format!("seq/transport/{b:03}").into_bytes();
+        let (block, seq) = numbering::next_in_blocks(&site.blocks, MAX_TRANSPORT_SEQ, |b| {
+            be_u64(self.meta.get(key(b)).ok().flatten()) as u32
+        })
+        .ok_or(Exhausted { family: None })?;
+        let (t, outputs) = match build(TransportNumber { block, seq }) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        (&self.transports, &self.outputs, &self.meta)
+            .transaction(|(tr, o, m)| {
+                m.insert(key(block), &(seq as u64).to_be_bytes())?;
+                tr.insert(t.number.to_string().as_bytes(), encode(&t))?;
+                put_outputs(o, m, &outputs)
+            })
+            .map_err(tx_err)?;
+        Ok(Ok(t))
+    }
+
+    /// Replaces a transport and queues outputs, atomically, under the
+    /// writer lock (as `update_declaration`).
+    pub fn update_transport<E>(
+        &self,
+        n: TransportNumber,
+        change: impl FnOnce(Option<Transport>) -> Result<(Transport, Vec<(String, Output)>), E>,
+    ) -> Result<Result<Transport, E>, StoreError> {
+        let _w = self.writer();
+        let (t, outputs) = match change(self.transport(n)?) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        (&self.transports, &self.outputs, &self.meta)
+            .transaction(|(tr, o, m)| {
+                tr.insert(t.number.to_string().as_bytes(), encode(&t))?;
+                put_outputs(o, m, &outputs)
+            })
+            .map_err(tx_err)?;
+        Ok(Ok(t))
     }
 
     /// The continuations lodged against a temporary declaration.
