@@ -440,7 +440,13 @@ impl Service {
                 )
             };
             let copy = outputs::registered_copy(spec, &decl);
-            let out = self.output(spec.copy_out, spec.pre, &decl, copy.render());
+            let out = self.output(
+                spec.copy_out,
+                spec.pre,
+                &decl.user_code,
+                &decl.number.to_string(),
+                copy.render(),
+            );
             Ok((decl, vec![(caller.terminal.clone(), out)]))
         };
         let given = fields.get(spec.number);
@@ -492,12 +498,20 @@ impl Service {
         Ok(self.result(&req.header, &[], &decl.number.to_string()))
     }
 
-    fn output(&self, out_code: &str, job: &str, decl: &Declaration, body: String) -> Output {
+    /// An output for the retrieval queue; `subject` is the number it is about.
+    fn output(
+        &self,
+        out_code: &str,
+        job: &str,
+        owner: &str,
+        subject: &str,
+        body: String,
+    ) -> Output {
         Output {
             out_code: out_code.into(),
             job: job.into(),
-            user_code: decl.user_code.clone(),
-            subject: decl.number.to_string(),
+            user_code: owner.into(),
+            subject: subject.into(),
             body,
             created_at: self.now().unix_timestamp(),
         }
@@ -658,7 +672,13 @@ impl Service {
             d.channel_rule = rule.map(str::to_string);
             d.registered_at = Some(now);
             let notice = outputs::channel_notice(spec, &d, &stamp, None);
-            let out = self.output(spec.notice_out, spec.reg, &d, notice.render());
+            let out = self.output(
+                spec.notice_out,
+                spec.reg,
+                &d.user_code,
+                &d.number.to_string(),
+                notice.render(),
+            );
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         let decl = match changed {
@@ -750,7 +770,7 @@ impl Service {
                 (spec.amend_copy_out, copy.render())
             }
         };
-        let out = self.output(out_code, "ROT", &d, body);
+        let out = self.output(out_code, "ROT", &d.user_code, &d.number.to_string(), body);
         self.store
             .queue_outputs(&[(caller.terminal.clone(), out)])?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
@@ -901,7 +921,13 @@ impl Service {
             };
             let mut copy = t.fields();
             copy.set("OLT", &number.to_string());
-            let out = self.transport_output("VAS5020", "OLA", &t, copy.render());
+            let out = self.output(
+                "VAS5020",
+                "OLA",
+                &t.user_code,
+                &t.number.to_string(),
+                copy.render(),
+            );
             (t, vec![(caller.terminal.clone(), out)])
         };
         let outcome = match fields.get("OLT") {
@@ -924,17 +950,6 @@ impl Service {
                 self.store.durable()?;
                 Ok(self.result(&req.header, &[], &t.number.to_string()))
             }
-        }
-    }
-
-    fn transport_output(&self, out_code: &str, job: &str, t: &Transport, body: String) -> Output {
-        Output {
-            out_code: out_code.into(),
-            job: job.into(),
-            user_code: t.user_code.clone(),
-            subject: t.number.to_string(),
-            body,
-            created_at: self.now().unix_timestamp(),
         }
     }
 
@@ -1017,7 +1032,13 @@ impl Service {
                     copy.set("SCG", fields.get("SCG"));
                     vec![(
                         caller.terminal.clone(),
-                        self.transport_output("VAS5010", job, &t, copy.render()),
+                        self.output(
+                            "VAS5010",
+                            job,
+                            &t.user_code,
+                            &t.number.to_string(),
+                            copy.render(),
+                        ),
                     )]
                 }
                 "BIA" => {
@@ -1027,7 +1048,13 @@ impl Service {
                     confirm.set("OLT", &t.number.to_string());
                     vec![(
                         caller.terminal.clone(),
-                        self.transport_output("VAS5160", job, &t, confirm.render()),
+                        self.output(
+                            "VAS5160",
+                            job,
+                            &t.user_code,
+                            &t.number.to_string(),
+                            confirm.render(),
+                        ),
                     )]
                 }
                 _ => Vec::new(),
@@ -1149,7 +1176,13 @@ impl Service {
             d.pending_amendment = Some(fields.values().to_vec());
             let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
             copy.set(spec.number, &d.number.to_string());
-            let out = self.output(spec.amend_copy_out, spec.amend, &d, copy.render());
+            let out = self.output(
+                spec.amend_copy_out,
+                spec.amend,
+                &d.user_code,
+                &d.number.to_string(),
+                copy.render(),
+            );
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         match changed {
@@ -1190,7 +1223,13 @@ impl Service {
             d.channel_rule = rule.map(str::to_string);
             let registered = self.stamp_of(d.registered_at.unwrap_or(now));
             let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
-            let out = self.output(spec.notice_out, spec.amend_reg, &d, notice.render());
+            let out = self.output(
+                spec.notice_out,
+                spec.amend_reg,
+                &d.user_code,
+                &d.number.to_string(),
+                notice.render(),
+            );
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         match changed {
