@@ -488,14 +488,25 @@ impl Service {
             Err(Refusal::Codes(codes)) => return Ok(self.result(&req.header, &codes, "")),
             Err(Refusal::Store(e)) => return Err(e),
         };
-        self.store.durable()?;
+        let reply = self.durable_reply(&req.header, decl.number)?;
         log::info!(
             "{} {} from {} accepted",
             spec.pre,
             decl.number,
             caller.user.code
         );
-        Ok(self.result(&req.header, &[], &decl.number.to_string()))
+        Ok(reply)
+    }
+
+    /// The success reply, sent only once everything written so far is on
+    /// disk: the appliance's promise that nothing acknowledged is lost.
+    fn durable_reply(
+        &self,
+        req: &Header,
+        number: impl std::fmt::Display,
+    ) -> Result<Reply, StoreError> {
+        self.store.durable()?;
+        Ok(self.result(req, &[], &number.to_string()))
     }
 
     /// An output for the retrieval queue; `subject` is the number it is about.
@@ -685,7 +696,7 @@ impl Service {
             Ok(d) => d,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
-        self.store.durable()?;
+        let reply = self.durable_reply(&req.header, decl.number)?;
         log::info!(
             "{} {} from {} registered, channel {}",
             spec.reg,
@@ -693,7 +704,7 @@ impl Service {
             caller.user.code,
             decl.channel.map_or(0, |c| c.number())
         );
-        Ok(self.result(&req.header, &[], &decl.number.to_string()))
+        Ok(reply)
     }
 
     /// IID / IEX: reference information of one of the caller's declarations,
@@ -946,10 +957,7 @@ impl Service {
         };
         match outcome {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
-            Ok(t) => {
-                self.store.durable()?;
-                Ok(self.result(&req.header, &[], &t.number.to_string()))
-            }
+            Ok(t) => self.durable_reply(&req.header, t.number),
         }
     }
 
@@ -1064,14 +1072,14 @@ impl Service {
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(t) => {
-                self.store.durable()?;
+                let reply = self.durable_reply(&req.header, t.number)?;
                 log::info!(
                     "{job} {} from {}: {:?}",
                     t.number,
                     caller.user.code,
                     t.status
                 );
-                Ok(self.result(&req.header, &[], &t.number.to_string()))
+                Ok(reply)
             }
         }
     }
@@ -1187,10 +1195,7 @@ impl Service {
         })?;
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
-            Ok(d) => {
-                self.store.durable()?;
-                Ok(self.result(&req.header, &[], &d.number.to_string()))
-            }
+            Ok(d) => self.durable_reply(&req.header, d.number),
         }
     }
 
@@ -1235,14 +1240,14 @@ impl Service {
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(d) => {
-                self.store.durable()?;
+                let reply = self.durable_reply(&req.header, d.number)?;
                 log::info!(
                     "{} {} from {} amended",
                     spec.amend_reg,
                     d.number,
                     caller.user.code
                 );
-                Ok(self.result(&req.header, &[], &d.number.to_string()))
+                Ok(reply)
             }
         }
     }
