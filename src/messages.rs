@@ -397,6 +397,36 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "The declaration belongs to another declarant, so it cannot be amended or inquired into \
          with ITI.",
     ),
+    // ---- divided declarations (more than 50 goods lines) ----------------------
+    (
+        "R1028",
+        "Tờ khai chia nhỏ: số tờ khai đầu tiên (FIC) và số thứ tự (BNO) phải được nhập cùng nhau.",
+        "Divided declaration: the first declaration (FIC) and the part number (BNO) go together.",
+    ),
+    (
+        "R1029",
+        "Tờ khai đầu tiên của bộ chia nhỏ (FIC là F) phải có số thứ tự 1.",
+        "The first declaration of a divided set (FIC F) must be part 1.",
+    ),
+    (
+        "R1030",
+        "Tờ khai chia nhỏ: số tờ khai đầu tiên (FIC) và tổng số tờ khai (DNO) phải được nhập cùng nhau.",
+        "Divided declaration: the first declaration (FIC) and the number of parts (DNO) go together.",
+    ),
+    (
+        "R1031",
+        "Số thứ tự tờ khai chia nhỏ phải từ 1 đến tổng số tờ khai (ít nhất 2); tờ khai thứ 2 trở đi \
+         có số thứ tự từ 2.",
+        "The part number must lie between 1 and the number of parts (at least 2); parts after the \
+         first are numbered from 2.",
+    ),
+    (
+        "S1000",
+        "FIC phải là F (tờ khai đầu tiên) hoặc số của tờ khai đầu tiên trong bộ chia nhỏ của chính \
+         người khai, có cùng tổng số tờ khai.",
+        "FIC must be F (the first declaration) or the number of the first declaration of the same \
+         declarant's divided set, with the same number of parts.",
+    ),
     // ---- temporary trade and its continuations (re-export, re-import) ------
     (
         "R1000",
@@ -695,18 +725,24 @@ mod tests {
 
     /// Every code literal Outpost sends from its own code (src/rules,
     /// src/service.rs, src/smime.rs, src/wire/mod.rs, src/wire/codes.rs).
+    #[rustfmt::skip]
     const EMITTED: &[&str] = &[
         // system codes
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
         "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036",
         // re-output (ROT)
-        "E0002", "E0005", "E0007", // bonded transport
-        "R0003", "R0007", "E0003", "E0009", "E0027", "E0029",
-        "S0002", // temporary-trade inquiry (ITI)
-        "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001", // declarations
+        "E0002", "E0005", "E0007",
+        // bonded transport
+        "R0003", "R0007", "E0003", "E0009", "E0027", "E0029", "S0002",
+        // temporary-trade inquiry (ITI)
+        "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001",
+        // declarations
         "E0001", "E0074", "E0103", "E0153", "E0206", "E0208", "E0213", "E0220", "E0223", "E0399",
         "E1000", "E1200", "E3000", "E9990", "R0001", "S0003", "S0005", "S0006", "S0055", "U0002",
-        "U0004", // temporary trade and continuations
+        "U0004",
+        // divided declarations
+        "R1028", "R1029", "R1030", "R1031", "S1000",
+        // temporary trade and continuations
         "E1111", "E8300", "E8301", "E8304", "E8305", "E8306", "E8307", "E8308", "E8309", "E8348",
         "R1000", "R1002", "R1003", "R1025", "S1129", "S1138",
     ];

@@ -8,7 +8,9 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::auth::{Secret, Verifier};
 use crate::rules::channel::ChannelRules;
-use crate::rules::declaration::{self, Declarant, Declaration, OutputKind, Spec, Status, Step};
+use crate::rules::declaration::{
+    self, Declarant, Declaration, Division, OutputKind, Spec, Status, Step,
+};
 use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
@@ -376,6 +378,7 @@ impl Service {
         let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
         let mut errors = declaration::check_trader(spec, &fields, &who);
         errors.extend(temporary::check_own_fields(spec, &fields, today));
+        errors.extend(declaration::division(spec, &fields).err());
         if !errors.is_empty() {
             return Err(self.result(&req.header, &errors, ""));
         }
@@ -394,6 +397,13 @@ impl Service {
             Ok(v) => v,
             Err(reply) => return Ok(reply),
         };
+        // A part of a divided shipment names the first declaration of its set.
+        if let Ok(Division::Part { first, of, .. }) = declaration::division(spec, &fields) {
+            let head = self.store.declaration(first)?;
+            if let Err(code) = declaration::check_part(spec, of, head.as_ref(), &caller.user.code) {
+                return Ok(self.result(&req.header, &[code], ""));
+            }
+        }
         let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
         // A continuation of one of our temporary declarations (the other
         // family: re-export <- temporary import, re-import <- temporary export).

@@ -292,3 +292,40 @@ async fn rot_sends_an_output_again() {
     let r = send(&mut c, request("ROT", &BOB, &format!("VAD419\r\n{n}\r\n"))).await;
     assert_eq!(r.codes(), ["E0007-0000-0000"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn divided_declarations_link_to_their_first_part() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let part = |fic: &str, bno: &str, dno: &str| {
+        let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 50, "84713020"), None)
+            .unwrap()
+            .unwrap();
+        f.set("FIC", fic);
+        f.set("BNO", bno);
+        f.set("DNO", dno);
+        request("IDA", &ALICE, &f.render())
+    };
+    let r = send(&mut c, part("F", "1", "2")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let first = r.number();
+    assert_eq!(
+        send(&mut c, part(&first, "2", "2")).await.codes(),
+        ["00000-0000-0000"]
+    );
+    assert_eq!(
+        send(&mut c, part(&first, "2", "3")).await.codes(),
+        ["S1000-FIC -0000"],
+        "other count"
+    );
+    assert_eq!(
+        send(&mut c, part("F", "2", "2")).await.codes(),
+        ["R1029-BNO -0000"]
+    );
+    let whole = submit_ida(&mut c, &ALICE).await.number();
+    assert_eq!(
+        send(&mut c, part(&whole, "2", "2")).await.codes(),
+        ["S1000-FIC -0000"],
+        "not a first part"
+    );
+}

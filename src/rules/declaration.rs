@@ -347,6 +347,75 @@ pub fn check_amend_register(
     }
 }
 
+/// What the divided-declaration fields say (a shipment of more than 50
+/// lines is split into several declarations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Division {
+    /// Not divided.
+    Whole,
+    /// The first of `of` declarations (FIC `F`).
+    First { of: u8 },
+    /// Part `part` of `of`, whose first declaration is `first`.
+    Part { first: DeclNumber, part: u8, of: u8 },
+}
+
+/// Reads FIC/BNO/DNO, with the IDA/EDA codes for an incomplete or
+/// inconsistent set.
+pub fn division(spec: &Spec, f: &Fields) -> Result<Division, ResultCode> {
+    let (fic, bno, dno) = (f.get("FIC"), f.get("BNO"), f.get("DNO"));
+    let code = |c: &str, field: &str| Err(ResultCode::new(c, field, 0));
+    if fic.is_empty() {
+        return match (bno.is_empty(), dno.is_empty()) {
+            (true, true) => Ok(Division::Whole),
+            (false, _) => code("R1028", "BNO"),
+            (true, false) => code("R1030", "DNO"),
+        };
+    }
+    let (Ok(part), Ok(of)) = (bno.parse::<u8>(), dno.parse::<u8>()) else {
+        return if bno.is_empty() {
+            code("R1028", "BNO")
+        } else {
+            code("R1030", "DNO")
+        };
+    };
+    if of < 2 || part == 0 || part > of {
+        return code("R1031", "BNO");
+    }
+    if fic == "F" {
+        return if part == 1 {
+            Ok(Division::First { of })
+        } else {
+            code("R1029", "BNO")
+        };
+    }
+    match spec.parse_number(fic) {
+        Some(first) if part >= 2 => Ok(Division::Part { first, part, of }),
+        Some(_) => code("R1031", "BNO"),
+        None => code("S1000", "FIC"),
+    }
+}
+
+/// A part of a divided declaration must name the first declaration of the
+/// same declarant's set, with the same number of parts.
+pub fn check_part(
+    spec: &Spec,
+    of: u8,
+    first: Option<&Declaration>,
+    user_code: &str,
+) -> Result<(), ResultCode> {
+    let matches = first.is_some_and(|d| {
+        let f = spec.fields(d);
+        d.user_code == user_code
+            && f.get("FIC") == "F"
+            && f.get("DNO").parse::<u8>().ok() == Some(of)
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(ResultCode::new("S1000", "FIC", 0))
+    }
+}
+
 /// Channel for a declaration's fields.
 pub fn channel<'r>(
     spec: &Spec,
@@ -615,6 +684,83 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn divided_declarations() {
+        let first = DeclNumber {
+            family: Family::Import,
+            block: 17,
+            seq: 1,
+            amendment: 0,
+        };
+        let rows: Vec<(&str, &str, &str, Result<Division, &str>)> = vec![
+            ("", "", "", Ok(Division::Whole)),
+            ("F", "1", "3", Ok(Division::First { of: 3 })),
+            (
+                "190170000010",
+                "2",
+                "3",
+                Ok(Division::Part {
+                    first,
+                    part: 2,
+                    of: 3,
+                }),
+            ),
+            (
+                "190170000010",
+                "3",
+                "3",
+                Ok(Division::Part {
+                    first,
+                    part: 3,
+                    of: 3,
+                }),
+            ),
+            ("", "2", "", Err("R1028-BNO -0000")),
+            ("", "", "3", Err("R1030-DNO -0000")),
+            ("F", "", "3", Err("R1028-BNO -0000")),
+            ("F", "1", "", Err("R1030-DNO -0000")),
+            ("F", "2", "3", Err("R1029-BNO -0000")),
+            ("F", "4", "3", Err("R1031-BNO -0000")),
+            ("F", "1", "1", Err("R1031-BNO -0000")),
+            ("190170000010", "1", "3", Err("R1031-BNO -0000")),
+            ("390170000010", "2", "3", Err("S1000-FIC -0000")),
+            ("X", "2", "3", Err("S1000-FIC -0000")),
+        ];
+        for (fic, bno, dno, want) in rows {
+            let f = fields(
+                &IMPORT,
+                &[("FIC", 0, fic), ("BNO", 0, bno), ("DNO", 0, dno)],
+            );
+            let got = division(&IMPORT, &f).map_err(|c| c.to_string());
+            assert_eq!(got, want.map_err(str::to_string), "{fic}/{bno}/{dno}");
+        }
+        let head = Declaration {
+            values: fields(
+                &IMPORT,
+                &[("FIC", 0, "F"), ("BNO", 0, "1"), ("DNO", 0, "3")],
+            )
+            .values()
+            .to_vec(),
+            ..decl("ABC12001", Status::Registered)
+        };
+        assert!(check_part(&IMPORT, 3, Some(&head), "ABC12001").is_ok());
+        for (of, d, user) in [
+            (4, Some(&head), "ABC12001"),
+            (3, Some(&head), "XYZ34002"),
+            (3, None, "ABC12001"),
+        ] {
+            assert_eq!(
+                check_part(&IMPORT, of, d, user).unwrap_err().to_string(),
+                "S1000-FIC -0000"
+            );
+        }
+        let whole = decl("ABC12001", Status::Registered);
+        assert!(
+            check_part(&IMPORT, 3, Some(&whole), "ABC12001").is_err(),
+            "not the head of a set"
+        );
     }
 
     #[test]
