@@ -1296,7 +1296,7 @@ impl Service {
         let Some((terminal, seq)) = self.open_rtp(req.header.get(HField::RtpInfo)) else {
             return Ok(self.result(&req.header, &[ResultCode::sys("A0017")], ""));
         };
-        if !caller.user.terminals.iter().any(|t| *t == terminal) {
+        if !caller.user.terminals.contains(&terminal) {
             return Ok(self.result(&req.header, &[ResultCode::sys("A0019")], ""));
         }
         if req.job_code() == "?A3" {
