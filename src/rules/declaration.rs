@@ -435,10 +435,11 @@ pub fn channel<'r>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fields(spec: &Spec, pairs: &[(&str, u16, &str)]) -> Fields {
+    /// Fields of a family's pre-registration layout from (id, goods line, value).
+    pub(crate) fn fields(spec: &Spec, pairs: &[(&str, u16, &str)]) -> Fields {
         let mut f = Fields::new(spec.layout);
         for (id, rep, v) in pairs {
             f.set_rep(id, *rep, v);

@@ -371,6 +371,7 @@ pub fn channel_notice(
 mod tests {
     use super::*;
     use crate::rules::channel::Channel;
+    use crate::rules::declaration::tests::fields;
     use crate::rules::declaration::{Status, EXPORT, IMPORT};
     use crate::rules::numbering::DeclNumber;
 
@@ -418,10 +419,7 @@ mod tests {
     }
 
     fn declaration(spec: &Spec, set: &[(&str, u16, &str)]) -> Declaration {
-        let mut f = Fields::new(spec.layout);
-        for (id, rep, v) in set {
-            f.set_rep(id, *rep, v);
-        }
+        let f = fields(spec, set);
         let n = DeclNumber {
             family: spec.family,
             block: 17,

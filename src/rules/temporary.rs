@@ -257,17 +257,10 @@ pub fn check_continuation(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::declaration::tests::fields;
     use crate::rules::numbering::DeclNumber;
 
     const TODAY: Day = (2026, 11, 23);
-
-    fn fields(spec: &Spec, set: &[(&str, u16, &str)]) -> Fields {
-        let mut f = Fields::new(spec.layout);
-        for (id, rep, v) in set {
-            f.set_rep(id, *rep, v);
-        }
-        f
-    }
 
     fn decl(spec: &Spec, seq: u32, user: &str, status: Status, f: &Fields) -> Declaration {
         let n = DeclNumber {
