@@ -1,5 +1,6 @@
 //! A VNACCS client over HTTPS, as declarant software talks to the appliance:
-//! used by the integration tests, the benchmarks and `outpost send`.
+//! used by the integration tests, the benchmarks, `outpost send` and the
+//! load generator (`load/`).
 //!
 //! It trusts exactly one certificate (the appliance's self-signed one), so it
 //! needs no CA and cannot be pointed at anything else by mistake.
@@ -120,11 +121,19 @@ impl Client {
         })
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
+    /// A TLS connection to the appliance with no HTTP on it yet: for tools
+    /// that must control every byte (the load generator's slow clients).
+    pub async fn connect_tls(
+        &self,
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ClientError> {
         let tcp = tokio::net::TcpStream::connect(self.addr).await?;
         tcp.set_nodelay(true)?;
         let name = ServerName::try_from("localhost").expect("valid name");
-        let tls = self.connector.connect(name, tcp).await?;
+        Ok(self.connector.connect(name, tcp).await?)
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
+        let tls = self.connect_tls().await?;
         let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
         tokio::spawn(async move {
             let _ = conn.await;
