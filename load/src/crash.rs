@@ -34,9 +34,6 @@ pub struct Crash {
     max_ms: u64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Do not run `outpost verify` after each kill.
-    #[arg(long)]
-    no_verify: bool,
 }
 
 /// Items of the reference information that the appliance decides itself:
@@ -70,7 +67,7 @@ fn check_reference(number: &str, acked: &Acked, reply: &Message) -> Option<Strin
 /// Asks IID for every acknowledged declaration, each terminal on its own
 /// connection, then drains every terminal's outputs into the ledger.
 /// Returns how many declarations were checked.
-async fn check(target: &Target, ledger: &Arc<Ledger>) -> usize {
+pub async fn check(target: &Target, ledger: &Arc<Ledger>) -> usize {
     let mut by_terminal: BTreeMap<String, Vec<(String, Acked)>> = BTreeMap::new();
     let decls = ledger.declarations();
     let checked = decls.len();
@@ -168,15 +165,12 @@ impl Crash {
             });
             let server = target.server.as_mut().expect("local");
             server.kill9();
-            let verified = if self.no_verify {
-                "not verified"
-            } else {
-                match server.outpost(&["verify"]) {
-                    Ok(_) => "verify ok",
-                    Err(e) => {
-                        ledger.problem(format!("round {round}: {e}"));
-                        "VERIFY FAILED"
-                    }
+            // The store exactly as the crash left it, before a restart touches it.
+            let verified = match server.outpost(&["verify"]) {
+                Ok(_) => "verify ok",
+                Err(e) => {
+                    ledger.problem(format!("round {round}: {e}"));
+                    "VERIFY FAILED"
                 }
             };
             let ready = target.restart().map_err(|e| e.to_string())?;
@@ -218,5 +212,67 @@ impl Crash {
         } else {
             Err(format!("{} problems", problems.len()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::Terminal;
+    use outpost::wire::{Fields, Header};
+
+    const N: &str = "190170000010";
+
+    fn acked(registered: bool) -> Acked {
+        let mut i = 0;
+        let sent = Terminal::numbered(1)
+            .ida(1, 3, &mut |n| {
+                i += 5;
+                i % n
+            })
+            .1;
+        Acked {
+            terminal: "L00001".into(),
+            sent,
+            registered,
+        }
+    }
+
+    fn reply(first: &str, data: &Fields) -> Message {
+        Message::new(Header::default(), format!("{first}\r\n{}", data.render()))
+    }
+
+    #[test]
+    fn the_inquiry_must_answer_with_what_was_declared() {
+        let a = acked(true);
+        let mut data = expected_reference(&a.sent, N);
+        data.set("A07", "1");
+        data.set("A10", "15012026");
+        assert_eq!(
+            check_reference(N, &a, &reply("00000-0000-0000", &data)),
+            None
+        );
+
+        let mut changed = data.clone();
+        changed.set_rep("B07", 2, "something else");
+        changed.set("A20", "CÔNG TY KHÁC");
+        let p = check_reference(N, &a, &reply("00000-0000-0000", &changed)).unwrap();
+        assert!(p.contains("changed"), "{p}");
+
+        let mut unregistered = data.clone();
+        unregistered.set("A07", "");
+        let p = check_reference(N, &a, &reply("00000-0000-0000", &unregistered)).unwrap();
+        assert!(p.contains("not registered"), "{p}");
+        assert_eq!(
+            check_reference(N, &acked(false), &reply("00000-0000-0000", &unregistered)),
+            None
+        );
+
+        let p = check_reference(
+            N,
+            &a,
+            &reply("S0003-ICN -0000", &Fields::new(&tables::VAD0AP)),
+        );
+        assert!(p.unwrap().contains("lost"));
     }
 }

@@ -4,8 +4,10 @@
 
 mod crash;
 mod drive;
+mod faults;
 mod floor;
 mod ledger;
+mod scale;
 mod stats;
 mod target;
 mod traffic;
@@ -95,9 +97,20 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Intake rate, restart time, memory and disk per declaration as the
+    /// store grows through the given sizes.
+    Scale(scale::Scale),
     /// Kill the appliance with SIGKILL at random moments under load, restart
     /// it, and check that everything acknowledged is there and unchanged.
     Crash(crash::Crash),
+    /// Slow clients: handshakes, headers and bodies that trickle in.
+    Slowloris(faults::Slowloris),
+    /// Bodies far over the size limit, many at once.
+    Oversized(faults::Oversized),
+    /// Thousands of connections opened at once.
+    Flood(faults::Flood),
+    /// Load on a nearly full filesystem; then free the space again.
+    DiskFull(faults::DiskFull),
 }
 
 impl Local {
@@ -251,7 +264,7 @@ fn run(
 }
 
 fn main() -> ExitCode {
-    target::raise_fd_limit();
+    let fd_limit = target::raise_fd_limit();
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Run {
@@ -262,7 +275,12 @@ fn main() -> ExitCode {
             floor_secs,
             seed,
         } => run(&appliance, terminals, secs, connection, floor_secs, seed),
+        Cmd::Scale(s) => s.run(&runtime()),
         Cmd::Crash(c) => c.run(&runtime()),
+        Cmd::Slowloris(f) => f.run(&runtime()),
+        Cmd::Oversized(f) => f.run(&runtime()),
+        Cmd::Flood(f) => f.run(&runtime(), fd_limit),
+        Cmd::DiskFull(f) => f.run(&runtime()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
