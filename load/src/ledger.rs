@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use outpost::wire::{tables, Fields};
+use sha2::{Digest, Sha256};
 
 use crate::traffic::{read_output, registered_copy};
 
@@ -25,8 +26,8 @@ pub struct Acked {
 #[derive(Default)]
 struct State {
     decls: BTreeMap<String, Acked>,
-    /// (output code, number) → body as first delivered.
-    outputs: HashMap<(String, String), String>,
+    /// (output code, number) → SHA-256 of the body as first delivered.
+    outputs: HashMap<(String, String), [u8; 32]>,
     /// Outputs about numbers no reply ever acknowledged: writes that were
     /// durable when the server died but whose reply never went out.
     unacknowledged: usize,
@@ -70,15 +71,16 @@ impl Ledger {
     pub fn output(&self, terminal: &str, out_code: &str, number: &str, body: &str) {
         let mut s = self.state();
         let key = (out_code.to_string(), number.to_string());
+        let digest: [u8; 32] = Sha256::digest(body.as_bytes()).into();
         if let Some(first) = s.outputs.get(&key) {
-            if first != body {
+            if *first != digest {
                 s.problems.push(format!(
                     "{out_code} for {number} delivered twice, differently"
                 ));
             }
             return;
         }
-        s.outputs.insert(key, body.to_string());
+        s.outputs.insert(key, digest);
         let Some(d) = s.decls.get(number) else {
             s.unacknowledged += 1;
             return;
