@@ -137,6 +137,9 @@ pub enum Slowness {
     Headers,
     /// Sends whole headers announcing a body, then the body a byte at a time.
     Body,
+    /// Sends one whole request with keep-alive, reads the answer, then
+    /// stays connected without a word.
+    Idle,
 }
 
 /// Sends `prefix`, then one byte every `every` until the server closes the
@@ -205,6 +208,15 @@ async fn slow_client(
             let prefix = format!("{head}Content-Length: 100000\r\n\r\n");
             Ok(trickle(tls, prefix.as_bytes(), Some(b'0'), every, hold).await)
         }
+        Slowness::Idle => {
+            let tls = target
+                .client(true)
+                .connect_tls()
+                .await
+                .map_err(|e| e.to_string())?;
+            let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+            Ok(trickle(tls, request, None, every, hold).await)
+        }
     }
 }
 
@@ -219,7 +231,7 @@ pub struct Slowloris {
     #[command(flatten)]
     limits: Limits,
     /// Slow connections opened, of each kind.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 400)]
     connections: usize,
     /// Kinds of slow client (all by default).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -235,7 +247,12 @@ pub struct Slowloris {
 impl Slowloris {
     pub fn run(&self, rt: &tokio::runtime::Runtime) -> Result<(), String> {
         let kinds = if self.kinds.is_empty() {
-            vec![Slowness::Handshake, Slowness::Headers, Slowness::Body]
+            vec![
+                Slowness::Handshake,
+                Slowness::Headers,
+                Slowness::Body,
+                Slowness::Idle,
+            ]
         } else {
             self.kinds.clone()
         };
