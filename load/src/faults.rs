@@ -311,6 +311,9 @@ pub struct Oversized {
     /// Megabytes each tries to send.
     #[arg(long, default_value_t = 100)]
     megabytes: usize,
+    /// Seconds each client keeps trying again, per framing.
+    #[arg(long, default_value_t = 15.0)]
+    secs: f64,
 }
 
 /// How an oversized upload ended.
@@ -377,27 +380,41 @@ impl Oversized {
     pub fn run(&self, rt: &tokio::runtime::Runtime) -> Result<(), String> {
         let target = Arc::new(self.local.target(1, None)?);
         println!(
-            "outpost-load oversized: {} clients at once, each sending {} MB (the limit is max_body_bytes, 1 MiB by default)",
-            self.connections, self.megabytes
+            "outpost-load oversized: {} clients at once, each sending {} MB again and again for {} s per framing \
+             (the limit is max_body_bytes, 1 MiB by default)",
+            self.connections, self.megabytes, self.secs
         );
         rt.block_on(async {
             let probe = Probe::start(&target, 2);
             for chunked in [false, true] {
+                let until = Instant::now() + Duration::from_secs_f64(self.secs);
+                let total = self.megabytes << 20;
                 let tasks: Vec<_> = (0..self.connections)
-                    .map(|_| tokio::spawn(upload(target.clone(), self.megabytes << 20, chunked)))
+                    .map(|_| {
+                        let target = target.clone();
+                        tokio::spawn(async move {
+                            let mut done = Vec::new();
+                            while Instant::now() < until {
+                                done.push(upload(target.clone(), total, chunked).await);
+                            }
+                            done
+                        })
+                    })
                     .collect();
                 let mut statuses = std::collections::BTreeMap::<String, usize>::new();
                 let (mut sent, mut took) = (Vec::new(), Vec::new());
                 for t in tasks {
-                    match t.await.expect("upload") {
-                        Ok(u) => {
-                            *statuses
-                                .entry(u.status.unwrap_or_else(|| "closed without an answer".into()))
-                                .or_default() += 1;
-                            sent.push(u.sent);
-                            took.push(u.took);
+                    for u in t.await.expect("upload") {
+                        match u {
+                            Ok(u) => {
+                                let answer =
+                                    u.status.unwrap_or_else(|| "closed without an answer".into());
+                                *statuses.entry(answer).or_default() += 1;
+                                sent.push(u.sent);
+                                took.push(u.took);
+                            }
+                            Err(e) => *statuses.entry(format!("connect: {e}")).or_default() += 1,
                         }
-                        Err(e) => *statuses.entry(format!("connect: {e}")).or_default() += 1,
                     }
                 }
                 let t = summarise(&took);
