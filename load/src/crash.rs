@@ -67,7 +67,7 @@ fn check_reference(number: &str, acked: &Acked, reply: &Message) -> Option<Strin
 /// Asks IID for every acknowledged declaration, each terminal on its own
 /// connection, then drains every terminal's outputs into the ledger.
 /// Returns how many declarations were checked.
-pub async fn check(target: &Target, ledger: &Arc<Ledger>) -> usize {
+pub async fn check(target: &Target, ledger: &Arc<Ledger>, within: Duration) -> usize {
     let mut by_terminal: BTreeMap<String, Vec<(String, Acked)>> = BTreeMap::new();
     let decls = ledger.declarations();
     let checked = decls.len();
@@ -87,7 +87,10 @@ pub async fn check(target: &Target, ledger: &Arc<Ledger>) -> usize {
                 let mut seq = 0u64;
                 for (n, acked) in mine {
                     seq += 1;
-                    let reply = c.post(t.iid(seq, &n)).await.map_err(|e| e.to_string());
+                    let reply = match tokio::time::timeout(within, c.post(t.iid(seq, &n))).await {
+                        Ok(r) => r.map_err(|e| e.to_string()),
+                        Err(_) => Err(format!("no answer within {} s", within.as_secs())),
+                    };
                     let reply = reply.and_then(|raw| {
                         Message::parse_many(&raw)
                             .ok()
@@ -106,8 +109,15 @@ pub async fn check(target: &Target, ledger: &Arc<Ledger>) -> usize {
                     seq += 1;
                     seq
                 };
-                if !drive::retrieve(&mut c, &t, &mut next, &mut Tally::default(), Some(&ledger))
-                    .await
+                if !drive::retrieve(
+                    &mut c,
+                    &t,
+                    &mut next,
+                    within,
+                    &mut Tally::default(),
+                    Some(&ledger),
+                )
+                .await
                 {
                     ledger.problem(format!("terminal {}: retrieval did not end cleanly", t.id));
                 }
@@ -144,6 +154,7 @@ impl Crash {
                 secs: None,
                 declarations: None,
                 seed: self.seed.wrapping_add(round as u64),
+                answer_within: drive::ANSWER_WITHIN,
             };
             let pid = target
                 .server
@@ -174,7 +185,7 @@ impl Crash {
                 }
             };
             let ready = target.restart().map_err(|e| e.to_string())?;
-            let checked = rt.block_on(check(&target, &ledger));
+            let checked = rt.block_on(check(&target, &ledger, drive::ANSWER_WITHIN));
             for m in ledger.missing_outputs() {
                 ledger.problem(format!("round {round}: {m} never delivered"));
             }

@@ -25,7 +25,13 @@ pub struct Load {
     /// …or after this many declarations have been started.
     pub declarations: Option<u64>,
     pub seed: u64,
+    /// A request not answered within this long counts as failed, and the
+    /// terminal goes on with a new connection.
+    pub answer_within: Duration,
 }
+
+/// How long the official terminal waits for an answer.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(180);
 
 const OK: &str = "00000-0000-0000";
 
@@ -49,9 +55,19 @@ fn result_of(m: &Message) -> String {
 }
 
 /// Posts one message, records its latency and result under `job`.
-async fn exchange(c: &mut Client, job: &str, msg: Vec<u8>, tally: &mut Tally) -> Answer {
+async fn exchange(
+    c: &mut Client,
+    job: &str,
+    msg: Vec<u8>,
+    within: Duration,
+    tally: &mut Tally,
+) -> Answer {
     let t = Instant::now();
-    match c.post(msg).await {
+    let Ok(answer) = tokio::time::timeout(within, c.post(msg)).await else {
+        tally.failed(job, &format!("no answer within {} s", within.as_secs()));
+        return Answer::Failed;
+    };
+    match answer {
         Ok(raw) => match Message::parse_many(&raw)
             .ok()
             .and_then(|m| m.into_iter().next())
@@ -103,6 +119,7 @@ async fn terminal(
     stop: Arc<AtomicBool>,
     budget: Arc<Budget>,
     ledger: Option<Arc<Ledger>>,
+    within: Duration,
 ) -> Tally {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut tally = Tally::default();
@@ -115,7 +132,7 @@ async fn terminal(
         let roll = rng.usize(0..100);
         let lines = goods_lines(roll, &mut |n| rng.usize(0..n));
         let (msg, sent) = t.ida(next(), lines, &mut |n| rng.usize(0..n));
-        let Answer::Message(r) = exchange(&mut c, "IDA", msg, &mut tally).await else {
+        let Answer::Message(r) = exchange(&mut c, "IDA", msg, within, &mut tally).await else {
             continue;
         };
         let Some(number) = number_of(&r) else {
@@ -124,7 +141,8 @@ async fn terminal(
         if let Some(l) = &ledger {
             l.ida(&t.id, &number, &sent);
         }
-        let Answer::Message(r) = exchange(&mut c, "IDC", t.idc(next(), &number), &mut tally).await
+        let Answer::Message(r) =
+            exchange(&mut c, "IDC", t.idc(next(), &number), within, &mut tally).await
         else {
             continue;
         };
@@ -134,7 +152,7 @@ async fn terminal(
         if let Some(l) = &ledger {
             l.idc(&number);
         }
-        if retrieve(&mut c, &t, &mut next, &mut tally, ledger.as_deref()).await {
+        if retrieve(&mut c, &t, &mut next, within, &mut tally, ledger.as_deref()).await {
             tally.cycles += 1;
         }
     }
@@ -147,10 +165,11 @@ pub async fn retrieve(
     c: &mut Client,
     t: &Terminal,
     next: &mut impl FnMut() -> u64,
+    within: Duration,
     tally: &mut Tally,
     ledger: Option<&Ledger>,
 ) -> bool {
-    let mut r = match exchange(c, "#REP1", t.rep1(next()), tally).await {
+    let mut r = match exchange(c, "#REP1", t.rep1(next()), within, tally).await {
         Answer::Message(m) => m,
         _ => return false,
     };
@@ -164,7 +183,7 @@ pub async fn retrieve(
             );
         }
         let rtp = r.header.get(HField::RtpInfo).to_string();
-        r = match exchange(c, "?A2", t.ack(next(), &rtp), tally).await {
+        r = match exchange(c, "?A2", t.ack(next(), &rtp), within, tally).await {
             Answer::Message(m) => m,
             _ => return false,
         };
@@ -196,6 +215,7 @@ pub async fn run(
                 stop.clone(),
                 budget.clone(),
                 ledger.clone(),
+                load.answer_within,
             ))
         })
         .collect();

@@ -207,6 +207,7 @@ fn run(
             secs: Some(secs),
             declarations: None,
             seed,
+            answer_within: drive::ANSWER_WITHIN,
         };
         let (took, tally) = rt.block_on(drive::run(
             &target,

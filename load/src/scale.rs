@@ -77,6 +77,7 @@ impl Scale {
                 secs,
                 declarations,
                 seed: self.seed.wrapping_add(i as u64),
+                answer_within: drive::ANSWER_WITHIN,
             };
             let stop = || Arc::new(AtomicBool::new(false));
             let (fill_took, fill) = rt.block_on(drive::run(

@@ -302,6 +302,29 @@ impl Server {
         self.signal(libc::SIGTERM)
     }
 
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`. Says
+    /// which it took.
+    pub fn stop_within(&mut self, grace: Duration) -> String {
+        let Some(mut child) = self.child.take() else {
+            return "not running".into();
+        };
+        let started = Instant::now();
+        // SAFETY: kill(2) on our own child's pid has no memory effects.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        while started.elapsed() < grace {
+            if let Ok(Some(st)) = child.try_wait() {
+                return format!("exited ({st}) after {} ms", started.elapsed().as_millis());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        format!(
+            "still running after {} s; killed with SIGKILL",
+            grace.as_secs()
+        )
+    }
+
     /// Bytes the data directory takes on disk (allocated blocks).
     pub fn disk_bytes(&self) -> u64 {
         disk_usage(&self.dir)
