@@ -207,22 +207,13 @@ impl Crash {
                 ));
             }
         }
-        let problems = ledger.problems();
         let (total, registered, outputs, _) = ledger.counts();
         println!(
             "\n{rounds_run} rounds in {:.0} s: {total} declarations acknowledged ({registered} registered), \
-             {outputs} outputs delivered; lost or changed: {}",
+             {outputs} outputs delivered",
             started.elapsed().as_secs_f64(),
-            problems.len()
         );
-        for p in &problems {
-            println!("  {p}");
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{} problems", problems.len()))
-        }
+        ledger.verdict()
     }
 }
 

@@ -185,40 +185,26 @@ async fn slow_client(
     hold: Duration,
 ) -> Result<Option<Duration>, String> {
     let head = "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=UTF-8\r\n";
-    match kind {
+    let (prefix, drip) = match kind {
         Slowness::Handshake => {
             let tcp = TcpStream::connect(target.addr)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(trickle(tcp, b"", None, every, hold).await)
+            return Ok(trickle(tcp, b"", None, every, hold).await);
         }
-        Slowness::Headers => {
-            let tls = target
-                .client(true)
-                .connect_tls()
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(trickle(tls, head.as_bytes(), Some(b'x'), every, hold).await)
-        }
-        Slowness::Body => {
-            let tls = target
-                .client(true)
-                .connect_tls()
-                .await
-                .map_err(|e| e.to_string())?;
-            let prefix = format!("{head}Content-Length: 100000\r\n\r\n");
-            Ok(trickle(tls, prefix.as_bytes(), Some(b'0'), every, hold).await)
-        }
-        Slowness::Idle => {
-            let tls = target
-                .client(true)
-                .connect_tls()
-                .await
-                .map_err(|e| e.to_string())?;
-            let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
-            Ok(trickle(tls, request, None, every, hold).await)
-        }
-    }
+        Slowness::Headers => (head.to_string(), Some(b'x')),
+        Slowness::Body => (format!("{head}Content-Length: 100000\r\n\r\n"), Some(b'0')),
+        Slowness::Idle => (
+            "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".to_string(),
+            None,
+        ),
+    };
+    let tls = target
+        .client(true)
+        .connect_tls()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(trickle(tls, prefix.as_bytes(), drip, every, hold).await)
 }
 
 fn seconds(d: Option<f64>) -> String {
@@ -633,18 +619,9 @@ impl DiskFull {
         for m in ledger.missing_outputs() {
             ledger.problem(format!("{m} never delivered"));
         }
-        let problems = ledger.problems();
         println!(
-            "\nchecked {checked} acknowledged declarations and their outputs after the restart: {} lost or changed",
-            problems.len()
+            "\nchecked {checked} acknowledged declarations and their outputs after the restart"
         );
-        for p in &problems {
-            println!("  {p}");
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{} problems", problems.len()))
-        }
+        ledger.verdict()
     }
 }

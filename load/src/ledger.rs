@@ -123,6 +123,20 @@ impl Ledger {
         self.state().problems.push(p);
     }
 
+    /// Prints what was lost or changed; an error when anything was.
+    pub fn verdict(&self) -> Result<(), String> {
+        let problems = self.problems();
+        println!("lost, changed or numbered twice: {}", problems.len());
+        for p in &problems {
+            println!("  {p}");
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} problems", problems.len()))
+        }
+    }
+
     pub fn problems(&self) -> Vec<String> {
         self.state().problems.clone()
     }
