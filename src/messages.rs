@@ -84,15 +84,67 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "E0003",
-        "Tờ khai vận chuyển đã được đăng ký (OLC) hoặc chưa đến bước này: không thể thực hiện lại.",
-        "The transport declaration is already registered (OLC), or not at this step yet.",
+        "Tờ khai vận chuyển đã được đăng ký (OLC) hoặc chưa đến bước này: không thể thực hiện lại. \
+         (Với COT11: chỉ gọi được tờ khai đã đăng ký mà hàng chưa đi; với BIA11: chỉ gọi được tờ khai \
+         đã báo hàng đi. Với COT: không được đổi cơ quan hải quan.)",
+        "The transport declaration is already registered (OLC), or not at this step yet. (COT11 \
+         calls up registered transports whose goods have not left, BIA11 those that have left. \
+         For COT: the customs office cannot be changed.)",
+    ),
+    (
+        "E0004",
+        "COT: số vận đơn của lô hàng giữ lại hoặc hủy (loại 5 hoặc 3) khác với số đã đăng ký ở vị trí đó.",
+        "COT: the cargo number of a cargo kept or dropped (type 5 or 3) differs from the one \
+         registered in that place.",
+    ),
+    (
+        "E0008",
+        "COT: hàng đã rời địa điểm đi (BOA) nên không thể sửa hay hủy tờ khai vận chuyển.",
+        "COT: the goods have left (BOA), so the transport declaration can no longer be corrected \
+         or cancelled.",
+    ),
+    (
+        "S0007",
+        "COT: tờ khai vận chuyển chưa được đăng ký (OLC) hoặc đã bị hủy; tờ khai chưa đăng ký thì \
+         khai lại bằng OLA.",
+        "COT: the transport declaration is not registered (OLC) or is already cancelled; replace an \
+         unregistered one with a new OLA.",
+    ),
+    (
+        "S0065",
+        "COT: loại chỉnh sửa của lô hàng phải là 2 (thêm), 3 (hủy) hoặc 5 (giữ, có thể sửa).",
+        "COT: a cargo's correction type must be 2 (add), 3 (drop) or 5 (keep, possibly corrected).",
+    ),
+    (
+        "S0118",
+        "COT: mỗi lô hàng đã đăng ký phải có loại chỉnh sửa (3 hoặc 5), và không được hủy tất cả \
+         các lô; muốn hủy cả tờ khai thì dùng loại xử lý 1.",
+        "COT: every registered cargo needs a correction type (3 or 5), and not all of them may be \
+         dropped; to cancel the whole declaration use processing type 1.",
+    ),
+    (
+        "R0014",
+        "COT: ngày kết thúc vận chuyển dự kiến trước ngày bắt đầu.",
+        "COT: the planned end of transport is before its start.",
+    ),
+    (
+        "R0026",
+        "COT: loại chỉnh sửa và số vận đơn của một lô hàng mới phải được nhập cùng nhau.",
+        "COT: a new cargo needs both its correction type and its cargo number.",
+    ),
+    (
+        "R0027",
+        "COT: lô hàng giữ lại hoặc thêm mới phải có mô tả hàng hóa.",
+        "COT: a cargo kept or added needs its goods description.",
     ),
     (
         "E0007",
         "Số tờ khai vận chuyển thuộc người khai khác hoặc không có trên hệ thống dự phòng. \
-         (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập.)",
+         (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập. Với COT: lô hàng \
+         mới phải có loại chỉnh sửa 2.)",
         "The transport declaration number belongs to another declarant or is unknown. (For ROT: \
-         there is no such output for this declaration number and user.)",
+         there is no such output for this declaration number and user. For COT: a new cargo needs \
+         correction type 2.)",
     ),
     (
         "E0009",
@@ -119,17 +171,21 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "E0002",
         "Giá trị đã nhập không có trên hệ thống dự phòng: mã thông điệp cần xuất lại (ROT), \
          hoặc số tờ khai vận chuyển của người khai chưa đăng ký/không ở trạng thái phù hợp \
-         (OLB/OLC/BOA/BIA/ITF).",
+         (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). Với COT: tờ khai vận chuyển đã được sửa 9 lần, \
+         không sửa thêm được.",
         "The value is not on the backup system: the output code to re-send (ROT), or a transport \
          declaration number of this declarant that is unknown or not in the right state \
-         (OLB/OLC/BOA/BIA/ITF).",
+         (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). For COT: the transport declaration has been corrected \
+         nine times; no further correction.",
     ),
     (
         "E0005",
         "Hệ thống dự phòng không phát hành thông điệp đầu ra này nên không thể xuất lại (ROT). \
-         Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi.",
+         Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi. \
+         (Với COT: lô hàng đã đăng ký chỉ có loại chỉnh sửa 3 hoặc 5.)",
         "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
-         registered copies, channel notices and amendment copies.",
+         registered copies, channel notices and amendment copies. (For COT: a registered cargo \
+         takes correction type 3 or 5.)",
     ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
@@ -370,9 +426,11 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "S0005",
-        "Số tờ khai không có trên hệ thống dự phòng hoặc không phải tờ khai của người khai này. \
+        "Số tờ khai (hoặc số tờ khai vận chuyển, với COT) không có trên hệ thống dự phòng hoặc \
+         không phải tờ khai của người khai này. \
          (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY.)",
-        "The declaration number is unknown on the backup system or is not this declarant's. \
+        "The declaration number (the transport declaration number, for COT) is unknown on the \
+         backup system or is not this declarant's. \
          (For ITI: the deadline searched for is not a DDMMYYYY date.)",
     ),
     (
@@ -734,6 +792,8 @@ mod tests {
         "E0002", "E0005", "E0007",
         // bonded transport
         "R0003", "R0007", "E0003", "E0009", "E0027", "E0029", "S0002",
+        // transport corrections and cancellations (COT)
+        "E0004", "E0008", "R0014", "R0026", "R0027", "S0007", "S0065", "S0118",
         // temporary-trade inquiry (ITI)
         "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001",
         // declarations

@@ -15,7 +15,7 @@ use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
-use crate::rules::transport::{self, Transport, TransportNumber, TransportStatus};
+use crate::rules::transport::{self, Correction, Transport, TransportNumber, TransportStatus};
 use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
@@ -139,8 +139,9 @@ impl Service {
             (None, "ROT") => self.re_output(&req, &caller),
             (None, "ITI") => self.temporary_inquiry(&req, &caller),
             (None, "OLA") => self.transport_pre_register(&req, &caller),
-            (None, "OLB") => self.transport_call_up(&req, &caller),
+            (None, "OLB" | "COT11" | "BIA11") => self.transport_call_up(&req, &caller),
             (None, "OLC" | "BOA" | "BIA") => self.transport_step(&req, &caller),
+            (None, "COT") => self.transport_correction(&req, &caller),
             (None, "ITF") => self.transport_inquiry(&req, &caller),
             (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
                 let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
@@ -918,7 +919,7 @@ impl Service {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let errors = transport::check_ola(&fields);
+        let errors = transport::check_values("OLA", &fields);
         if !errors.is_empty() {
             return Ok(self.result(&req.header, &errors, ""));
         }
@@ -928,18 +929,14 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let make = |number: TransportNumber, created_at: i64| {
-            let t = Transport {
+            let t = Transport::pre_registered(
                 number,
-                status: TransportStatus::PreRegistered,
                 basis,
-                user_code: caller.user.code.clone(),
-                terminal: caller.terminal.clone(),
-                values: fields.values().to_vec(),
+                &caller.user.code,
+                &caller.terminal,
+                fields.values().to_vec(),
                 created_at,
-                registered_at: None,
-                departed_at: None,
-                arrived_at: None,
-            };
+            );
             let mut copy = t.fields();
             copy.set("OLT", &number.to_string());
             let out = self.output(
@@ -971,26 +968,117 @@ impl Service {
         }
     }
 
-    /// OLB: the pre-registration back in the OLA layout.
+    /// OLB, COT11 and BIA11: a transport called up in the form of the job
+    /// that follows (OLA, COT, BIA), while its state allows that job.
     fn transport_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "OLB") {
+        let job = req.job_code();
+        let job: &'static str = ["OLB", "COT11", "BIA11"]
+            .into_iter()
+            .find(|j| *j == job)
+            .expect("routed here");
+        let fields = match self.parse_fields(req, job) {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
         if fields.get("OLT").is_empty() {
-            // Call-up by cargo number is not kept on the backup system.
+            // Only OLB may leave it empty, to call up by cargo number, which
+            // the backup system does not keep.
             return Ok(self.result(&req.header, &[ResultCode::new("R0003", "OLT", 0)], ""));
         }
-        let t = match self.own_transport(&fields, "OLT", caller, "E0003")? {
-            Ok(t) => t,
-            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        let found = match TransportNumber::parse(fields.get("OLT")) {
+            Some(n) => self.store.transport(n)?,
+            None => None,
         };
-        if let Err(code) = transport::check_call(Some(&t), &caller.user.code) {
+        let check = match job {
+            "OLB" => transport::check_call,
+            "COT11" => transport::check_correction_call,
+            _ => transport::check_arrival_call,
+        };
+        if let Err(code) = check(found.as_ref(), &caller.user.code) {
             return Ok(self.result(&req.header, &[code], ""));
         }
-        let mut data = t.fields();
-        data.set("OLT", &t.number.to_string());
-        Ok(self.data_reply(&req.header, "OLB", "", &t.number.to_string(), &data))
+        let t = found.expect("checked above");
+        let data = match job {
+            "OLB" => {
+                let mut data = t.fields();
+                data.set("OLT", &t.number.to_string());
+                data
+            }
+            "COT11" => t.correction_form(),
+            _ => {
+                let departed = t.departed_at.map(|at| self.stamp_of(at));
+                outputs::arrival_form(&t, departed.as_ref())
+            }
+        };
+        Ok(self.data_reply(&req.header, job, "", &t.number.to_string(), &data))
+    }
+
+    /// COT: corrects (KND 5) or cancels (KND 1) a registered transport
+    /// before its goods leave. The copy VAS515 (the COT form) is queued,
+    /// and for a cancellation the notice VAS514.
+    fn transport_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "COT") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let Some(n) = TransportNumber::parse(fields.get("OLT")) else {
+            return Ok(self.result(&req.header, &[ResultCode::new("S0005", "OLT", 0)], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let stamp = self.stamp();
+        let changed = self
+            .store
+            .update_transport(n, |cur| -> Result<_, Vec<ResultCode>> {
+                let action =
+                    transport::check_correction(fields.get("KND"), cur.as_ref(), &caller.user.code)
+                        .map_err(|c| vec![c])?;
+                let mut t = cur.expect("checked above");
+                let number = t.number.to_string();
+                let mut copy = fields.clone();
+                copy.set("OLT", &number);
+                let mut outs =
+                    vec![self.output("VAS5150", "COT", &t.user_code, &number, copy.render())];
+                match action {
+                    Correction::Correct => {
+                        t.values = transport::apply_correction(&t.fields(), &fields)?
+                            .values()
+                            .to_vec();
+                        t.corrections += 1;
+                        t.correction = Some(fields.values().to_vec());
+                    }
+                    Correction::Cancel => {
+                        t.status = TransportStatus::Cancelled;
+                        t.cancelled_at = Some(now);
+                        let notice = outputs::transport_cancellation(&t, &stamp);
+                        outs.push(self.output(
+                            "VAS5140",
+                            "COT",
+                            &t.user_code,
+                            &number,
+                            notice.render(),
+                        ));
+                    }
+                }
+                let outs = outs
+                    .into_iter()
+                    .map(|o| (caller.terminal.clone(), o))
+                    .collect();
+                Ok((t, outs))
+            })?;
+        match changed {
+            Err(codes) => Ok(self.result(&req.header, &codes, "")),
+            Ok(t) => {
+                let reply = self.durable_reply(&req.header, t.number)?;
+                log::info!(
+                    "COT {} from {}: {:?}, {} corrections",
+                    t.number,
+                    caller.user.code,
+                    t.status,
+                    t.corrections
+                );
+                Ok(reply)
+            }
+        }
     }
 
     /// OLC (register), BOA (departure or its withdrawal) and BIA (arrival):
@@ -1104,9 +1192,8 @@ impl Service {
             Ok(t) => t,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
-        let mut data = Fields::new(&tables::VAS518);
-        outputs::fill_by_name(&t.fields(), &mut data);
-        data.set("OLT", &t.number.to_string());
+        let cancelled = t.cancelled_at.map(|at| self.stamp_of(at));
+        let data = outputs::transport_reference(&t, cancelled.as_ref());
         Ok(self.data_reply(&req.header, "ITF", "VAS5180", &t.number.to_string(), &data))
     }
 

@@ -114,3 +114,118 @@ async fn bonded_transport_from_ola_to_arrival() {
         ["A0015-0000-0000"]
     );
 }
+
+/// OLA + OLC for Alice; returns the OLT number.
+async fn registered_transport(c: &mut outpost::client::Client) -> String {
+    let r = send(c, request("OLA", &ALICE, &ola())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let olt = r.number();
+    let r = send(c, request("OLC", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    olt
+}
+
+/// The data part of an M reply in `layout`, as a terminal fills its form
+/// (a call-up leaves the items the declarant must choose empty).
+fn data(r: &Reply, layout: &'static outpost::wire::Layout) -> Fields {
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let values = outpost::wire::body::split_lines(body)
+        .iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+    Fields::from_values(layout, values)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_corrected_and_cancelled_before_departure_only() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let olt = registered_transport(&mut c).await;
+
+    // COT11 calls the registered data up in the COT form; the terminal
+    // changes the finish date, keeps the cargo and sends it back.
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut form = data(&r, &tables::COT);
+    assert_eq!(
+        (form.get("OLT"), form.get("CG1")),
+        (olt.as_str(), "EXAMPLEBL0001")
+    );
+    form.set("KND", "5");
+    form.set("EDT", "03122026");
+    form.set("TES1", "5");
+    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(data(&r, &tables::COT).get("EDT"), "03122026");
+    let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(data(&r, &tables::VAS518).get("SAD"), "03122026");
+    // The customs office is not the declarant's to change; Bob cannot
+    // touch Alice's transport at all.
+    form.set("CHC", "01B1");
+    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    assert_eq!(r.codes(), ["E0003-CHC -0000"]);
+    form.set("CHC", "03CC");
+    let r = send(&mut c, request("COT", &BOB, &form.render())).await;
+    assert_eq!(r.codes(), ["S0005-OLT -0000"]);
+
+    // Cancellation: nothing can follow it.
+    form.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(
+        send(&mut c, request("COT", &ALICE, &form.render()))
+            .await
+            .codes(),
+        ["S0007-OLT -0000"]
+    );
+    let boa = request("BOA", &ALICE, &format!("9\r\n{olt}\r\n"));
+    assert_eq!(send(&mut c, boa).await.codes(), ["E0003-CGO -0000"]);
+    let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(
+        data(&r, &tables::VAS518).get("CDT").len(),
+        8,
+        "cancellation date"
+    );
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = outputs.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["VAS5020", "VAS5010", "VAS5150", "VAS5150", "VAS5140"]
+    );
+    let notice = Fields::parse(&tables::VAS514, &outputs[4].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notice.get("AJ"), notice.get("BE1")),
+        (olt.as_str(), "EXAMPLEBL0001")
+    );
+
+    // Once the goods have left, the declaration stays as it is; BIA11 calls
+    // it up for the arrival notice instead.
+    let olt = registered_transport(&mut c).await;
+    let r = send(&mut c, request("BIA11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0003-OLT -0000"], "not on its way yet");
+    let boa = request("BOA", &ALICE, &format!("9\r\n{olt}\r\n"));
+    assert_eq!(send(&mut c, boa).await.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0003-OLT -0000"]);
+    let mut late = form.clone();
+    late.set("OLT", &olt);
+    late.set("KND", "5");
+    let r = send(&mut c, request("COT", &ALICE, &late.render())).await;
+    assert_eq!(r.codes(), ["E0008-DPD -0000"]);
+    late.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &late.render())).await;
+    assert_eq!(r.codes(), ["E0008-DPD -0000"]);
+
+    let r = send(&mut c, request("BIA11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut arrival = data(&r, &tables::BIA);
+    assert_eq!((arrival.get("TRT"), arrival.get("SOH")), ("A", "02CIS01"));
+    assert_eq!(arrival.get("DOT").len(), 8, "departure date");
+    arrival.set("DTM", "02122026");
+    arrival.set("TIM", "1530");
+    let r = send(&mut c, request("BIA", &ALICE, &arrival.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+}
