@@ -37,8 +37,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     // ---- temporary-trade inquiry (ITI) -----------------------------------------
     (
         "R0002",
-        "ITI: nhập số tờ khai tạm nhập/tạm xuất, hoặc chỉ tiêu tìm kiếm (nhập/xuất), một trong hai.",
-        "ITI: give either a temporary declaration number or search conditions (import/export).",
+        "ITI: nhập số tờ khai tạm nhập/tạm xuất, hoặc chỉ tiêu tìm kiếm (nhập/xuất), một trong hai. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan tiếp nhận.)",
+        "ITI: give either a temporary declaration number or search conditions (import/export). \
+         (For ITF: with a transport declaration number, leave the submitting office empty.)",
     ),
     (
         "R0005",
@@ -67,15 +69,28 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "W1001",
-        "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm.",
-        "ITI: more than 100 declarations match; the list holds the first 100, narrow the search.",
+        "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm. \
+         (Với ITF: có nhiều tờ khai vận chuyển khớp; thông điệp trả lời là tờ khai đầu tiên, các tờ \
+         khai còn lại, tối đa 99, được gửi vào hàng đợi thông điệp đầu ra của thiết bị đầu cuối.)",
+        "ITI: more than 100 declarations match; the list holds the first 100, narrow the search. \
+         (For ITF: several transports match; the answer shows the first, and the others, up to \
+         99, wait in the terminal's output queue.)",
     ),
     // ---- bonded transport (OLA…BIA) -------------------------------------------
     (
         "R0003",
-        "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn.",
+        "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan nơi đến.)",
         "OLB: give the transport declaration number; the backup system does not look up by \
-         cargo number.",
+         cargo number. (For ITF: with a transport declaration number, leave the arrival office \
+         empty.)",
+    ),
+    (
+        "R0004",
+        "ITF: để tra cứu theo điều kiện, nhập cơ quan hải quan tiếp nhận tờ khai (DEC). Hệ thống \
+         dự phòng không lưu cơ quan hải quan nơi đến nên không tra cứu theo ARV; để trống chỉ tiêu này.",
+        "ITF: to search, give the submitting customs office (DEC). The backup system keeps no \
+         customs office for arrival places, so it cannot search by ARV; leave it empty.",
     ),
     (
         "R0007",
@@ -182,10 +197,12 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "E0005",
         "Hệ thống dự phòng không phát hành thông điệp đầu ra này nên không thể xuất lại (ROT). \
          Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi. \
-         (Với COT: lô hàng đã đăng ký chỉ có loại chỉnh sửa 3 hoặc 5.)",
+         (Với COT: lô hàng đã đăng ký chỉ có loại chỉnh sửa 3 hoặc 5. Với ITF: không có tờ khai \
+         vận chuyển nào của người khai khớp điều kiện tra cứu.)",
         "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
          registered copies, channel notices and amendment copies. (For COT: a registered cargo \
-         takes correction type 3 or 5.)",
+         takes correction type 3 or 5. For ITF: none of the declarant's transports matches the \
+         search.)",
     ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
@@ -413,9 +430,11 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "R0001",
-        "Cần nhập số tờ khai, số vận đơn hoặc số hóa đơn điện tử để gọi tờ khai.",
+        "Cần nhập số tờ khai, số vận đơn hoặc số hóa đơn điện tử để gọi tờ khai. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống ngày kết thúc vận chuyển.)",
         "Enter a declaration number, a B/L number or an electronic invoice number to call \
-         the declaration up.",
+         the declaration up. (For ITF: with a transport declaration number, leave the finish \
+         date empty.)",
     ),
     (
         "S0003",
@@ -792,6 +811,8 @@ mod tests {
         "E0002", "E0005", "E0007",
         // bonded transport
         "R0003", "R0007", "E0003", "E0009", "E0027", "E0029", "S0002",
+        // transport inquiry by search (ITF)
+        "R0004",
         // transport corrections and cancellations (COT)
         "E0004", "E0008", "R0014", "R0026", "R0027", "S0007", "S0065", "S0118",
         // temporary-trade inquiry (ITI)

@@ -15,7 +15,9 @@ use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary;
-use crate::rules::transport::{self, Correction, Transport, TransportNumber, TransportStatus};
+use crate::rules::transport::{
+    self, Correction, Inquiry, Transport, TransportNumber, TransportStatus,
+};
 use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Store, StoreError};
@@ -23,6 +25,9 @@ use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, Resul
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
 const MAX_CODES: usize = 30;
+/// Most transports one ITF search answers with (the first in the reply,
+/// the rest queued as outputs).
+const ITF_MAX_FOUND: usize = 100;
 /// The logon check's answer: anything under 400 bytes means success.
 pub const LOGON_OK: &[u8] = b"LOGON OK";
 
@@ -1182,19 +1187,61 @@ impl Service {
         }
     }
 
-    /// ITF: reference information of one of the caller's transports (VAS518).
+    /// ITF: reference information (VAS518) of one of the caller's transports
+    /// by number, or of those a search finds: the first in the answer, the
+    /// others (up to 100 in all) queued for the caller's terminal, with
+    /// W1001 saying there are more.
     fn transport_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
         let fields = match self.parse_fields(req, "ITF") {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let t = match self.own_transport(&fields, "OLT", caller, "E0002")? {
-            Ok(t) => t,
+        let yesterday = crate::clock::day(self.now().unix_timestamp() - 86_400, self.offset);
+        let found = match transport::inquiry(&fields, yesterday) {
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            Ok(Inquiry::Number) => match self.own_transport(&fields, "OLT", caller, "E0002")? {
+                Ok(t) => vec![t],
+                Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            },
+            Ok(Inquiry::Search { finish_by, office }) => self
+                .store
+                .transports()?
+                .into_iter()
+                .filter(|t| t.user_code == caller.user.code && t.found_by(finish_by, &office))
+                .take(ITF_MAX_FOUND)
+                .collect(),
         };
-        let cancelled = t.cancelled_at.map(|at| self.stamp_of(at));
-        let data = outputs::transport_reference(&t, cancelled.as_ref());
-        Ok(self.data_reply(&req.header, "ITF", "VAS5180", &t.number.to_string(), &data))
+        let reference = |t: &Transport| {
+            let cancelled = t.cancelled_at.map(|at| self.stamp_of(at));
+            outputs::transport_reference(t, cancelled.as_ref())
+        };
+        let Some((first, rest)) = found.split_first() else {
+            return Ok(self.result(&req.header, &[ResultCode::new("E0005", "", 0)], ""));
+        };
+        let code = if rest.is_empty() {
+            ResultCode::OK
+        } else {
+            let queued: Vec<(String, Output)> = rest
+                .iter()
+                .map(|t| {
+                    let body = reference(t).render();
+                    let out =
+                        self.output("VAS5180", "ITF", &t.user_code, &t.number.to_string(), body);
+                    (caller.terminal.clone(), out)
+                })
+                .collect();
+            self.store.queue_outputs(&queued)?;
+            ResultCode::new("W1001", "", 0)
+        };
+        let number = first.number.to_string();
+        Ok(self.data_reply_with(
+            &req.header,
+            "ITF",
+            &code,
+            "VAS5180",
+            &number,
+            &reference(first),
+        ))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing

@@ -228,4 +228,51 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     arrival.set("TIM", "1530");
     let r = send(&mut c, request("BIA", &ALICE, &arrival.render())).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // ITF search by submitting office and finish date: the cancelled
+    // transport (now finishing 03/12) and this one (02/12).
+    let itf = |d: &Declarant, edt: &str, dec: &str, arv: &str| {
+        request("ITF", d, &format!("\r\n{edt}\r\n{dec}\r\n{arv}\r\n"))
+    };
+    let r = send(&mut c, itf(&ALICE, "31122026", "03CC", "")).await;
+    assert_eq!(r.codes(), ["W1001-0000-0000"], "two found");
+    assert_eq!(
+        data(&r, &tables::VAS518).get("CDT").len(),
+        8,
+        "the cancelled one first"
+    );
+    let r = send(&mut c, itf(&ALICE, "02122026", "03CC", "")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(data(&r, &tables::VAS518).get("OLT"), olt);
+    for (d, edt, dec, arv, want) in [
+        (&ALICE, "01122026", "03CC", "", "E0005-0000-0000"),
+        (&ALICE, "31122026", "01B1", "", "E0005-0000-0000"),
+        (&BOB, "31122026", "03CC", "", "E0005-0000-0000"),
+        (&ALICE, "31122026", "", "02CI", "R0004-ARV -0000"),
+        (&ALICE, "31122026", "", "", "R0004-DEC -0000"),
+    ] {
+        assert_eq!(
+            send(&mut c, itf(d, edt, dec, arv)).await.codes(),
+            [want],
+            "{edt} {dec} {arv}"
+        );
+    }
+    let r = send(
+        &mut c,
+        request("ITF", &ALICE, &format!("{olt}\r\n\r\n03CC\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["R0002-DEC -0000"]);
+    // The second transport found waits in the output queue.
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let found: Vec<&String> = outputs
+        .iter()
+        .filter(|(code, _)| code == "VAS5180")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(found.len(), 1);
+    let second = Fields::parse(&tables::VAS518, found[0], None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.get("OLT"), olt);
 }

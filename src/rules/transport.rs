@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::eligibility::Basis;
+use super::eligibility::{Basis, Day};
 use super::numbering::MARKER;
 use super::outputs::fill_by_id;
 use crate::wire::{parse_date, tables, Fields, JobCodes, Kind, ResultCode};
@@ -109,6 +109,12 @@ impl Transport {
 
     pub fn fields(&self) -> Fields {
         Fields::from_values(&tables::OLA, self.values.clone())
+    }
+
+    /// Whether an ITF search finds this transport.
+    pub fn found_by(&self, finish_by: Day, office: &str) -> bool {
+        let f = self.fields();
+        f.get("CHC") == office && parse_date(f.get("EDT")).is_some_and(|d| d <= finish_by)
     }
 
     /// The data as COT11 calls it up for correction: the OLA values by
@@ -391,6 +397,51 @@ pub fn check_arrival_call(existing: Option<&Transport>, user: &str) -> Result<()
         },
         _ => Err(ResultCode::new("E0002", "OLT", 0)),
     }
+}
+
+/// What an ITF asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inquiry {
+    /// One transport by its number (OLT).
+    Number,
+    /// The transports declared at customs office `office` whose planned
+    /// finish date is on or before `finish_by`.
+    Search { finish_by: Day, office: String },
+}
+
+/// Reads an ITF: a number alone, or search conditions. Without a finish
+/// date the search takes the day before today (`yesterday`), so it finds
+/// the transports that should have arrived by now. The backup system keeps
+/// no customs office for arrival places, so it searches by the submitting
+/// office (DEC) only.
+pub fn inquiry(f: &Fields, yesterday: Day) -> Result<Inquiry, ResultCode> {
+    let (number, finish, office, arrival) =
+        (f.get("OLT"), f.get("EDT"), f.get("DEC"), f.get("ARV"));
+    if !number.is_empty() {
+        return match (finish.is_empty(), office.is_empty(), arrival.is_empty()) {
+            (false, _, _) => Err(ResultCode::new("R0001", "EDT", 0)),
+            (_, false, _) => Err(ResultCode::new("R0002", "DEC", 0)),
+            (_, _, false) => Err(ResultCode::new("R0003", "ARV", 0)),
+            _ => Ok(Inquiry::Number),
+        };
+    }
+    if !arrival.is_empty() {
+        return Err(ResultCode::new("R0004", "ARV", 0));
+    }
+    if office.is_empty() {
+        return Err(ResultCode::new("R0004", "DEC", 0));
+    }
+    let finish_by = match finish {
+        "" => yesterday,
+        s => parse_date(s).ok_or_else(|| {
+            let table = JobCodes::get("ITF").expect("ITF table");
+            ResultCode::new(table.for_field(Kind::NotDate, "EDT"), "EDT", 0)
+        })?,
+    };
+    Ok(Inquiry::Search {
+        finish_by,
+        office: office.to_string(),
+    })
 }
 
 /// BIA: the arrival of a transport that departed.
@@ -878,5 +929,79 @@ mod tests {
             };
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    /// One row per ITF rule: what is entered → a number, a search, or the code.
+    #[test]
+    fn transport_inquiries() {
+        let yesterday = (2026, 12, 2);
+        let search = |finish_by, office: &str| {
+            Ok(Inquiry::Search {
+                finish_by,
+                office: office.into(),
+            })
+        };
+        type Row = (
+            &'static str,
+            [&'static str; 4],
+            Result<Inquiry, &'static str>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "by number",
+                ["T90170000001", "", "", ""],
+                Ok(Inquiry::Number),
+            ),
+            (
+                "number and finish date",
+                ["T90170000001", "03122026", "", ""],
+                Err("R0001-EDT -0000"),
+            ),
+            (
+                "number and office",
+                ["T90170000001", "", "03CC", ""],
+                Err("R0002-DEC -0000"),
+            ),
+            (
+                "number and arrival office",
+                ["T90170000001", "", "", "02CI"],
+                Err("R0003-ARV -0000"),
+            ),
+            (
+                "office, finish date",
+                ["", "05122026", "03CC", ""],
+                search((2026, 12, 5), "03CC"),
+            ),
+            (
+                "office, finished by yesterday",
+                ["", "", "03CC", ""],
+                search(yesterday, "03CC"),
+            ),
+            ("nothing", ["", "", "", ""], Err("R0004-DEC -0000")),
+            (
+                "arrival office only",
+                ["", "", "", "02CI"],
+                Err("R0004-ARV -0000"),
+            ),
+            (
+                "not a date",
+                ["", "31022026", "03CC", ""],
+                Err("A0017-EDT -0000"),
+            ),
+        ];
+        for (name, [olt, edt, dec, arv], want) in rows {
+            let mut f = Fields::new(&tables::ITF);
+            for (k, v) in [("OLT", olt), ("EDT", edt), ("DEC", dec), ("ARV", arv)] {
+                f.set(k, v);
+            }
+            let got = inquiry(&f, yesterday).map_err(|c| c.to_string());
+            assert_eq!(got, want.map_err(str::to_string), "{name}");
+        }
+        // The OLA finishes on 03/12/2026 at office 03CC.
+        let t = transport(TransportStatus::Registered);
+        assert!(t.found_by((2026, 12, 3), "03CC"));
+        assert!(t.found_by((2026, 12, 31), "03CC"));
+        assert!(!t.found_by((2026, 12, 2), "03CC"), "not finished by then");
+        assert!(!t.found_by((2026, 12, 3), "01B1"), "another office");
     }
 }

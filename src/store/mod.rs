@@ -526,6 +526,15 @@ impl Store {
             .transpose()
     }
 
+    /// Every transport, in number order (for searches).
+    pub fn transports(&self) -> Result<Vec<Transport>, StoreError> {
+        self.transports
+            .iter()
+            .values()
+            .map(|v| decode("transport", &v?))
+            .collect()
+    }
+
     /// Issues the next transport number and stores what `build` makes of
     /// it, with its outputs, in one transaction; as `create_declaration`.
     pub fn create_transport<E>(
