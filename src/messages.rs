@@ -80,17 +80,24 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     (
         "R0003",
         "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn. \
-         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan nơi đến.)",
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan nơi đến. Với TIA: \
+         số lượng ban đầu phải đúng số lượng đã đăng ký, và số lượng đã tái xuất/tái nhập không \
+         được vượt quá số lượng đó.)",
         "OLB: give the transport declaration number; the backup system does not look up by \
          cargo number. (For ITF: with a transport declaration number, leave the arrival office \
-         empty.)",
+         empty. For TIA: the original quantity must be the registered one, and the quantity \
+         re-exported/re-imported may not exceed it.)",
     ),
     (
         "R0004",
         "ITF: để tra cứu theo điều kiện, nhập cơ quan hải quan tiếp nhận tờ khai (DEC). Hệ thống \
-         dự phòng không lưu cơ quan hải quan nơi đến nên không tra cứu theo ARV; để trống chỉ tiêu này.",
+         dự phòng không lưu cơ quan hải quan nơi đến nên không tra cứu theo ARV; để trống chỉ tiêu này. \
+         (Với TIA: đơn vị tính của số lượng đã tái xuất/tái nhập phải giống đơn vị của số lượng \
+         ban đầu.)",
         "ITF: to search, give the submitting customs office (DEC). The backup system keeps no \
-         customs office for arrival places, so it cannot search by ARV; leave it empty.",
+         customs office for arrival places, so it cannot search by ARV; leave it empty. (For \
+         TIA: the unit of the quantity re-exported/re-imported must be that of the original \
+         quantity.)",
     ),
     (
         "R0007",
@@ -114,9 +121,29 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "E0008",
-        "COT: hàng đã rời địa điểm đi (BOA) nên không thể sửa hay hủy tờ khai vận chuyển.",
+        "COT: hàng đã rời địa điểm đi (BOA) nên không thể sửa hay hủy tờ khai vận chuyển. \
+         (Với TIA: số tờ khai không phải tờ khai tạm nhập/tạm xuất đã đăng ký.)",
         "COT: the goods have left (BOA), so the transport declaration can no longer be corrected \
-         or cancelled.",
+         or cancelled. (For TIA: the number is not a registered temporary import or export.)",
+    ),
+    // ---- temporary-trade management information (TIB, TIA) -----------------
+    (
+        "S0033",
+        "TIA: thời hạn tái xuất/tái nhập mới là ngày đã qua.",
+        "TIA: the new re-export/re-import deadline is a day in the past.",
+    ),
+    (
+        "E0011",
+        "TIA: số lượng đã tái xuất/tái nhập ít hơn số lượng các tờ khai tái xuất/tái nhập đã khai \
+         trên hệ thống dự phòng đã dùng cho dòng hàng này; những tờ khai đó không thể bị xóa bỏ.",
+        "TIA: the quantity re-exported/re-imported is less than what the re-exports/re-imports \
+         lodged on the backup system drew from this line; they cannot be taken back.",
+    ),
+    (
+        "E0013",
+        "TIA: thiếu dòng hàng của tờ khai tạm; gửi lại đủ các dòng hàng như TIB đã gọi ra.",
+        "TIA: a goods line of the temporary declaration is missing; send every line as TIB \
+         called it up.",
     ),
     (
         "S0007",
@@ -156,10 +183,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "E0007",
         "Số tờ khai vận chuyển thuộc người khai khác hoặc không có trên hệ thống dự phòng. \
          (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập. Với COT: lô hàng \
-         mới phải có loại chỉnh sửa 2.)",
+         mới phải có loại chỉnh sửa 2. Với TIA: không có tờ khai mang số này.)",
         "The transport declaration number belongs to another declarant or is unknown. (For ROT: \
          there is no such output for this declaration number and user. For COT: a new cargo needs \
-         correction type 2.)",
+         correction type 2. For TIA: there is no declaration with this number.)",
     ),
     (
         "E0009",
@@ -187,22 +214,27 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "Giá trị đã nhập không có trên hệ thống dự phòng: mã thông điệp cần xuất lại (ROT), \
          hoặc số tờ khai vận chuyển của người khai chưa đăng ký/không ở trạng thái phù hợp \
          (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). Với COT: tờ khai vận chuyển đã được sửa 9 lần, \
-         không sửa thêm được.",
+         không sửa thêm được. Với TIB: không có tờ khai tạm nhập/tạm xuất đã đăng ký mang số này. \
+         Với TIA: mã người khai đầu tiên (CFD) không phải của người đã khai tờ khai tạm.",
         "The value is not on the backup system: the output code to re-send (ROT), or a transport \
          declaration number of this declarant that is unknown or not in the right state \
          (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). For COT: the transport declaration has been corrected \
-         nine times; no further correction.",
+         nine times; no further correction. For TIB: there is no registered temporary import or \
+         export with this number. For TIA: the first declarant's user code (CFD) is not that of \
+         the one who lodged the temporary declaration.",
     ),
     (
         "E0005",
         "Hệ thống dự phòng không phát hành thông điệp đầu ra này nên không thể xuất lại (ROT). \
          Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi. \
          (Với COT: lô hàng đã đăng ký chỉ có loại chỉnh sửa 3 hoặc 5. Với ITF: không có tờ khai \
-         vận chuyển nào của người khai khớp điều kiện tra cứu.)",
+         vận chuyển nào của người khai khớp điều kiện tra cứu. Với TIA: mã người nhập khẩu/xuất khẩu \
+         không phải mã trên tờ khai tạm.)",
         "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
          registered copies, channel notices and amendment copies. (For COT: a registered cargo \
          takes correction type 3 or 5. For ITF: none of the declarant's transports matches the \
-         search.)",
+         search. For TIA: the importer/exporter code is not the one on the temporary \
+         declaration.)",
     ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
@@ -447,10 +479,12 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "S0005",
         "Số tờ khai (hoặc số tờ khai vận chuyển, với COT) không có trên hệ thống dự phòng hoặc \
          không phải tờ khai của người khai này. \
-         (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY.)",
+         (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY. Với TIA: thời \
+         hạn tái xuất/tái nhập mới không phải ngày DDMMYYYY.)",
         "The declaration number (the transport declaration number, for COT) is unknown on the \
          backup system or is not this declarant's. \
-         (For ITI: the deadline searched for is not a DDMMYYYY date.)",
+         (For ITI: the deadline searched for is not a DDMMYYYY date. For TIA: the new deadline \
+         is not a DDMMYYYY date.)",
     ),
     (
         "S0006",
@@ -470,9 +504,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "U0004",
-        "Tờ khai thuộc người khai khác nên không thể sửa đổi hay tra cứu thông tin tạm nhập/tạm xuất.",
-        "The declaration belongs to another declarant, so it cannot be amended or inquired into \
-         with ITI.",
+        "Tờ khai thuộc người khai khác nên không thể sửa đổi, tra cứu hay sửa thông tin quản lý \
+         tạm nhập/tạm xuất (ITI, TIB, TIA).",
+        "The declaration belongs to another declarant, so it cannot be amended, nor its \
+         temporary-trade management information inquired into or corrected (ITI, TIB, TIA).",
     ),
     // ---- divided declarations (more than 50 goods lines) ----------------------
     (
@@ -813,6 +848,8 @@ mod tests {
         "R0003", "R0007", "E0003", "E0009", "E0027", "E0029", "S0002",
         // transport inquiry by search (ITF)
         "R0004",
+        // temporary-trade management information (TIB, TIA)
+        "E0011", "E0013", "S0033",
         // transport corrections and cancellations (COT)
         "E0004", "E0008", "R0014", "R0026", "R0027", "S0007", "S0065", "S0118",
         // temporary-trade inquiry (ITI)

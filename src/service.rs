@@ -14,7 +14,7 @@ use crate::rules::declaration::{
 use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
-use crate::rules::temporary;
+use crate::rules::temporary::{self, NotManaged};
 use crate::rules::transport::{
     self, Correction, Inquiry, Transport, TransportNumber, TransportStatus,
 };
@@ -143,6 +143,8 @@ impl Service {
             (None, "TCC") => Ok(self.channel_check(&req)),
             (None, "ROT") => self.re_output(&req, &caller),
             (None, "ITI") => self.temporary_inquiry(&req, &caller),
+            (None, "TIB") => self.management_call_up(&req, &caller),
+            (None, "TIA") => self.management_correction(&req, &caller),
             (None, "OLA") => self.transport_pre_register(&req, &caller),
             (None, "OLB" | "COT11" | "BIA11") => self.transport_call_up(&req, &caller),
             (None, "OLC" | "BOA" | "BIA") => self.transport_step(&req, &caller),
@@ -821,19 +823,9 @@ impl Service {
             _ => {}
         }
         if !number.is_empty() {
-            let found = match DeclNumber::parse(number) {
-                Some(n) => self.store.declaration(n)?,
-                None => None,
-            };
-            let d = match found {
-                Some(d) if d.user_code != caller.user.code => return refuse("U0004", "ICN"),
-                Some(d)
-                    if d.status == Status::Registered
-                        && temporary::temporary_spec(&d).is_some() =>
-                {
-                    d
-                }
-                _ => return refuse("E0025", "ICN"),
+            let d = match self.temporary_of(number, caller)? {
+                Ok(d) => d,
+                Err(e) => return refuse(e.code("E0025", "E0025"), "ICN"),
             };
             let balances = temporary::balances(&d, &self.store.continuations_of(d.number)?);
             let registered = d.registered_at.map(|t| self.stamp_of(t));
@@ -895,6 +887,96 @@ impl Service {
             ResultCode::OK
         };
         Ok(self.data_reply_with(&req.header, "ITI", &code, "VAL8150", "", &data))
+    }
+
+    /// The caller's registered temporary declaration with this number.
+    fn temporary_of(
+        &self,
+        number: &str,
+        caller: &Caller,
+    ) -> Result<Result<Declaration, NotManaged>, StoreError> {
+        let found = match DeclNumber::parse(number) {
+            Some(n) => self.store.declaration(n)?,
+            None => None,
+        };
+        Ok(temporary::managed(found, &caller.user.code))
+    }
+
+    /// TIB: a temporary declaration's management information, called up in
+    /// the TIA form: deadline, and per line the original, re-exported or
+    /// re-imported quantities.
+    fn management_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "TIB") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let d = match self.temporary_of(fields.get("ECN"), caller)? {
+            Ok(d) => d,
+            Err(e) => {
+                let code = ResultCode::new(e.code("E0002", "E0002"), "ECN", 0);
+                return Ok(self.result(&req.header, &[code], ""));
+            }
+        };
+        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
+        let balances = temporary::balances(&d, &self.store.continuations_of(d.number)?);
+        let registered = d.registered_at.map(|t| self.stamp_of(t));
+        let form = outputs::management(&tables::TIA, &d, &balances, registered.as_ref(), today);
+        Ok(self.data_reply(&req.header, "TIB", "", &d.number.to_string(), &form))
+    }
+
+    /// TIA: corrects a temporary declaration's management information (a
+    /// new deadline, quantities that left its balance elsewhere) and queues
+    /// the copy VAL811. Balances and continuations read it from then on.
+    fn management_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "TIA") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let Some(n) = DeclNumber::parse(fields.get("ECN")) else {
+            return Ok(self.result(&req.header, &[ResultCode::new("E0007", "ECN", 0)], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let today = crate::clock::day(now, self.offset);
+        // Under the writer lock: the continuations it reads cannot change
+        // before the management information is written.
+        let changed = self.store.update_declaration(n, |cur| {
+            let mut d = temporary::managed(cur, &caller.user.code).map_err(|e| {
+                Refusal::Codes(vec![ResultCode::new(e.code("E0007", "E0008"), "ECN", 0)])
+            })?;
+            let continuations = self
+                .store
+                .continuations_of(d.number)
+                .map_err(Refusal::Store)?;
+            let spec = Spec::of(d.number.family);
+            let trader = spec.fields(&d).get(spec.trader).to_string();
+            let management = temporary::check_management(
+                &temporary::balances(&d, &continuations),
+                &d.user_code,
+                &trader,
+                &fields,
+                today,
+                now,
+            )
+            .map_err(Refusal::Codes)?;
+            d.management = Some(management);
+            let registered = d.registered_at.map(|t| self.stamp_of(t));
+            let balances = temporary::balances(&d, &continuations);
+            let copy =
+                outputs::management(&tables::VAL811, &d, &balances, registered.as_ref(), today);
+            let out = self.output(
+                "VAL8110",
+                "TIA",
+                &d.user_code,
+                &d.number.to_string(),
+                copy.render(),
+            );
+            Ok((d, vec![(caller.terminal.clone(), out)]))
+        })?;
+        match changed {
+            Ok(d) => self.durable_reply(&req.header, d.number),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
+        }
     }
 
     // ---- bonded transport ----------------------------------------------------

@@ -125,17 +125,6 @@ async fn registered_transport(c: &mut outpost::client::Client) -> String {
     olt
 }
 
-/// The data part of an M reply in `layout`, as a terminal fills its form
-/// (a call-up leaves the items the declarant must choose empty).
-fn data(r: &Reply, layout: &'static outpost::wire::Layout) -> Fields {
-    let body = r.first().body.split_once("\r\n").unwrap().1;
-    let values = outpost::wire::body::split_lines(body)
-        .iter()
-        .map(|v| v.trim().to_string())
-        .collect();
-    Fields::from_values(layout, values)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_corrected_and_cancelled_before_departure_only() {
     let app = Appliance::start();
@@ -146,35 +135,35 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     // changes the finish date, keeps the cargo and sends it back.
     let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let mut form = data(&r, &tables::COT);
+    let mut cot = form(&r, &tables::COT);
     assert_eq!(
-        (form.get("OLT"), form.get("CG1")),
+        (cot.get("OLT"), cot.get("CG1")),
         (olt.as_str(), "EXAMPLEBL0001")
     );
-    form.set("KND", "5");
-    form.set("EDT", "03122026");
-    form.set("TES1", "5");
-    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    cot.set("KND", "5");
+    cot.set("EDT", "03122026");
+    cot.set("TES1", "5");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
-    assert_eq!(data(&r, &tables::COT).get("EDT"), "03122026");
+    assert_eq!(form(&r, &tables::COT).get("EDT"), "03122026");
     let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
-    assert_eq!(data(&r, &tables::VAS518).get("SAD"), "03122026");
+    assert_eq!(form(&r, &tables::VAS518).get("SAD"), "03122026");
     // The customs office is not the declarant's to change; Bob cannot
     // touch Alice's transport at all.
-    form.set("CHC", "01B1");
-    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    cot.set("CHC", "01B1");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
     assert_eq!(r.codes(), ["E0003-CHC -0000"]);
-    form.set("CHC", "03CC");
-    let r = send(&mut c, request("COT", &BOB, &form.render())).await;
+    cot.set("CHC", "03CC");
+    let r = send(&mut c, request("COT", &BOB, &cot.render())).await;
     assert_eq!(r.codes(), ["S0005-OLT -0000"]);
 
     // Cancellation: nothing can follow it.
-    form.set("KND", "1");
-    let r = send(&mut c, request("COT", &ALICE, &form.render())).await;
+    cot.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     assert_eq!(
-        send(&mut c, request("COT", &ALICE, &form.render()))
+        send(&mut c, request("COT", &ALICE, &cot.render()))
             .await
             .codes(),
         ["S0007-OLT -0000"]
@@ -183,7 +172,7 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     assert_eq!(send(&mut c, boa).await.codes(), ["E0003-CGO -0000"]);
     let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
     assert_eq!(
-        data(&r, &tables::VAS518).get("CDT").len(),
+        form(&r, &tables::VAS518).get("CDT").len(),
         8,
         "cancellation date"
     );
@@ -210,7 +199,7 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     assert_eq!(send(&mut c, boa).await.codes(), ["00000-0000-0000"]);
     let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
     assert_eq!(r.codes(), ["E0003-OLT -0000"]);
-    let mut late = form.clone();
+    let mut late = cot.clone();
     late.set("OLT", &olt);
     late.set("KND", "5");
     let r = send(&mut c, request("COT", &ALICE, &late.render())).await;
@@ -221,7 +210,7 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
 
     let r = send(&mut c, request("BIA11", &ALICE, &format!("{olt}\r\n"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let mut arrival = data(&r, &tables::BIA);
+    let mut arrival = form(&r, &tables::BIA);
     assert_eq!((arrival.get("TRT"), arrival.get("SOH")), ("A", "02CIS01"));
     assert_eq!(arrival.get("DOT").len(), 8, "departure date");
     arrival.set("DTM", "02122026");
@@ -237,13 +226,13 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     let r = send(&mut c, itf(&ALICE, "31122026", "03CC", "")).await;
     assert_eq!(r.codes(), ["W1001-0000-0000"], "two found");
     assert_eq!(
-        data(&r, &tables::VAS518).get("CDT").len(),
+        form(&r, &tables::VAS518).get("CDT").len(),
         8,
         "the cancelled one first"
     );
     let r = send(&mut c, itf(&ALICE, "02122026", "03CC", "")).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    assert_eq!(data(&r, &tables::VAS518).get("OLT"), olt);
+    assert_eq!(form(&r, &tables::VAS518).get("OLT"), olt);
     for (d, edt, dec, arv, want) in [
         (&ALICE, "01122026", "03CC", "", "E0005-0000-0000"),
         (&ALICE, "31122026", "01B1", "", "E0005-0000-0000"),

@@ -309,7 +309,7 @@ pub fn temporary_detail(
             ("D01", b.hs.clone()),
             ("D02", temporary::format_quantity(b.original)),
             ("D03", b.unit.clone()),
-            ("D04", temporary::format_quantity(b.drawn)),
+            ("D04", temporary::format_quantity(b.drawn())),
             ("D05", b.unit.clone()),
             ("D06", temporary::format_quantity(b.remaining())),
             ("D07", b.unit.clone()),
@@ -317,6 +317,24 @@ pub fn temporary_detail(
             out.set_rep(id, rep, &v);
         }
     }
+    out
+}
+
+/// A temporary declaration's management information in another layout
+/// that names its items like VAL816: the TIA form a TIB calls up, or the
+/// copy VAL811 a TIA queues.
+pub fn management(
+    layout: &'static Layout,
+    decl: &Declaration,
+    balances: &[LineBalance],
+    registered: Option<&Stamp>,
+    today: Day,
+) -> Fields {
+    let mut out = Fields::new(layout);
+    fill_by_name(
+        &temporary_detail(decl, balances, registered, today),
+        &mut out,
+    );
     out
 }
 
@@ -706,5 +724,65 @@ mod tests {
             assert_eq!(out.get_rep(id, rep), want, "{} {id}", out.layout.code);
         }
         assert_eq!(transport_reference(&t, None).get("CDT"), "");
+    }
+
+    #[test]
+    fn management_information_by_name_in_the_tia_form_and_its_copy() {
+        let decl = declaration(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("CH", 0, "02CI"),
+                ("IMC", 0, "0101234567"),
+                ("IMN", 0, "CÔNG TY TNHH VÍ DỤ"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+            ],
+        );
+        let lines = [LineBalance {
+            line: 1,
+            hs: "84713020".into(),
+            unit: "PCE".into(),
+            original: 100_000_000,
+            here: 60_000_000,
+            elsewhere: 10_000_000,
+        }];
+        let stamp = Stamp {
+            date: "15012026".into(),
+            time: "120002".into(),
+        };
+        let form = management(&tables::TIA, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("ECN", 0, "190170000030"),
+            ("CFD", 0, "ABC12"),
+            ("IEC", 0, "0101234567"),
+            ("IEN", 0, "CÔNG TY TNHH VÍ DỤ"),
+            ("TED", 0, "31122026"),
+            ("CMD", 1, "84713020"),
+            ("QT", 1, "100"),
+            ("QTU", 1, "PCE"),
+            ("UT", 1, "70"),
+            ("UTU", 1, "PCE"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(form.get_rep(id, rep), want, "TIA {id}");
+        }
+        let copy = management(&tables::VAL811, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("A01", 0, "190170000030"),
+            ("A11", 0, "I"),
+            ("A02", 0, "02CI"),
+            ("A03", 0, "15012026"),
+            ("A06", 0, "0101234567"),
+            ("A09", 0, "31122026"),
+            ("A10", 0, ""),
+            ("D04", 1, "70"),
+            ("D06", 1, "30"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(copy.get_rep(id, rep), want, "VAL811 {id}");
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use outpost::client::Client;
-use outpost::wire::{tables, Fields, HField, Header, Message, ResultCode};
+use outpost::wire::{tables, Fields, HField, Header, Layout, Message, ResultCode};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_outpost");
 
@@ -356,6 +356,18 @@ impl Reply {
     pub fn get(&self, f: HField) -> &str {
         self.first().header.get(f)
     }
+}
+
+/// The data part of an M reply in `layout`, as a terminal fills its form:
+/// a call-up leaves the items the declarant must choose empty, so the data
+/// is not held to the layout's required items.
+pub fn form(r: &Reply, layout: &'static Layout) -> Fields {
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let values = outpost::wire::body::split_lines(body)
+        .iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+    Fields::from_values(layout, values)
 }
 
 pub async fn send(c: &mut Client, bytes: Vec<u8>) -> Reply {
