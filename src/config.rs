@@ -1,10 +1,13 @@
 //! `outpost.toml`: every option has a default, unknown keys are errors.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use time::UtcOffset;
+
+use crate::rules::eligibility::{LowValue, DEFAULT_LOW_VALUE_VND};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -40,6 +43,14 @@ pub struct Config {
     /// may arrive as plain text; they are then recorded as unsigned. When
     /// false they are refused with E9990.
     pub accept_unsigned: bool,
+    /// Post/express goods (cargo class F) on IDA/EDA whose total invoice
+    /// value is at or under this many VND are low-value goods, refused with
+    /// A0002 like the MIC/MEC jobs; 0 turns the check off.
+    pub low_value_threshold_vnd: u64,
+    /// VND per unit of other invoice currencies (`USD = 25400`), to value
+    /// invoices for that check. An invoice in a currency without a rate is
+    /// not judged low-value.
+    pub vnd_rates: BTreeMap<String, f64>,
 }
 
 impl Default for Config {
@@ -59,6 +70,8 @@ impl Default for Config {
             utc_offset: "+07:00".into(),
             channel_rules: None,
             accept_unsigned: true,
+            low_value_threshold_vnd: DEFAULT_LOW_VALUE_VND,
+            vnd_rates: BTreeMap::new(),
         }
     }
 }
@@ -103,7 +116,30 @@ impl Config {
         if self.cache_capacity_mb == 0 {
             return Err("cache_capacity_mb must be at least 1".into());
         }
+        self.low_value()?;
         Ok(())
+    }
+
+    /// The low-value rule: threshold, and rates in millionths of a VND.
+    pub fn low_value(&self) -> Result<LowValue, String> {
+        let mut rates = Vec::new();
+        for (currency, &rate) in &self.vnd_rates {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "vnd_rates: {currency:?} is not a currency code like \"USD\""
+                ));
+            }
+            if currency == "VND" || !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                return Err(format!(
+                    "vnd_rates: {currency} = {rate} is not a rate in VND per unit"
+                ));
+            }
+            rates.push((currency.clone(), (rate * 1e6).round() as i128));
+        }
+        Ok(LowValue {
+            threshold_vnd: self.low_value_threshold_vnd,
+            rates,
+        })
     }
 
     pub fn offset(&self) -> Result<UtcOffset, String> {
@@ -144,12 +180,23 @@ mod tests {
             parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
             443
         );
+        assert_eq!(d.low_value().unwrap(), LowValue::default());
+        let lv = parse("low_value_threshold_vnd = 2000000\nvnd_rates = { USD = 25400.5 }")
+            .unwrap()
+            .low_value()
+            .unwrap();
+        assert_eq!(lv.threshold_vnd, 2_000_000);
+        assert_eq!(lv.rates, [("USD".to_string(), 25_400_500_000)]);
         let cases = [
             ("lisen = \"0.0.0.0:1\"", "unknown field"),
             ("listen = \"nowhere\"", "invalid socket address"),
             ("utc_offset = \"7\"", "utc_offset"),
             ("max_body_bytes = 10", "max_body_bytes"),
             ("max_connections = 0", "max_connections"),
+            ("vnd_rates = { usd = 25000 }", "currency code"),
+            ("vnd_rates = { USD = 0 }", "VND per unit"),
+            ("vnd_rates = { VND = 1 }", "VND per unit"),
+            ("low_value_threshold_vnd = -1", "low_value_threshold_vnd"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();

@@ -341,7 +341,9 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, rules, offset, cfg.accept_unsigned).map_err(|e| e.to_string())?,
+        Service::new(store, rules, offset, cfg.accept_unsigned)
+            .map_err(|e| e.to_string())?
+            .with_low_value(cfg.low_value()?),
     );
     let limits = http::Limits {
         max_body_bytes: cfg.max_body_bytes,

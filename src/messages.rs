@@ -245,10 +245,13 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     (
         "A0002",
         "Hệ thống dự phòng không phục vụ nghiệp vụ này (ví dụ: tờ khai trị giá thấp qua bưu chính, \
-         chuyển phát nhanh MIC/MID/MIE, MEC/MED/MEE, hoặc nghiệp vụ chưa được hỗ trợ). \
-         Thực hiện trên VNACCS.",
+         chuyển phát nhanh MIC/MID/MIE, MEC/MED/MEE, hàng bưu chính, chuyển phát nhanh (mã phân \
+         loại hàng hóa F) khai trên IDA/EDA với tổng trị giá hóa đơn không vượt ngưỡng trị giá \
+         thấp, hoặc nghiệp vụ chưa được hỗ trợ). Thực hiện trên VNACCS.",
         "This job is not served by the backup system (for example low-value post/express \
-         declarations MIC/MID/MIE, MEC/MED/MEE, or a job not supported yet). Use VNACCS for it.",
+         declarations MIC/MID/MIE, MEC/MED/MEE, post/express goods (cargo class F) declared on \
+         IDA/EDA with a total invoice value at or under the low-value threshold, or a job not \
+         supported). Use VNACCS for it.",
     ),
     (
         "A0003",

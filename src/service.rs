@@ -11,7 +11,7 @@ use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{
     self, Declarant, Declaration, Division, OutputKind, Spec, Status, Step,
 };
-use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
+use crate::rules::eligibility::{self, Basis, Day, JobClass, LowValue, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
 use crate::rules::temporary::{self, NotManaged};
@@ -35,6 +35,8 @@ pub struct Service {
     pub store: Store,
     rules: ChannelRules,
     accept_unsigned: bool,
+    /// When post/express goods on IDA/EDA count as low-value.
+    low_value: LowValue,
     verifier: Verifier,
     offset: UtcOffset,
     /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
@@ -90,10 +92,24 @@ impl Service {
             store,
             rules,
             accept_unsigned,
+            low_value: LowValue::default(),
             verifier: Verifier::default(),
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
         })
+    }
+
+    /// The low-value threshold and rates from the configuration (the
+    /// default is [`LowValue::default`]).
+    pub fn with_low_value(mut self, low_value: LowValue) -> Service {
+        self.low_value = low_value;
+        self
+    }
+
+    /// Whether a declaration's data shows low-value post/express goods.
+    fn is_low_value(&self, fields: &Fields) -> bool {
+        self.low_value
+            .covers(fields.get("CCC"), fields.get("IP3"), fields.get("IP4"))
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -334,6 +350,7 @@ impl Service {
             tax_code: fields.get(tax_field),
             today: crate::clock::day(self.now().unix_timestamp(), self.offset),
             continues,
+            low_value: self.is_low_value(fields),
         };
         let mode = self.store.mode()?.mode;
         Ok(eligibility::decide(
@@ -415,10 +432,7 @@ impl Service {
         let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
         // A continuation of one of our temporary declarations (the other
         // family: re-export <- temporary import, re-import <- temporary export).
-        let continues = temporary::is_continuation(spec, &fields)
-            .then(|| DeclNumber::parse(fields.get("TDN")))
-            .flatten()
-            .filter(|n| n.family != spec.family);
+        let continues = temporary::continues(spec, &fields);
         let now = self.now().unix_timestamp();
         // Runs under the store's writer lock: the balance it checks cannot
         // change before the declaration is written.
@@ -1400,6 +1414,12 @@ impl Service {
             Ok(v) => v,
             Err(reply) => return Ok(reply),
         };
+        // An amendment cannot turn a declaration into the low-value goods
+        // the backup system never takes (continuations aside, as at lodging).
+        if self.is_low_value(&fields) && temporary::continues(spec, &fields).is_none() {
+            let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
+            return Ok(self.result(&req.header, &[code], "LOW-VALUE"));
+        }
         let n = match self.number_in(spec, &fields, "E0223") {
             Ok(n) => n,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::declaration::{Declaration, Spec, Status, EXPORT, IMPORT};
 use super::eligibility::Day;
-use super::numbering::Family;
+use super::numbering::{DeclNumber, Family};
 use crate::wire::{parse_date, Fields, JobCodes, Kind, ResultCode};
 
 /// Temporary import kinds (re-exported later with G21–G24).
@@ -38,9 +38,14 @@ fn continuation_kinds(spec: &Spec) -> &'static [&'static str] {
     }
 }
 
-/// Whether this declaration continues another (by its kind code).
-pub fn is_continuation(spec: &Spec, fields: &Fields) -> bool {
-    continuation_kinds(spec).contains(&fields.get(spec.kind))
+/// The temporary declaration of the other family (re-export ← temporary
+/// import, re-import ← temporary export) that data of `spec` continues,
+/// when its kind code makes it a continuation and TDN names one.
+pub fn continues(spec: &Spec, fields: &Fields) -> Option<DeclNumber> {
+    if !continuation_kinds(spec).contains(&fields.get(spec.kind)) {
+        return None;
+    }
+    DeclNumber::parse(fields.get("TDN")).filter(|n| n.family != spec.family)
 }
 
 /// Checks of a pre-registration's own temporary-trade fields: a temporary
