@@ -508,7 +508,11 @@ impl Service {
                 let cur = cur.expect("checked above");
                 // A replacement keeps what it was accepted under; one taken
                 // during an outage needs the outage (or a new basis) still.
+                // Low-value goods are refused whatever the basis.
                 let basis = match (cur.basis, decided) {
+                    (_, Err(c)) if c.code() == eligibility::LOW_VALUE_REFUSED => {
+                        return Err(Refusal::Codes(vec![c]))
+                    }
                     (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
                     (kept, _) => kept,
                 };
@@ -1665,6 +1669,10 @@ mod tests {
     }
 
     fn ida() -> String {
+        message("IDA", &ida_fields().render())
+    }
+
+    fn ida_fields() -> Fields {
         let mut f = Fields::new(&tables::IDA);
         for (k, v) in [
             ("ICB", "A11"),
@@ -1687,7 +1695,7 @@ mod tests {
         ] {
             f.set_rep(k, 1, v);
         }
-        message("IDA", &f.render())
+        f
     }
 
     fn codes(r: &Reply) -> Vec<String> {
@@ -1781,5 +1789,43 @@ mod tests {
         assert_eq!(codes(&signed(&svc, &body)), ["00000-0000-0000"]);
         let r = svc.handle(Body::Plain(message("IDB", "\r\n").as_bytes()));
         assert_eq!(codes(&r), ["R0001-ICN -0000"]);
+    }
+
+    /// A pre-registration replaced with low-value post/express data is
+    /// refused even when the direction it was taken under still holds.
+    #[test]
+    fn low_value_replacement_is_refused_whatever_the_basis() {
+        let (_d, svc) = service(true, None);
+        svc.store
+            .set_mode(Mode::Standby, "VNACCS up", &actor())
+            .unwrap();
+        let travel = eligibility::Direction {
+            id: 0,
+            tax_code: "0101234567".into(),
+            category: eligibility::Category::TravellerWorkItems,
+            valid_from: (2000, 1, 1),
+            valid_until: (2999, 12, 31),
+            max_declarations: None,
+            used: 0,
+            revoked: false,
+            reason: "test".into(),
+        };
+        svc.store.add_direction(&travel, &actor()).unwrap();
+        let mut f = ida_fields();
+        f.set("ICB", "G12");
+        f.set("RED", "31122999");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"]);
+        let d = stored(&svc, &r);
+        assert_eq!(d.basis, Basis::Direction(1));
+        f.set("ICN", &d.number.to_string());
+        f.set("CCC", "F");
+        f.set("IP3", "VND");
+        f.set("IP4", "900000");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["A0002-0000-0000"]);
+        f.set("IP4", "9000000");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"], "over the threshold");
     }
 }
