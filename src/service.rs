@@ -438,25 +438,7 @@ impl Service {
         // change before the declaration is written.
         let make = |number: DeclNumber, created_at: i64, basis: Basis| {
             if let Some(orig) = continues {
-                let original = self.store.declaration(orig).map_err(Refusal::Store)?;
-                let earlier: Vec<Declaration> = self
-                    .store
-                    .continuations_of(orig)
-                    .map_err(Refusal::Store)?
-                    .into_iter()
-                    .filter(|d| d.number.base() != number.base() && d.continues == Some(orig))
-                    .collect();
-                let errors = temporary::check_continuation(
-                    spec,
-                    &fields,
-                    &caller.user.code,
-                    today,
-                    original.as_ref(),
-                    &earlier,
-                );
-                if !errors.is_empty() {
-                    return Err(Refusal::Codes(errors));
-                }
+                self.check_draw(spec, &fields, &caller.user.code, today, orig, number)?;
             }
             let decl = Declaration {
                 basis,
@@ -532,6 +514,33 @@ impl Service {
             caller.user.code
         );
         Ok(reply)
+    }
+
+    /// [`temporary::check_draw`] for the continuation `own` (being lodged,
+    /// replaced or amended), with the declaration it continues and that
+    /// one's continuations read from the store. Called under the store's
+    /// writer lock, so the balance cannot change before the write.
+    fn check_draw(
+        &self,
+        spec: &Spec,
+        fields: &Fields,
+        user_code: &str,
+        today: Day,
+        original: DeclNumber,
+        own: DeclNumber,
+    ) -> Result<(), Refusal> {
+        let orig = self.store.declaration(original).map_err(Refusal::Store)?;
+        let lodged = self
+            .store
+            .continuations_of(original)
+            .map_err(Refusal::Store)?;
+        let errors =
+            temporary::check_draw(spec, fields, user_code, today, orig.as_ref(), &lodged, own);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::Codes(errors))
+        }
     }
 
     /// The success reply, sent only once everything written so far is on
@@ -1414,7 +1423,7 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let (fields, _) = match self.declaration_fields(spec, spec.amend, req, caller) {
+        let (fields, today) = match self.declaration_fields(spec, spec.amend, req, caller) {
             Ok(v) => v,
             Err(reply) => return Ok(reply),
         };
@@ -1429,8 +1438,14 @@ impl Service {
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
         let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend(spec, cur.as_ref(), &caller.user.code)?;
+            declaration::check_amend(spec, cur.as_ref(), &caller.user.code)
+                .map_err(|c| Refusal::Codes(vec![c]))?;
             let mut d = cur.expect("checked above");
+            // An amended continuation must still fit its temporary
+            // declaration's balance, net of its own earlier draw.
+            if let Some(orig) = temporary::continues(spec, &fields) {
+                self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+            }
             d.pending_amendment = Some(fields.values().to_vec());
             let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
             copy.set(spec.number, &d.number.to_string());
@@ -1444,7 +1459,8 @@ impl Service {
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         match changed {
-            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
             Ok(d) => self.durable_reply(&req.header, d.number),
         }
     }
@@ -1466,11 +1482,22 @@ impl Service {
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
         let now = self.now().unix_timestamp();
+        let today = crate::clock::day(now, self.offset);
         let stamp = self.stamp();
         let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)?;
+            declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)
+                .map_err(|c| Refusal::Codes(vec![c]))?;
             let mut d = cur.expect("checked above");
-            d.values = d.pending_amendment.take().expect("checked above");
+            let amended = d.pending_amendment.take().expect("checked above");
+            // Checked again when it takes effect: other continuations may
+            // have drawn on the same lines since the IDA01/EDA01.
+            let fields = Fields::from_values(spec.layout, amended.clone());
+            let continues = temporary::continues(spec, &fields);
+            if let Some(orig) = continues {
+                self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+            }
+            d.continues = continues;
+            d.values = amended;
             d.number = d.number.amended().expect("checked above");
             d.amended_at = Some(now);
             let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
@@ -1488,7 +1515,8 @@ impl Service {
             Ok((d, vec![(caller.terminal.clone(), out)]))
         })?;
         match changed {
-            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
             Ok(d) => {
                 let reply = self.durable_reply(&req.header, d.number)?;
                 log::info!(

@@ -262,3 +262,66 @@ async fn management_information_called_up_and_corrected() {
         [tdn.as_str(), "30062100", "30"]
     );
 }
+
+/// `body` (an EDA) as the EDA01 amendment of declaration `n`.
+fn amendment_of(n: &str, body: &str) -> String {
+    let f = Fields::parse(&tables::EDA, body, None).unwrap().unwrap();
+    let mut f = Fields::from_values(&tables::EDA01, f.values().to_vec());
+    f.set("ECN", n);
+    f.render()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amended_re_exports_still_fit_the_balance() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let r = send(&mut c, request("IDA", &ALICE, &temporary_import())).await;
+    let tdn = r.number();
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut lodged = Vec::new();
+    for qty in ["60", "30"] {
+        let body = re_export(&tdn, &[("01", "84713020", qty, "PCE")]);
+        let r = send(&mut c, request("EDA", &ALICE, &body)).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"]);
+        let n = r.number();
+        let r = send(&mut c, request("EDC", &ALICE, &format!("{n}\r\n"))).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"]);
+        lodged.push(n);
+    }
+    let first = &lodged[0];
+
+    // The first re-export amended: its own 60 does not count against it,
+    // the other 30 does.
+    let to = |qty| {
+        let body = re_export(&tdn, &[("01", "84713020", qty, "PCE")]);
+        request("EDA01", &ALICE, &amendment_of(first, &body))
+    };
+    let r = send(&mut c, to("71")).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    let r = send(&mut c, to("70")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // Another re-export takes 1 before the amendment is registered: the
+    // amendment no longer fits when EDE registers it.
+    let one = re_export(&tdn, &[("01", "84713020", "1", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &one)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("EDE", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    // Amended to what is left, it registers, and the balance follows it.
+    let r = send(&mut c, to("69")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("EDE", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(
+        &mut c,
+        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
+    )
+    .await;
+    let detail = form(&r, &tables::VAL816);
+    assert_eq!(
+        ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
+        ["100", "0"]
+    );
+}

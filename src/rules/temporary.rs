@@ -296,6 +296,32 @@ pub fn check_continuation(
     errors
 }
 
+/// Checks a continuation being lodged, replaced or amended (`own`) against
+/// the declaration it continues and every continuation lodged against it
+/// (`lodged`, as the store links them): what `own` itself drew before does
+/// not count, whatever its amendment digit, nor do continuations of
+/// another declaration. Codes as [`check_continuation`].
+pub fn check_draw(
+    spec: &Spec,
+    request: &Fields,
+    user_code: &str,
+    today: Day,
+    original: Option<&Declaration>,
+    lodged: &[Declaration],
+    own: DeclNumber,
+) -> Vec<ResultCode> {
+    let others: Vec<Declaration> = lodged
+        .iter()
+        .filter(|d| {
+            d.number.base() != own.base()
+                && original
+                    .is_some_and(|o| d.continues.map(DeclNumber::base) == Some(o.number.base()))
+        })
+        .cloned()
+        .collect();
+    check_continuation(spec, request, user_code, today, original, &others)
+}
+
 /// Why a management job (ITI, TIB, TIA) cannot act on a declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotManaged {
@@ -1110,5 +1136,133 @@ mod tests {
         }
         assert_eq!(NotManaged::Others.code("E0007", "E0008"), "U0004");
         assert_eq!(NotManaged::NotTemporary.code("E0007", "E0008"), "E0008");
+    }
+
+    /// One row per rule of an amended continuation: the amended request,
+    /// what is on record → the codes. The temporary import has 100 on line
+    /// 1; the continuation being amended (seq 2) drew 60 of it, another
+    /// (seq 3) 30.
+    #[test]
+    fn amended_continuations_are_checked_net_of_their_own_draw() {
+        let (orig, _) = managed_import();
+        let continuation = |seq, amendment, qty: &'static str, of: DeclNumber| {
+            let mut d = decl(
+                &EXPORT,
+                seq,
+                "ABC12001",
+                Status::Registered,
+                &fields(
+                    &EXPORT,
+                    &[
+                        ("ECB", 0, "G21"),
+                        ("TDL", 1, "01"),
+                        ("CMD", 1, "84713020"),
+                        ("QN1", 1, qty),
+                        ("QT1", 1, "PCE"),
+                    ],
+                ),
+            );
+            d.number.amendment = amendment;
+            d.continues = Some(of);
+            d
+        };
+        let own = continuation(2, 0, "60", orig.number);
+        let other = continuation(3, 0, "30", orig.number);
+        let elsewhere = continuation(
+            4,
+            0,
+            "50",
+            DeclNumber {
+                seq: 9,
+                ..orig.number
+            },
+        );
+        let amended_once = continuation(2, 1, "60", orig.number);
+        let lodged = vec![own.clone(), other.clone(), elsewhere];
+        let request = |qty: &'static str| {
+            let mut f = fields(&EXPORT, &[("ECB", 0, "G21"), ("TDN", 0, "190170000010")]);
+            for (id, v) in [
+                ("TDL", "01"),
+                ("CMD", "84713020"),
+                ("QN1", qty),
+                ("QT1", "PCE"),
+            ] {
+                f.set_rep(id, 1, v);
+            }
+            f
+        };
+        type Row = (
+            &'static str,
+            &'static str,
+            DeclNumber,
+            Vec<Declaration>,
+            Vec<&'static str>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "the same quantity again",
+                "60",
+                own.number,
+                lodged.clone(),
+                vec![],
+            ),
+            (
+                "up to what the other leaves",
+                "70",
+                own.number,
+                lodged.clone(),
+                vec![],
+            ),
+            (
+                "one more than that",
+                "71",
+                own.number,
+                lodged.clone(),
+                vec!["E8306-QN1 -0001"],
+            ),
+            ("less than before", "10", own.number, lodged.clone(), vec![]),
+            (
+                "own draw under its amended number",
+                "70",
+                amended_once.number,
+                vec![amended_once.clone(), other.clone()],
+                vec![],
+            ),
+            (
+                "a new continuation counts every draw",
+                "11",
+                DeclNumber {
+                    seq: 5,
+                    ..own.number
+                },
+                lodged.clone(),
+                vec!["E8306-QN1 -0001"],
+            ),
+        ];
+        for (name, qty, number, on_record, want) in rows {
+            let got: Vec<String> = check_draw(
+                &EXPORT,
+                &request(qty),
+                "ABC12001",
+                TODAY,
+                Some(&orig),
+                &on_record,
+                number,
+            )
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+            assert_eq!(got, want, "{name}");
+        }
+        let got = check_draw(
+            &EXPORT,
+            &request("1"),
+            "ABC12001",
+            TODAY,
+            None,
+            &lodged,
+            own.number,
+        );
+        assert_eq!(got[0].to_string(), "E8300-TDN -0000");
     }
 }
