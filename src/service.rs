@@ -454,14 +454,8 @@ impl Service {
                 )
             };
             let copy = outputs::registered_copy(spec, &decl);
-            let out = self.output(
-                spec.copy_out,
-                spec.pre,
-                &decl.user_code,
-                &decl.number.to_string(),
-                copy.render(),
-            );
-            Ok((decl, vec![(caller.terminal.clone(), out)]))
+            let out = self.output(caller, spec.copy_out, spec.pre, decl.number, copy.render());
+            Ok((decl, vec![out]))
         };
         let given = fields.get(spec.number);
         let outcome = if given.is_empty() {
@@ -554,23 +548,26 @@ impl Service {
         Ok(self.result(req, &[], &number.to_string()))
     }
 
-    /// An output for the retrieval queue; `subject` is the number it is about.
+    /// An output about `number` for the caller's terminal queue, as a write
+    /// hands it to the store. The caller owns what it is about: every job
+    /// that queues one has checked that.
     fn output(
         &self,
+        caller: &Caller,
         out_code: &str,
         job: &str,
-        owner: &str,
-        subject: &str,
+        number: impl std::fmt::Display,
         body: String,
-    ) -> Output {
-        Output {
+    ) -> (String, Output) {
+        let out = Output {
             out_code: out_code.into(),
             job: job.into(),
-            user_code: owner.into(),
-            subject: subject.into(),
+            user_code: caller.user.code.clone(),
+            subject: number.to_string(),
             body,
             created_at: self.now().unix_timestamp(),
-        }
+        };
+        (caller.terminal.clone(), out)
     }
 
     /// The caller's own declaration of `spec`'s family named `number`, or
@@ -728,14 +725,8 @@ impl Service {
             d.channel_rule = rule.map(str::to_string);
             d.registered_at = Some(now);
             let notice = outputs::channel_notice(spec, &d, &stamp, None);
-            let out = self.output(
-                spec.notice_out,
-                spec.reg,
-                &d.user_code,
-                &d.number.to_string(),
-                notice.render(),
-            );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
+            let out = self.output(caller, spec.notice_out, spec.reg, d.number, notice.render());
+            Ok((d, vec![out]))
         })?;
         let decl = match changed {
             Ok(d) => d,
@@ -826,9 +817,8 @@ impl Service {
                 (spec.amend_copy_out, copy.render())
             }
         };
-        let out = self.output(out_code, "ROT", &d.user_code, &d.number.to_string(), body);
-        self.store
-            .queue_outputs(&[(caller.terminal.clone(), out)])?;
+        let out = self.output(caller, out_code, "ROT", d.number, body);
+        self.store.queue_outputs(&[out])?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
     }
 
@@ -990,14 +980,8 @@ impl Service {
             let balances = temporary::balances(&d, &continuations);
             let copy =
                 outputs::management(&tables::VAL811, &d, &balances, registered.as_ref(), today);
-            let out = self.output(
-                "VAL8110",
-                "TIA",
-                &d.user_code,
-                &d.number.to_string(),
-                copy.render(),
-            );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
+            let out = self.output(caller, "VAL8110", "TIA", d.number, copy.render());
+            Ok((d, vec![out]))
         })?;
         match changed {
             Ok(d) => self.durable_reply(&req.header, d.number),
@@ -1053,14 +1037,8 @@ impl Service {
             );
             let mut copy = t.fields();
             copy.set("OLT", &number.to_string());
-            let out = self.output(
-                "VAS5020",
-                "OLA",
-                &t.user_code,
-                &t.number.to_string(),
-                copy.render(),
-            );
-            (t, vec![(caller.terminal.clone(), out)])
+            let out = self.output(caller, "VAS5020", "OLA", t.number, copy.render());
+            (t, vec![out])
         };
         let outcome = match fields.get("OLT") {
             "" => self
@@ -1150,8 +1128,7 @@ impl Service {
                 let number = t.number.to_string();
                 let mut copy = fields.clone();
                 copy.set("OLT", &number);
-                let mut outs =
-                    vec![self.output("VAS5150", "COT", &t.user_code, &number, copy.render())];
+                let mut outs = vec![self.output(caller, "VAS5150", "COT", &number, copy.render())];
                 match action {
                     Correction::Correct => {
                         t.values = transport::apply_correction(&t.fields(), &fields)?
@@ -1164,19 +1141,9 @@ impl Service {
                         t.status = TransportStatus::Cancelled;
                         t.cancelled_at = Some(now);
                         let notice = outputs::transport_cancellation(&t, &stamp);
-                        outs.push(self.output(
-                            "VAS5140",
-                            "COT",
-                            &t.user_code,
-                            &number,
-                            notice.render(),
-                        ));
+                        outs.push(self.output(caller, "VAS5140", "COT", &number, notice.render()));
                     }
                 }
-                let outs = outs
-                    .into_iter()
-                    .map(|o| (caller.terminal.clone(), o))
-                    .collect();
                 Ok((t, outs))
             })?;
         match changed {
@@ -1250,32 +1217,14 @@ impl Service {
                     let mut copy = Fields::new(&tables::VAS501);
                     copy.set("OLT", &t.number.to_string());
                     copy.set("SCG", fields.get("SCG"));
-                    vec![(
-                        caller.terminal.clone(),
-                        self.output(
-                            "VAS5010",
-                            job,
-                            &t.user_code,
-                            &t.number.to_string(),
-                            copy.render(),
-                        ),
-                    )]
+                    vec![self.output(caller, "VAS5010", job, t.number, copy.render())]
                 }
                 "BIA" => {
                     let mut confirm = Fields::new(&tables::VAS516);
                     outputs::fill_by_name(&t.fields(), &mut confirm);
                     outputs::fill_by_name(&fields, &mut confirm);
                     confirm.set("OLT", &t.number.to_string());
-                    vec![(
-                        caller.terminal.clone(),
-                        self.output(
-                            "VAS5160",
-                            job,
-                            &t.user_code,
-                            &t.number.to_string(),
-                            confirm.render(),
-                        ),
-                    )]
+                    vec![self.output(caller, "VAS5160", job, t.number, confirm.render())]
                 }
                 _ => Vec::new(),
             };
@@ -1332,12 +1281,7 @@ impl Service {
         } else {
             let queued: Vec<(String, Output)> = rest
                 .iter()
-                .map(|t| {
-                    let body = reference(t).render();
-                    let out =
-                        self.output("VAS5180", "ITF", &t.user_code, &t.number.to_string(), body);
-                    (caller.terminal.clone(), out)
-                })
+                .map(|t| self.output(caller, "VAS5180", "ITF", t.number, reference(t).render()))
                 .collect();
             self.store.queue_outputs(&queued)?;
             ResultCode::new("W1001", "", 0)
@@ -1450,13 +1394,13 @@ impl Service {
             let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
             copy.set(spec.number, &d.number.to_string());
             let out = self.output(
+                caller,
                 spec.amend_copy_out,
                 spec.amend,
-                &d.user_code,
-                &d.number.to_string(),
+                d.number,
                 copy.render(),
             );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
+            Ok((d, vec![out]))
         })?;
         match changed {
             Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
@@ -1506,13 +1450,13 @@ impl Service {
             let registered = self.stamp_of(d.registered_at.unwrap_or(now));
             let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
             let out = self.output(
+                caller,
                 spec.notice_out,
                 spec.amend_reg,
-                &d.user_code,
-                &d.number.to_string(),
+                d.number,
                 notice.render(),
             );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
+            Ok((d, vec![out]))
         })?;
         match changed {
             Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),

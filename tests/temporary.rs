@@ -18,6 +18,27 @@ fn temporary_import() -> String {
     f.render()
 }
 
+/// Alice's temporary import, lodged and registered; its number.
+async fn registered_temporary_import(c: &mut outpost::client::Client) -> String {
+    let r = send(c, request("IDA", &ALICE, &temporary_import())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = r.number();
+    let r = send(c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    tdn
+}
+
+/// ITI by number: the temporary declaration's balances (VAL816).
+async fn balance_detail(c: &mut outpost::client::Client, tdn: &str) -> Fields {
+    let r = send(
+        c,
+        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    form(&r, &tables::VAL816)
+}
+
 /// A G21 re-export drawing `qty` of each (original line, HS, unit).
 fn re_export(tdn: &str, lines: &[(&str, &str, &str, &str)]) -> String {
     let mut f = Fields::parse(&tables::EDA, &eda_body(&ALICE, 1, "G21"), None)
@@ -190,10 +211,7 @@ async fn temporary_import_partial_re_exports_and_standby() {
 async fn management_information_called_up_and_corrected() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let r = send(&mut c, request("IDA", &ALICE, &temporary_import())).await;
-    let tdn = r.number();
-    let r = send(&mut c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = registered_temporary_import(&mut c).await;
     let first = re_export(&tdn, &[("01", "84713020", "60", "PCE")]);
     let r = send(&mut c, request("EDA", &ALICE, &first)).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
@@ -215,12 +233,7 @@ async fn management_information_called_up_and_corrected() {
     tia.set_rep("UT", 1, "70");
     let r = send(&mut c, request("TIA", &ALICE, &tia.render())).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let r = send(
-        &mut c,
-        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
-    )
-    .await;
-    let detail = form(&r, &tables::VAL816);
+    let detail = balance_detail(&mut c, &tdn).await;
     assert_eq!(detail.get("A11"), "30062100");
     assert_eq!(
         ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
@@ -275,10 +288,7 @@ fn amendment_of(n: &str, body: &str) -> String {
 async fn amended_re_exports_still_fit_the_balance() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let r = send(&mut c, request("IDA", &ALICE, &temporary_import())).await;
-    let tdn = r.number();
-    let r = send(&mut c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = registered_temporary_import(&mut c).await;
     let mut lodged = Vec::new();
     for qty in ["60", "30"] {
         let body = re_export(&tdn, &[("01", "84713020", qty, "PCE")]);
@@ -314,12 +324,7 @@ async fn amended_re_exports_still_fit_the_balance() {
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let r = send(&mut c, request("EDE", &ALICE, &format!("{first}\r\n"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let r = send(
-        &mut c,
-        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
-    )
-    .await;
-    let detail = form(&r, &tables::VAL816);
+    let detail = balance_detail(&mut c, &tdn).await;
     assert_eq!(
         ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
         ["100", "0"]

@@ -459,6 +459,24 @@ mod tests {
         }
     }
 
+    /// A G12 of two lines: 100 PCE of 84713020, 10.5 KGM of 85171200.
+    fn temporary_import() -> Fields {
+        fields(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("IMC", 0, "0101234567"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+                ("CMD", 2, "85171200"),
+                ("QN1", 2, "10.5"),
+                ("QT1", 2, "KGM"),
+            ],
+        )
+    }
+
     #[test]
     fn quantities_are_exact() {
         let cases = [
@@ -478,19 +496,7 @@ mod tests {
 
     #[test]
     fn balances_per_line() {
-        let temp_import = fields(
-            &IMPORT,
-            &[
-                ("ICB", 0, "G12"),
-                ("RED", 0, "31122026"),
-                ("CMD", 1, "84713020"),
-                ("QN1", 1, "100"),
-                ("QT1", 1, "PCE"),
-                ("CMD", 2, "85171200"),
-                ("QN1", 2, "10.5"),
-                ("QT1", 2, "KGM"),
-            ],
-        );
+        let temp_import = temporary_import();
         let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &temp_import);
         assert_eq!(
             temporary_spec(&orig).map(|s| s.family),
@@ -663,19 +669,7 @@ mod tests {
     /// drawn, the request → the codes.
     #[test]
     fn continuation_balances_and_links() {
-        let temp_import = fields(
-            &IMPORT,
-            &[
-                ("ICB", 0, "G12"),
-                ("RED", 0, "31122026"),
-                ("CMD", 1, "84713020"),
-                ("QN1", 1, "100"),
-                ("QT1", 1, "PCE"),
-                ("CMD", 2, "85171200"),
-                ("QN1", 2, "10.5"),
-                ("QT1", 2, "KGM"),
-            ],
-        );
+        let temp_import = temporary_import();
         let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &temp_import);
         let expired = {
             let mut f = temp_import.clone();
@@ -911,21 +905,13 @@ mod tests {
     /// A registered G12 with two lines (100 PCE, 10.5 KGM) and a re-export
     /// drawing 60 of line 1 lodged here.
     fn managed_import() -> (Declaration, Vec<Declaration>) {
-        let f = fields(
+        let orig = decl(
             &IMPORT,
-            &[
-                ("ICB", 0, "G12"),
-                ("IMC", 0, "0101234567"),
-                ("RED", 0, "31122026"),
-                ("CMD", 1, "84713020"),
-                ("QN1", 1, "100"),
-                ("QT1", 1, "PCE"),
-                ("CMD", 2, "85171200"),
-                ("QN1", 2, "10.5"),
-                ("QT1", 2, "KGM"),
-            ],
+            1,
+            "ABC12001",
+            Status::Registered,
+            &temporary_import(),
         );
-        let orig = decl(&IMPORT, 1, "ABC12001", Status::Registered, &f);
         let mut re_export = decl(
             &EXPORT,
             2,
