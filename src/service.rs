@@ -20,7 +20,7 @@ use crate::rules::transport::{
 };
 use crate::smime;
 use crate::store::records::{Output, User};
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
@@ -69,6 +69,11 @@ struct Caller {
     signed_by: Option<String>,
 }
 
+/// The journal's name for what a request did: its job.
+fn action(req: &Message) -> String {
+    format!("job {}", req.job_code())
+}
+
 /// A request body as it arrived: plain text, or S/MIME multipart/signed.
 pub enum Body<'a> {
     Plain(&'a [u8]),
@@ -97,6 +102,14 @@ impl Service {
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
         })
+    }
+
+    /// The declarant as the journal names it.
+    fn actor(&self, caller: &Caller) -> Actor {
+        Actor {
+            name: caller.user.code.clone(),
+            at: self.now().unix_timestamp(),
+        }
     }
 
     /// The low-value threshold and rates from the configuration (the
@@ -463,9 +476,13 @@ impl Service {
                 Ok(b) => b,
                 Err(code) => return Ok(self.result(&req.header, &[code], "")),
             };
-            let created = self
-                .store
-                .create_declaration(spec.family, basis, |n| make(n, now, basis));
+            let created = self.store.create_declaration(
+                spec.family,
+                basis,
+                &self.actor(caller),
+                &action(req),
+                |n| make(n, now, basis),
+            );
             match created {
                 Err(StoreError::DirectionUsedUp(_)) => Err(Refusal::Codes(vec![ResultCode::sys(
                     eligibility::USE_VNACCS,
@@ -478,22 +495,23 @@ impl Service {
                 let code = ResultCode::new("E0213", spec.number, 0);
                 return Ok(self.result(&req.header, &[code], ""));
             };
-            self.store.update_declaration(n, |cur| {
-                declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
-                    .map_err(|c| Refusal::Codes(vec![c]))?;
-                let cur = cur.expect("checked above");
-                // A replacement keeps what it was accepted under; one taken
-                // during an outage needs the outage (or a new basis) still.
-                // Low-value goods are refused whatever the basis.
-                let basis = match (cur.basis, decided) {
-                    (_, Err(c)) if c.code() == eligibility::LOW_VALUE_REFUSED => {
-                        return Err(Refusal::Codes(vec![c]))
-                    }
-                    (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
-                    (kept, _) => kept,
-                };
-                make(cur.number, cur.created_at, basis)
-            })?
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    let cur = cur.expect("checked above");
+                    // A replacement keeps what it was accepted under; one taken
+                    // during an outage needs the outage (or a new basis) still.
+                    // Low-value goods are refused whatever the basis.
+                    let basis = match (cur.basis, decided) {
+                        (_, Err(c)) if c.code() == eligibility::LOW_VALUE_REFUSED => {
+                            return Err(Refusal::Codes(vec![c]))
+                        }
+                        (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
+                        (kept, _) => kept,
+                    };
+                    make(cur.number, cur.created_at, basis)
+                })?
         };
         let decl = match outcome {
             Ok(d) => d,
@@ -711,23 +729,26 @@ impl Service {
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
         let mode = self.store.mode()?.mode;
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_register(spec, cur.as_ref(), &caller.user.code)?;
-            let mut d = cur.expect("checked above");
-            // Pre-registered during the outage, registered after it ended:
-            // it goes to VNACCS unless a direction or continuation covers it.
-            if mode == Mode::Standby && d.basis == Basis::Outage {
-                return Err(ResultCode::sys(eligibility::USE_VNACCS));
-            }
-            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
-            d.status = Status::Registered;
-            d.channel = Some(channel);
-            d.channel_rule = rule.map(str::to_string);
-            d.registered_at = Some(now);
-            let notice = outputs::channel_notice(spec, &d, &stamp, None);
-            let out = self.output(caller, spec.notice_out, spec.reg, d.number, notice.render());
-            Ok((d, vec![out]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_register(spec, cur.as_ref(), &caller.user.code)?;
+                    let mut d = cur.expect("checked above");
+                    // Pre-registered during the outage, registered after it ended:
+                    // it goes to VNACCS unless a direction or continuation covers it.
+                    if mode == Mode::Standby && d.basis == Basis::Outage {
+                        return Err(ResultCode::sys(eligibility::USE_VNACCS));
+                    }
+                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    d.status = Status::Registered;
+                    d.channel = Some(channel);
+                    d.channel_rule = rule.map(str::to_string);
+                    d.registered_at = Some(now);
+                    let notice = outputs::channel_notice(spec, &d, &stamp, None);
+                    let out =
+                        self.output(caller, spec.notice_out, spec.reg, d.number, notice.render());
+                    Ok((d, vec![out]))
+                })?;
         let decl = match changed {
             Ok(d) => d,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
@@ -818,7 +839,8 @@ impl Service {
             }
         };
         let out = self.output(caller, out_code, "ROT", d.number, body);
-        self.store.queue_outputs(&[out])?;
+        self.store
+            .queue_outputs(&self.actor(caller), &action(req), &[out])?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
     }
 
@@ -956,33 +978,40 @@ impl Service {
         let today = crate::clock::day(now, self.offset);
         // Under the writer lock: the continuations it reads cannot change
         // before the management information is written.
-        let changed = self.store.update_declaration(n, |cur| {
-            let mut d = temporary::managed(cur, &caller.user.code).map_err(|e| {
-                Refusal::Codes(vec![ResultCode::new(e.code("E0007", "E0008"), "ECN", 0)])
-            })?;
-            let continuations = self
-                .store
-                .continuations_of(d.number)
-                .map_err(Refusal::Store)?;
-            let spec = Spec::of(d.number.family);
-            let trader = spec.fields(&d).get(spec.trader).to_string();
-            let management = temporary::check_management(
-                &temporary::balances(&d, &continuations),
-                &d.user_code,
-                &trader,
-                &fields,
-                today,
-                now,
-            )
-            .map_err(Refusal::Codes)?;
-            d.management = Some(management);
-            let registered = d.registered_at.map(|t| self.stamp_of(t));
-            let balances = temporary::balances(&d, &continuations);
-            let copy =
-                outputs::management(&tables::VAL811, &d, &balances, registered.as_ref(), today);
-            let out = self.output(caller, "VAL8110", "TIA", d.number, copy.render());
-            Ok((d, vec![out]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    let mut d = temporary::managed(cur, &caller.user.code).map_err(|e| {
+                        Refusal::Codes(vec![ResultCode::new(e.code("E0007", "E0008"), "ECN", 0)])
+                    })?;
+                    let continuations = self
+                        .store
+                        .continuations_of(d.number)
+                        .map_err(Refusal::Store)?;
+                    let spec = Spec::of(d.number.family);
+                    let trader = spec.fields(&d).get(spec.trader).to_string();
+                    let management = temporary::check_management(
+                        &temporary::balances(&d, &continuations),
+                        &d.user_code,
+                        &trader,
+                        &fields,
+                        today,
+                        now,
+                    )
+                    .map_err(Refusal::Codes)?;
+                    d.management = Some(management);
+                    let registered = d.registered_at.map(|t| self.stamp_of(t));
+                    let balances = temporary::balances(&d, &continuations);
+                    let copy = outputs::management(
+                        &tables::VAL811,
+                        &d,
+                        &balances,
+                        registered.as_ref(),
+                        today,
+                    );
+                    let out = self.output(caller, "VAL8110", "TIA", d.number, copy.render());
+                    Ok((d, vec![out]))
+                })?;
         match changed {
             Ok(d) => self.durable_reply(&req.header, d.number),
             Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
@@ -1043,15 +1072,18 @@ impl Service {
         let outcome = match fields.get("OLT") {
             "" => self
                 .store
-                .create_transport(|n| Ok::<_, ResultCode>(make(n, now)))?,
+                .create_transport(&self.actor(caller), &action(req), |n| {
+                    Ok::<_, ResultCode>(make(n, now))
+                })?,
             given => {
                 let Some(n) = TransportNumber::parse(given) else {
                     return Ok(self.result(&req.header, &[ResultCode::new("E0007", "OLT", 0)], ""));
                 };
-                self.store.update_transport(n, |cur| {
-                    transport::check_replace(cur.as_ref(), &caller.user.code)?;
-                    Ok(make(n, cur.expect("checked above").created_at))
-                })?
+                self.store
+                    .update_transport(n, &self.actor(caller), &action(req), |cur| {
+                        transport::check_replace(cur.as_ref(), &caller.user.code)?;
+                        Ok(make(n, cur.expect("checked above").created_at))
+                    })?
             }
         };
         match outcome {
@@ -1118,9 +1150,11 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
-        let changed = self
-            .store
-            .update_transport(n, |cur| -> Result<_, Vec<ResultCode>> {
+        let changed = self.store.update_transport(
+            n,
+            &self.actor(caller),
+            &action(req),
+            |cur| -> Result<_, Vec<ResultCode>> {
                 let action =
                     transport::check_correction(fields.get("KND"), cur.as_ref(), &caller.user.code)
                         .map_err(|c| vec![c])?;
@@ -1145,7 +1179,8 @@ impl Service {
                     }
                 }
                 Ok((t, outs))
-            })?;
+            },
+        )?;
         match changed {
             Err(codes) => Ok(self.result(&req.header, &codes, "")),
             Ok(t) => {
@@ -1181,55 +1216,57 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let mode = self.store.mode()?.mode;
-        let changed = self.store.update_transport(n, |cur| {
-            let t = match job {
-                "OLC" => {
-                    transport::check_register(cur.as_ref(), &caller.user.code)?;
-                    let mut t = cur.expect("checked above");
-                    if mode == Mode::Standby && t.basis == Basis::Outage {
-                        return Err(ResultCode::sys(eligibility::USE_VNACCS));
+        let changed = self
+            .store
+            .update_transport(n, &self.actor(caller), &action(req), |cur| {
+                let t = match job {
+                    "OLC" => {
+                        transport::check_register(cur.as_ref(), &caller.user.code)?;
+                        let mut t = cur.expect("checked above");
+                        if mode == Mode::Standby && t.basis == Basis::Outage {
+                            return Err(ResultCode::sys(eligibility::USE_VNACCS));
+                        }
+                        t.status = TransportStatus::Registered;
+                        t.registered_at = Some(now);
+                        t
                     }
-                    t.status = TransportStatus::Registered;
-                    t.registered_at = Some(now);
-                    t
-                }
-                "BOA" => {
-                    let status = transport::check_departure(
-                        fields.get("KND"),
-                        cur.as_ref(),
-                        &caller.user.code,
-                    )?;
-                    let mut t = cur.expect("checked above");
-                    t.status = status;
-                    t.departed_at = (status == TransportStatus::Departed).then_some(now);
-                    t
-                }
-                _ => {
-                    transport::check_arrival(cur.as_ref(), &caller.user.code)?;
-                    let mut t = cur.expect("checked above");
-                    t.status = TransportStatus::Arrived;
-                    t.arrived_at = Some(now);
-                    t
-                }
-            };
-            let outputs = match job {
-                "OLC" => {
-                    let mut copy = Fields::new(&tables::VAS501);
-                    copy.set("OLT", &t.number.to_string());
-                    copy.set("SCG", fields.get("SCG"));
-                    vec![self.output(caller, "VAS5010", job, t.number, copy.render())]
-                }
-                "BIA" => {
-                    let mut confirm = Fields::new(&tables::VAS516);
-                    outputs::fill_by_name(&t.fields(), &mut confirm);
-                    outputs::fill_by_name(&fields, &mut confirm);
-                    confirm.set("OLT", &t.number.to_string());
-                    vec![self.output(caller, "VAS5160", job, t.number, confirm.render())]
-                }
-                _ => Vec::new(),
-            };
-            Ok((t, outputs))
-        })?;
+                    "BOA" => {
+                        let status = transport::check_departure(
+                            fields.get("KND"),
+                            cur.as_ref(),
+                            &caller.user.code,
+                        )?;
+                        let mut t = cur.expect("checked above");
+                        t.status = status;
+                        t.departed_at = (status == TransportStatus::Departed).then_some(now);
+                        t
+                    }
+                    _ => {
+                        transport::check_arrival(cur.as_ref(), &caller.user.code)?;
+                        let mut t = cur.expect("checked above");
+                        t.status = TransportStatus::Arrived;
+                        t.arrived_at = Some(now);
+                        t
+                    }
+                };
+                let outputs = match job {
+                    "OLC" => {
+                        let mut copy = Fields::new(&tables::VAS501);
+                        copy.set("OLT", &t.number.to_string());
+                        copy.set("SCG", fields.get("SCG"));
+                        vec![self.output(caller, "VAS5010", job, t.number, copy.render())]
+                    }
+                    "BIA" => {
+                        let mut confirm = Fields::new(&tables::VAS516);
+                        outputs::fill_by_name(&t.fields(), &mut confirm);
+                        outputs::fill_by_name(&fields, &mut confirm);
+                        confirm.set("OLT", &t.number.to_string());
+                        vec![self.output(caller, "VAS5160", job, t.number, confirm.render())]
+                    }
+                    _ => Vec::new(),
+                };
+                Ok((t, outputs))
+            })?;
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(t) => {
@@ -1283,7 +1320,8 @@ impl Service {
                 .iter()
                 .map(|t| self.output(caller, "VAS5180", "ITF", t.number, reference(t).render()))
                 .collect();
-            self.store.queue_outputs(&queued)?;
+            self.store
+                .queue_outputs(&self.actor(caller), &action(req), &queued)?;
             ResultCode::new("W1001", "", 0)
         };
         let number = first.number.to_string();
@@ -1381,27 +1419,29 @@ impl Service {
             Ok(n) => n,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend(spec, cur.as_ref(), &caller.user.code)
-                .map_err(|c| Refusal::Codes(vec![c]))?;
-            let mut d = cur.expect("checked above");
-            // An amended continuation must still fit its temporary
-            // declaration's balance, net of its own earlier draw.
-            if let Some(orig) = temporary::continues(spec, &fields) {
-                self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
-            }
-            d.pending_amendment = Some(fields.values().to_vec());
-            let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
-            copy.set(spec.number, &d.number.to_string());
-            let out = self.output(
-                caller,
-                spec.amend_copy_out,
-                spec.amend,
-                d.number,
-                copy.render(),
-            );
-            Ok((d, vec![out]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_amend(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    let mut d = cur.expect("checked above");
+                    // An amended continuation must still fit its temporary
+                    // declaration's balance, net of its own earlier draw.
+                    if let Some(orig) = temporary::continues(spec, &fields) {
+                        self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+                    }
+                    d.pending_amendment = Some(fields.values().to_vec());
+                    let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
+                    copy.set(spec.number, &d.number.to_string());
+                    let out = self.output(
+                        caller,
+                        spec.amend_copy_out,
+                        spec.amend,
+                        d.number,
+                        copy.render(),
+                    );
+                    Ok((d, vec![out]))
+                })?;
         match changed {
             Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
             Err(Refusal::Store(e)) => Err(e),
@@ -1428,36 +1468,38 @@ impl Service {
         let now = self.now().unix_timestamp();
         let today = crate::clock::day(now, self.offset);
         let stamp = self.stamp();
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)
-                .map_err(|c| Refusal::Codes(vec![c]))?;
-            let mut d = cur.expect("checked above");
-            let amended = d.pending_amendment.take().expect("checked above");
-            // Checked again when it takes effect: other continuations may
-            // have drawn on the same lines since the IDA01/EDA01.
-            let fields = Fields::from_values(spec.layout, amended.clone());
-            let continues = temporary::continues(spec, &fields);
-            if let Some(orig) = continues {
-                self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
-            }
-            d.continues = continues;
-            d.values = amended;
-            d.number = d.number.amended().expect("checked above");
-            d.amended_at = Some(now);
-            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
-            d.channel = Some(channel);
-            d.channel_rule = rule.map(str::to_string);
-            let registered = self.stamp_of(d.registered_at.unwrap_or(now));
-            let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
-            let out = self.output(
-                caller,
-                spec.notice_out,
-                spec.amend_reg,
-                d.number,
-                notice.render(),
-            );
-            Ok((d, vec![out]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    let mut d = cur.expect("checked above");
+                    let amended = d.pending_amendment.take().expect("checked above");
+                    // Checked again when it takes effect: other continuations may
+                    // have drawn on the same lines since the IDA01/EDA01.
+                    let fields = Fields::from_values(spec.layout, amended.clone());
+                    let continues = temporary::continues(spec, &fields);
+                    if let Some(orig) = continues {
+                        self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+                    }
+                    d.continues = continues;
+                    d.values = amended;
+                    d.number = d.number.amended().expect("checked above");
+                    d.amended_at = Some(now);
+                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    d.channel = Some(channel);
+                    d.channel_rule = rule.map(str::to_string);
+                    let registered = self.stamp_of(d.registered_at.unwrap_or(now));
+                    let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
+                    let out = self.output(
+                        caller,
+                        spec.notice_out,
+                        spec.amend_reg,
+                        d.number,
+                        notice.render(),
+                    );
+                    Ok((d, vec![out]))
+                })?;
         match changed {
             Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
             Err(Refusal::Store(e)) => Err(e),
