@@ -595,6 +595,13 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
          against it.",
     ),
     (
+        "E8303",
+        "Sửa đổi không được đổi hay bỏ tờ khai tạm (TDN) mà tờ khai tái xuất/tái nhập này đang \
+         trừ lùi; trên hệ thống dự phòng liên kết này được giữ cố định.",
+        "An amendment cannot change or drop the temporary declaration (TDN) this re-export or \
+         re-import draws on; the backup system keeps that link fixed.",
+    ),
+    (
         "E8304",
         "Tờ khai tạm được nêu thuộc người khai khác.",
         "The temporary declaration named belongs to another declarant.",
@@ -864,7 +871,7 @@ mod tests {
         // divided declarations
         "R1028", "R1029", "R1030", "R1031", "S1000",
         // temporary trade and continuations
-        "E1111", "E8300", "E8301", "E8304", "E8305", "E8306", "E8307", "E8308", "E8309", "E8348",
+        "E1111", "E8300", "E8301", "E8303", "E8304", "E8305", "E8306", "E8307", "E8308", "E8309", "E8348",
         "R1000", "R1002", "R1003", "R1025", "S1129", "S1138",
     ];
 

@@ -500,6 +500,9 @@ impl Service {
                     declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
                         .map_err(|c| Refusal::Codes(vec![c]))?;
                     let cur = cur.expect("checked above");
+                    // Nor can it move a continuation's link (see IDA01).
+                    temporary::amended_link(spec, cur.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
                     // A replacement keeps what it was accepted under; one taken
                     // during an outage needs the outage (or a new basis) still.
                     // Low-value goods are refused whatever the basis.
@@ -1427,7 +1430,9 @@ impl Service {
                     let mut d = cur.expect("checked above");
                     // An amended continuation must still fit its temporary
                     // declaration's balance, net of its own earlier draw.
-                    if let Some(orig) = temporary::continues(spec, &fields) {
+                    let link = temporary::amended_link(spec, d.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    if let Some(orig) = link {
                         self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
                     }
                     d.pending_amendment = Some(fields.values().to_vec());
@@ -1478,11 +1483,12 @@ impl Service {
                     // Checked again when it takes effect: other continuations may
                     // have drawn on the same lines since the IDA01/EDA01.
                     let fields = Fields::from_values(spec.layout, amended.clone());
-                    let continues = temporary::continues(spec, &fields);
-                    if let Some(orig) = continues {
+                    let link = temporary::amended_link(spec, d.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    if let Some(orig) = link {
                         self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
                     }
-                    d.continues = continues;
+                    d.continues = link;
                     d.values = amended;
                     d.number = d.number.amended().expect("checked above");
                     d.amended_at = Some(now);

@@ -240,4 +240,5 @@ async fn low_value_post_and_express_goods_are_refused_on_ida_too() {
     let amended = Fields::from_values(&tables::IDA01, amended.values().to_vec());
     let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
     assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    assert_verified(app.data());
 }

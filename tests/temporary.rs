@@ -274,6 +274,7 @@ async fn management_information_called_up_and_corrected() {
         [copy.get("A01"), copy.get("A09"), copy.get_rep("D06", 1)],
         [tdn.as_str(), "30062100", "30"]
     );
+    assert_verified(app.data());
 }
 
 /// `body` (an EDA) as the EDA01 amendment of declaration `n`.
@@ -329,4 +330,13 @@ async fn amended_re_exports_still_fit_the_balance() {
         ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
         ["100", "0"]
     );
+    // The link to the temporary import stays: another TDN is refused.
+    let body = re_export("190170000990", &[("01", "84713020", "1", "PCE")]);
+    let r = send(
+        &mut c,
+        request("EDA01", &ALICE, &amendment_of(first, &body)),
+    )
+    .await;
+    assert_eq!(r.codes(), ["E8303-TDN -0000"]);
+    assert_verified(app.data());
 }

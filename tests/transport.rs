@@ -264,4 +264,5 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
         .unwrap()
         .unwrap();
     assert_eq!(second.get("OLT"), olt);
+    assert_verified(app.data());
 }

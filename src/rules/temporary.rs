@@ -296,6 +296,24 @@ pub fn check_continuation(
     errors
 }
 
+/// The temporary declaration a declaration continues once an amendment
+/// with `amended` data takes effect, `current` being the one it continues
+/// now. An amendment may make a declaration a continuation, but cannot
+/// move a continuation to another temporary declaration or drop its link:
+/// the backup system keeps continuation links for good, so the balances
+/// they feed stay true.
+pub fn amended_link(
+    spec: &Spec,
+    current: Option<DeclNumber>,
+    amended: &Fields,
+) -> Result<Option<DeclNumber>, ResultCode> {
+    match (current, continues(spec, amended)) {
+        (None, new) => Ok(new),
+        (Some(now), Some(new)) if new.base() == now.base() => Ok(Some(now)),
+        (Some(_), _) => Err(ResultCode::new("E8303", "TDN", 0)),
+    }
+}
+
 /// Checks a continuation being lodged, replaced or amended (`own`) against
 /// the declaration it continues and every continuation lodged against it
 /// (`lodged`, as the store links them): what `own` itself drew before does
@@ -1250,5 +1268,60 @@ mod tests {
             own.number,
         );
         assert_eq!(got[0].to_string(), "E8300-TDN -0000");
+    }
+
+    /// One row per rule of an amendment's continuation link.
+    #[test]
+    fn amendments_keep_continuation_links() {
+        let ours = |seq| DeclNumber {
+            family: Family::Import,
+            block: 17,
+            seq,
+            amendment: 0,
+        };
+        let amended = |kind, tdn| fields(&EXPORT, &[("ECB", 0, kind), ("TDN", 0, tdn)]);
+        type Row = (
+            &'static str,
+            Option<DeclNumber>,
+            Fields,
+            Result<Option<DeclNumber>, &'static str>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "same temporary import",
+                Some(ours(1)),
+                amended("G21", "190170000010"),
+                Ok(Some(ours(1))),
+            ),
+            (
+                "same one after its own amendment",
+                Some(ours(1)),
+                amended("G21", "190170000011"),
+                Ok(Some(ours(1))),
+            ),
+            (
+                "another one",
+                Some(ours(1)),
+                amended("G21", "190170000020"),
+                Err("E8303-TDN -0000"),
+            ),
+            (
+                "no longer a re-export",
+                Some(ours(1)),
+                amended("B11", ""),
+                Err("E8303-TDN -0000"),
+            ),
+            (
+                "becomes a re-export",
+                None,
+                amended("G22", "190170000020"),
+                Ok(Some(ours(2))),
+            ),
+            ("stays ordinary", None, amended("B11", ""), Ok(None)),
+        ];
+        for (name, current, data, want) in rows {
+            let got = amended_link(&EXPORT, current, &data).map_err(|c| c.to_string());
+            assert_eq!(got, want.map_err(str::to_string), "{name}");
+        }
     }
 }

@@ -175,6 +175,18 @@ pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;
 
+/// `outpost verify`: the journal and every stored record, index and
+/// counter agree (through the admin socket while the appliance serves).
+pub fn assert_verified(data: &Path) {
+    let v = outpost(data, &["verify"]);
+    assert!(
+        v.status.success(),
+        "verify: {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+}
+
 /// `outpost user add …` for a declarant.
 pub fn user_add(data: &Path, d: &Declarant) -> std::process::Output {
     outpost(
