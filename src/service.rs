@@ -1158,7 +1158,7 @@ impl Service {
             &self.actor(caller),
             &action(req),
             |cur| -> Result<_, Vec<ResultCode>> {
-                let action =
+                let asked =
                     transport::check_correction(fields.get("KND"), cur.as_ref(), &caller.user.code)
                         .map_err(|c| vec![c])?;
                 let mut t = cur.expect("checked above");
@@ -1166,7 +1166,7 @@ impl Service {
                 let mut copy = fields.clone();
                 copy.set("OLT", &number);
                 let mut outs = vec![self.output(caller, "VAS5150", "COT", &number, copy.render())];
-                match action {
+                match asked {
                     Correction::Correct => {
                         t.values = transport::apply_correction(&t.fields(), &fields)?
                             .values()
