@@ -2,6 +2,7 @@
 //! records, and group commit for durability.
 
 mod commit;
+mod officers;
 pub mod records;
 mod verify;
 
@@ -90,6 +91,8 @@ struct Trees {
     audit: sled::Tree,
     /// `record key \0 sequence`: the entries that changed a record.
     audit_index: sled::Tree,
+    /// Officers' console accounts by login.
+    officers: sled::Tree,
 }
 
 const SITE_KEY: &[u8] = b"site";
@@ -205,6 +208,7 @@ impl Store {
             directions: tree("directions")?,
             audit: tree("audit")?,
             audit_index: tree("audit_index")?,
+            officers: tree("officers")?,
         };
         Ok(Store {
             t,
@@ -246,8 +250,9 @@ impl Store {
             &t.directions,
             &t.audit,
             &t.audit_index,
+            &t.officers,
         )
-            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix)| {
+            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix, of)| {
                 let tx = Tx {
                     declarations: d,
                     by_declarant: by,
@@ -258,6 +263,7 @@ impl Store {
                     links: l,
                     transports: tr,
                     directions: dirs,
+                    officers: of,
                     changes: RefCell::new(Vec::new()),
                     detail: RefCell::new(String::new()),
                 };
@@ -733,6 +739,7 @@ struct Tx<'a> {
     links: &'a TransactionalTree,
     transports: &'a TransactionalTree,
     directions: &'a TransactionalTree,
+    officers: &'a TransactionalTree,
     changes: RefCell<Vec<Change>>,
     detail: RefCell<String>,
 }
