@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelRules, Facts};
+use super::decision::Decisions;
 use super::eligibility::Basis;
 use super::numbering::{DeclNumber, Family};
 use crate::wire::{tables, Fields, Layout, ResultCode};
@@ -43,6 +44,8 @@ pub struct Declaration {
     /// Unix seconds.
     pub created_at: i64,
     pub registered_at: Option<i64>,
+    /// Officers' decisions after registration.
+    pub decisions: Decisions,
 }
 
 impl Declaration {
@@ -72,6 +75,7 @@ impl Declaration {
             values,
             created_at,
             registered_at: None,
+            decisions: Decisions::default(),
         }
     }
 }
