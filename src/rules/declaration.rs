@@ -114,6 +114,8 @@ pub struct Spec {
     pub copy_out: &'static str,
     /// Output code of the channel notice.
     pub notice_out: &'static str,
+    /// Output code of the clearance officers grant.
+    pub clearance_out: &'static str,
     /// Amendment jobs: data (same layout as the pre-registration, number
     /// required), call-up of a registered declaration, registration.
     pub amend: &'static str,
@@ -140,6 +142,7 @@ pub static IMPORT: Spec = Spec {
     kind_codes: IMPORT_KIND_CODES,
     copy_out: "VAD4190",
     notice_out: "VAD1AC0",
+    clearance_out: "VAD1AG0",
     amend: "IDA01",
     amend_call: "IDD",
     amend_reg: "IDE",
@@ -162,6 +165,7 @@ pub static EXPORT: Spec = Spec {
     kind_codes: EXPORT_KIND_CODES,
     copy_out: "VAE4000",
     notice_out: "VAE1LD0",
+    clearance_out: "VAE1LF0",
     amend: "EDA01",
     amend_call: "EDD",
     amend_reg: "EDE",

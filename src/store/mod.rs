@@ -4,6 +4,7 @@
 mod commit;
 mod officers;
 pub mod records;
+mod scan;
 mod verify;
 
 use std::cell::RefCell;
