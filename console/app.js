@@ -167,6 +167,11 @@ function h(tag, attrs, ...kids) {
 
 const $ = (sel) => document.querySelector(sel);
 
+/** Replaces an element's children, skipping the parts left out (null). */
+function fill(root, ...kids) {
+  root.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+}
+
 function when(unix) {
   if (!unix) return '';
   return new Date(unix * 1000).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB');
@@ -309,9 +314,10 @@ function decisionForms(d, reload) {
     } catch (e) { flash(e.message, true); }
   };
   const forms = [];
-  const registered = d.summary.state !== 'pre_registered';
-  if (!registered) return forms;
-  if (can('risk')) {
+  const s = d.summary;
+  if (s.state === 'pre_registered') return forms;
+  const open = s.state !== 'cleared';
+  if (can('risk') && open && s.state !== 'released') {
     forms.push(h('form', { class: 'inline', id: 'decide-channel', onsubmit: (ev) => {
       ev.preventDefault();
       send({ kind: 'channel', channel: Number(ev.target.channel.value), reason: ev.target.reason.value });
@@ -320,8 +326,9 @@ function decisionForms(d, reload) {
     h('label', {}, t('dec.reason'), h('input', { name: 'reason', required: true })),
     h('button', { type: 'submit' }, t('dec.apply'))));
   }
-  if (can('supervision')) {
-    for (const kind of ['document_check', 'inspection']) {
+  if (can('supervision') && open) {
+    const checks = s.channel === 3 ? ['document_check', 'inspection'] : (s.channel === 2 ? ['document_check'] : []);
+    for (const kind of checks) {
       forms.push(h('form', { class: 'inline', id: `decide-${kind}`, onsubmit: (ev) => {
         ev.preventDefault();
         send({ kind, passed: ev.target.passed.value === 'true', note: ev.target.note.value });
@@ -331,7 +338,7 @@ function decisionForms(d, reload) {
       h('button', { type: 'submit' }, t('dec.apply'))));
     }
     forms.push(h('div', { class: 'inline' },
-      d.summary.family === 'import' ? h('button', { id: 'decide-release', type: 'button', class: 'secondary', onclick: () => send({ kind: 'release' }) }, t('dec.release')) : null,
+      s.family === 'import' && s.state !== 'released' ? h('button', { id: 'decide-release', type: 'button', class: 'secondary', onclick: () => send({ kind: 'release' }) }, t('dec.release')) : null,
       ' ',
       h('button', { id: 'decide-clearance', type: 'button', onclick: () => send({ kind: 'clearance' }) }, t('dec.clearance'))));
   }
@@ -376,7 +383,7 @@ pages.declaration = (number) => {
         c.tax_notes.map((x) => [when(x.signed.at), x.text, x.signed.by])));
     }
     const l = d.links;
-    root.replaceChildren(
+    fill(root, 
       h('h1', {}, `${t('d.title')} ${s.number} `, state(s.state), ' ', channel(s.channel)),
       d.pending_amendment ? h('p', { class: 'muted' }, t('d.pending_amendment')) : null,
       h('section', { class: 'card' }, h('div', { class: 'items' },
@@ -439,7 +446,7 @@ pages.directions = () => {
     h('label', {}, t('dir.max'), h('input', { name: 'max', type: 'number', min: 1 })),
     h('label', {}, t('dir.reason'), h('input', { name: 'reason', required: true })),
     h('button', { type: 'submit' }, t('dir.add'))) : null;
-    root.replaceChildren(h('h1', {}, t('dir.title')), h('section', { class: 'card' },
+    fill(root, h('h1', {}, t('dir.title')), h('section', { class: 'card' },
       table('directions', ['#', t('dir.tax_code'), t('dir.category'), `${t('dir.from')} – ${t('dir.until')}`, t('dir.used'), t('dir.reason'), ''], rows), form));
   };
   load().catch((e) => flash(e.message, true));
@@ -451,7 +458,7 @@ pages.mode = () => {
   const load = async () => {
     const { mode } = await api('GET', '/api/mode');
     const other = mode.mode === 'active' ? 'standby' : 'active';
-    root.replaceChildren(h('h1', {}, t('mode.title')), h('section', { class: 'card' },
+    fill(root, h('h1', {}, t('mode.title')), h('section', { class: 'card' },
       h('div', { class: 'items' },
         [[t('mode.now'), t(`mode.${mode.mode}`)], [t('mode.since'), when(mode.since)], [t('mode.by'), mode.by], [t('mode.reason'), mode.reason]]
           .map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', { id: k === t('mode.now') ? 'mode-now' : null }, v)))),
@@ -499,7 +506,7 @@ pages.accounts = () => {
     h('label', {}, t('acc.access_key'), h('input', { name: 'access_key', required: true, maxlength: 16 })),
     h('label', {}, t('acc.tax_codes'), h('input', { name: 'tax_codes', required: true })),
     h('button', { type: 'submit' }, t('acc.save')));
-    root.replaceChildren(
+    fill(root, 
       h('h1', {}, t('nav.accounts')),
       h('section', { class: 'card' }, h('h2', {}, t('acc.officers')),
         table('officers', [t('acc.login'), t('acc.name'), t('acc.roles'), t('acc.disabled'), t('acc.locked')],
@@ -517,7 +524,7 @@ pages.accounts = () => {
 pages.sync = () => {
   const root = h('div', {}, h('h1', {}, t('sync.title')));
   api('GET', '/api/sync').then((s) => {
-    root.replaceChildren(h('h1', {}, t('sync.title')), h('section', { class: 'card' },
+    fill(root, h('h1', {}, t('sync.title')), h('section', { class: 'card' },
       h('div', { class: 'items' },
         h('div', {}, h('span', { class: 'label' }, t('sync.entries')), h('span', { id: 'journal-entries' }, s.journal.entries)),
         h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', {}, s.journal.head))),
@@ -541,6 +548,8 @@ function chart(counts) {
     if (text !== undefined) e.textContent = text;
     svg.append(e);
   };
+  svg.setAttribute('width', width);
+  svg.setAttribute('height', top + height + bottom);
   entries.forEach(([k, v], i) => {
     const x = gap + i * (barW + gap);
     const bh = Math.round((v / max) * height);
@@ -569,7 +578,7 @@ pages.statistics = () => {
     h('label', {}, t('list.until'), h('input', { name: 'until', type: 'date', value: q.until || '' })),
     h('button', { type: 'submit' }, t('stat.apply')),
     h('a', { href: `/api/statistics.csv?${qs}`, id: 'csv', download: 'outpost-statistics.csv' }, t('stat.csv')));
-    root.replaceChildren(h('h1', {}, t('stat.title')), form,
+    fill(root, h('h1', {}, t('stat.title')), form,
       h('section', { class: 'card' }, h('h2', {}, `${t('stat.by_day')} — ${t('stat.total')}: `, h('span', { id: 'stat-total' }, s.total)), chart(s.by_day)),
       h('div', { class: 'cols' },
         h('section', { class: 'card' }, h('h2', {}, t('stat.by_kind')), table('by-kind', [t('list.kind'), t('stat.count')], rows(s.by_kind))),
