@@ -38,7 +38,7 @@ fn check_login(login: &str) -> Result<(), String> {
 
 fn check_password(p: &str) -> Result<(), String> {
     let n = p.chars().count();
-    if n < MIN_PASSWORD || n > 128 {
+    if !(MIN_PASSWORD..=128).contains(&n) {
         return Err(format!(
             "an officer's password must be {MIN_PASSWORD}–128 characters"
         ));

@@ -212,6 +212,10 @@ fn error(status: u16, key: &str, message: impl std::fmt::Display) -> ApiResponse
     )
 }
 
+fn bad_request(message: impl std::fmt::Display) -> ApiResponse {
+    error(400, "bad_request", message)
+}
+
 fn store_error(e: StoreError) -> ApiResponse {
     log::error!("console: {e}");
     error(
@@ -251,8 +255,7 @@ fn session_token(cookie: Option<&str>) -> Option<String> {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiResponse> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(400, "bad_request", format!("request body: {e}")))
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("request body: {e}")))
 }
 
 fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
@@ -410,11 +413,7 @@ impl Console {
                 need(Endpoint::ManageDirections)?;
                 let b: NewDirection = parse(req.body)?;
                 let category = Category::parse(&b.category).ok_or_else(|| {
-                    error(
-                        400,
-                        "bad_request",
-                        format!("no direction category {:?}", b.category),
-                    )
+                    bad_request(format!("no direction category {:?}", b.category))
                 })?;
                 run(admin::Command::DirectionAdd {
                     tax_code: b.tax_code,
@@ -451,11 +450,7 @@ impl Console {
                 need(Endpoint::SwitchMode)?;
                 let b: SwitchMode = parse(req.body)?;
                 let mode = Mode::parse(&b.mode).ok_or_else(|| {
-                    error(
-                        400,
-                        "bad_request",
-                        format!("mode {:?} is not active or standby", b.mode),
-                    )
+                    bad_request(format!("mode {:?} is not active or standby", b.mode))
                 })?;
                 run(admin::Command::Mode {
                     mode,
@@ -542,8 +537,7 @@ impl Console {
             }
             Route::Statistics { csv } => {
                 need(Endpoint::Statistics)?;
-                let filter = Filter::parse(&query_pairs(req.query))
-                    .map_err(|e| error(400, "bad_request", e))?;
+                let filter = Filter::parse(&query_pairs(req.query)).map_err(bad_request)?;
                 let mut tally = Tally::default();
                 for family in [Family::Import, Family::Export] {
                     for d in store.newest_declarations(family) {
@@ -679,20 +673,14 @@ fn day(what: &str, s: &str) -> Result<Day, ApiResponse> {
     let f = Filter::parse(&[("from".into(), s.into())])
         .ok()
         .and_then(|f| f.from);
-    f.ok_or_else(|| {
-        error(
-            400,
-            "bad_request",
-            format!("{what} {s:?} is not a YYYY-MM-DD date"),
-        )
-    })
+    f.ok_or_else(|| bad_request(format!("{what} {s:?} is not a YYYY-MM-DD date")))
 }
 
 /// Most rows one list page holds.
 const MAX_PAGE: usize = 200;
 
 fn list(service: &Service, q: &[(String, String)]) -> Result<ApiResponse, ApiResponse> {
-    let filter = Filter::parse(q).map_err(|e| error(400, "bad_request", e))?;
+    let filter = Filter::parse(q).map_err(bad_request)?;
     let param = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let offset: usize = param("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
     let limit: usize = param("limit")
@@ -842,10 +830,7 @@ impl OfficerForm {
             .roles
             .map(|rs| {
                 rs.iter()
-                    .map(|r| {
-                        Role::parse(r)
-                            .ok_or_else(|| error(400, "bad_request", format!("no role {r:?}")))
-                    })
+                    .map(|r| Role::parse(r).ok_or_else(|| bad_request(format!("no role {r:?}"))))
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
@@ -867,7 +852,7 @@ mod tests {
     fn the_role_table() {
         use DecisionKind::*;
         use Endpoint::*;
-        use Role::{It, Risk, Supervision, Tax};
+        use Role::{It, Tax};
         // (endpoint, [supervision, tax, risk, it, statistics] allowed)
         let rows: &[(Endpoint, [bool; 5])] = &[
             (Login, [true; 5]),

@@ -322,7 +322,9 @@ mod tests {
             at: 0,
         });
         // 1_705_300_000 is 2024-01-15 13:26 at the branch.
-        let rows: Vec<(Vec<(&str, &str)>, bool, bool)> = vec![
+        // (query, matches the import, matches the export)
+        type Row = (Vec<(&'static str, &'static str)>, bool, bool);
+        let rows: Vec<Row> = vec![
             (vec![], true, true),
             (vec![("state", "pre_registered")], true, false),
             (vec![("state", "cleared")], false, true),
