@@ -211,7 +211,7 @@ async function api(method, path, body) {
   } catch (e) {
     throw new Error(t('err.network'));
   }
-  const data = r.headers.get('Content-Type', '').startsWith('application/json') ? await r.json() : await r.text();
+  const data = (r.headers.get('Content-Type') || '').startsWith('application/json') ? await r.json() : await r.text();
   if (r.status === 401 && path !== '/api/login') {
     me = null;
     location.hash = '#/login';
