@@ -3,6 +3,10 @@
 //! One call per HTTP request body. Blocking (Argon2, sled, group commit):
 //! the HTTP layer runs it on tokio's blocking pool.
 
+mod decide;
+
+pub use decide::DecideError;
+
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -123,6 +127,11 @@ impl Service {
     fn is_low_value(&self, fields: &Fields) -> bool {
         self.low_value
             .covers(fields.get("CCC"), fields.get("IP3"), fields.get("IP4"))
+    }
+
+    /// The branch's offset from UTC, for its calendar days.
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -569,12 +578,13 @@ impl Service {
         Ok(self.result(req, &[], &number.to_string()))
     }
 
-    /// An output about `number` for the caller's terminal queue, as a write
-    /// hands it to the store. The caller owns what it is about: every job
-    /// that queues one has checked that.
-    fn output(
+    /// An output about `number` for the terminal queue of `terminal`, whose
+    /// declarant `user_code` owns what it is about, as a write hands it to
+    /// the store.
+    pub(crate) fn output_to(
         &self,
-        caller: &Caller,
+        user_code: &str,
+        terminal: &str,
         out_code: &str,
         job: &str,
         number: impl std::fmt::Display,
@@ -583,12 +593,32 @@ impl Service {
         let out = Output {
             out_code: out_code.into(),
             job: job.into(),
-            user_code: caller.user.code.clone(),
+            user_code: user_code.into(),
             subject: number.to_string(),
             body,
             created_at: self.now().unix_timestamp(),
         };
-        (caller.terminal.clone(), out)
+        (terminal.into(), out)
+    }
+
+    /// [`Service::output_to`] the caller, who owns what it is about: every
+    /// job that queues one has checked that.
+    fn output(
+        &self,
+        caller: &Caller,
+        out_code: &str,
+        job: &str,
+        number: impl std::fmt::Display,
+        body: String,
+    ) -> (String, Output) {
+        self.output_to(
+            &caller.user.code,
+            &caller.terminal,
+            out_code,
+            job,
+            number,
+            body,
+        )
     }
 
     /// The caller's own declaration of `spec`'s family named `number`, or

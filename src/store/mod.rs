@@ -2,7 +2,9 @@
 //! records, and group commit for durability.
 
 mod commit;
+mod officers;
 pub mod records;
+mod scan;
 mod verify;
 
 use std::cell::RefCell;
@@ -90,6 +92,8 @@ struct Trees {
     audit: sled::Tree,
     /// `record key \0 sequence`: the entries that changed a record.
     audit_index: sled::Tree,
+    /// Officers' console accounts by login.
+    officers: sled::Tree,
 }
 
 const SITE_KEY: &[u8] = b"site";
@@ -205,6 +209,7 @@ impl Store {
             directions: tree("directions")?,
             audit: tree("audit")?,
             audit_index: tree("audit_index")?,
+            officers: tree("officers")?,
         };
         Ok(Store {
             t,
@@ -246,8 +251,9 @@ impl Store {
             &t.directions,
             &t.audit,
             &t.audit_index,
+            &t.officers,
         )
-            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix)| {
+            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix, of)| {
                 let tx = Tx {
                     declarations: d,
                     by_declarant: by,
@@ -258,6 +264,7 @@ impl Store {
                     links: l,
                     transports: tr,
                     directions: dirs,
+                    officers: of,
                     changes: RefCell::new(Vec::new()),
                     detail: RefCell::new(String::new()),
                 };
@@ -743,6 +750,7 @@ struct Tx<'a> {
     links: &'a TransactionalTree,
     transports: &'a TransactionalTree,
     directions: &'a TransactionalTree,
+    officers: &'a TransactionalTree,
     changes: RefCell<Vec<Change>>,
     detail: RefCell<String>,
 }
