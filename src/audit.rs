@@ -25,6 +25,8 @@ pub enum Change {
     Terminal(Terminal),
     Declaration(Declaration),
     Transport(Transport),
+    /// Reference tables received from the centre, with their version.
+    Reference(crate::sync::registry::Reference),
     /// An output queued for a terminal under the store-wide output sequence.
     Output {
         terminal: String,
@@ -46,6 +48,7 @@ impl Change {
             Change::Declaration(d) => format!("declaration/{}", d.number.base()),
             Change::Transport(t) => format!("transport/{}", t.number),
             Change::Output { terminal, seq, .. } => format!("output/{terminal}/{seq}"),
+            Change::Reference(_) => "reference".into(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Change {
             Change::Declaration(v) => encode(v),
             Change::Transport(v) => encode(v),
             Change::Output { output, .. } => encode(output),
+            Change::Reference(v) => encode(v),
         }
     }
 }

@@ -103,15 +103,38 @@ impl Client {
     /// new TLS connection per message and sends `Connection: close`, as the
     /// official terminal does.
     pub fn new(addr: SocketAddr, cert_pem: &Path, keep_alive: bool) -> Result<Client, ClientError> {
+        Client::with_identity(addr, cert_pem, keep_alive, None)
+    }
+
+    /// As `new`, presenting a client certificate (`cert`, `key` PEM files)
+    /// for mutual TLS: how a site talks to the centre.
+    pub fn with_identity(
+        addr: SocketAddr,
+        cert_pem: &Path,
+        keep_alive: bool,
+        identity: Option<(&Path, &Path)>,
+    ) -> Result<Client, ClientError> {
         let cert = CertificateDer::from_pem_file(cert_pem)
             .map_err(|e| ClientError::Cert(format!("{}: {e}", cert_pem.display())))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| ClientError::Cert(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned { cert, provider }))
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(Arc::new(Pinned { cert, provider }));
+        let cfg = match identity {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_file_iter(cert)
+                    .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| ClientError::Cert(format!("{}: {e}", cert.display())))?;
+                let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| ClientError::Cert(format!("{}: {e}", key.display())))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| ClientError::Cert(e.to_string()))?
+            }
+        };
         Ok(Client {
             addr,
             connector: TlsConnector::from(Arc::new(cfg)),

@@ -51,7 +51,7 @@ pub fn ensure_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<b
     Ok(true)
 }
 
-fn write_private(path: &Path, data: &[u8]) -> Result<(), TlsError> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), TlsError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;

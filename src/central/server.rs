@@ -1,0 +1,202 @@
+//! The centre's HTTPS listener. Mutual TLS: a client must present a
+//! certificate registered for a site (`outpost central site add`), and the
+//! certificate says which site it is; nothing in the request can claim
+//! another site.
+//!
+//! - `POST /sync/events`: framed journal entries (`sync::batch`); answers
+//!   with `Ingested` as JSON: stored, duplicates, conflicts, high-water mark.
+//! - `GET /sync/state`: the site's high-water mark and the registry version.
+//! - `GET /sync/registry`: the registry (declarants, reference tables).
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use serde::{Deserialize, Serialize};
+
+use super::CentralStore;
+use crate::http::{json, read_body, text, Body, Limits, Peer};
+use crate::sync::batch::{decode_frames, MAX_BATCH_BYTES};
+
+/// `GET /sync/state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub site: u16,
+    pub acked: u64,
+    pub registry_version: u64,
+}
+
+/// Accepts exactly the client certificates registered for a site. The
+/// sites' certificates are self-signed, so there is no chain to build: the
+/// certificate itself is what is registered. The handshake signature
+/// proves the client holds its key.
+#[derive(Debug)]
+struct Registered {
+    store: Arc<CentralStore>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for Registered {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        match self.store.site_for_cert(end_entity) {
+            Ok(Some(_)) => Ok(ClientCertVerified::assertion()),
+            Ok(None) => Err(rustls::Error::General(
+                "the client certificate is not registered for any site".into(),
+            )),
+            Err(e) => Err(rustls::Error::General(e.to_string())),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The centre's TLS configuration: its own certificate (reloadable), and
+/// client certificates required and checked against the registered sites.
+pub fn tls_config(
+    resolver: Arc<crate::tls::Reloadable>,
+    store: Arc<CentralStore>,
+) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(Registered {
+        store,
+        provider: provider.clone(),
+    });
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(resolver);
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(cfg)
+}
+
+fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response<Body> {
+    let mut r = json(serde_json::json!({ "error": msg.to_string() }));
+    *r.status_mut() = status;
+    r
+}
+
+/// Routes one request from an authenticated site.
+pub async fn route(
+    req: Request<Incoming>,
+    peer: Arc<Peer>,
+    limits: Arc<Limits>,
+    store: Arc<CentralStore>,
+) -> Response<Body> {
+    let site = match peer.certs.first().map(|c| store.site_for_cert(c)) {
+        Some(Ok(Some(site))) => site,
+        Some(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        _ => return error(StatusCode::FORBIDDEN, "no registered client certificate"),
+    };
+    let now = crate::clock::now();
+    let blocking = |f: Box<dyn FnOnce() -> Response<Body> + Send>| async move {
+        tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+            log::error!("central handler failed: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        })
+    };
+    match (req.method(), req.uri().path()) {
+        (&Method::POST, "/sync/events") => {
+            let body = match read_body(
+                req,
+                MAX_BATCH_BYTES,
+                limits.request_timeout,
+                "event batches",
+            )
+            .await
+            {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            blocking(Box::new(move || {
+                let events = match decode_frames(&body) {
+                    Ok(e) => e,
+                    Err(e) => return error(StatusCode::BAD_REQUEST, e),
+                };
+                match store.ingest(site, &events, "network", now) {
+                    Ok(r) => {
+                        if !r.conflicts.is_empty() {
+                            log::warn!("site {site:03}: conflicts {:?}", r.conflicts);
+                        }
+                        json(serde_json::to_value(&r).unwrap_or_default())
+                    }
+                    Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+                }
+            }))
+            .await
+        }
+        (&Method::GET, "/sync/state") => {
+            blocking(Box::new(move || {
+                let st = store.touch(site, now, "network");
+                let version = store.registry().map(|r| r.version);
+                match (st, version) {
+                    (Ok(st), Ok(registry_version)) => json(
+                        serde_json::to_value(State {
+                            site,
+                            acked: st.acked,
+                            registry_version,
+                        })
+                        .unwrap_or_default(),
+                    ),
+                    (Err(e), _) | (_, Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+                }
+            }))
+            .await
+        }
+        (&Method::GET, "/sync/registry") => {
+            blocking(Box::new(move || match store.registry() {
+                Ok(r) => json(serde_json::to_value(&r).unwrap_or_default()),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+            }))
+            .await
+        }
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        _ => error(StatusCode::NOT_FOUND, "not found"),
+    }
+}
