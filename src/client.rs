@@ -14,12 +14,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{CONNECTION, CONTENT_TYPE, HOST};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName};
 use tokio_rustls::TlsConnector;
+
+use crate::tls::KnownPeer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -31,64 +30,6 @@ pub enum ClientError {
     Http(#[from] hyper::Error),
     #[error("server answered HTTP {status}: {body}")]
     Status { status: u16, body: String },
-}
-
-/// Accepts only the pinned certificate, with real handshake signatures.
-#[derive(Debug)]
-struct Pinned {
-    cert: CertificateDer<'static>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.cert.as_ref() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the pinned certificate".into()))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 pub struct Client {
@@ -121,7 +62,11 @@ impl Client {
             .with_safe_default_protocol_versions()
             .map_err(|e| ClientError::Cert(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned { cert, provider }));
+            .with_custom_certificate_verifier(Arc::new(KnownPeer::new(
+                move |der| Ok(der == cert.as_ref()),
+                "not the pinned certificate",
+                provider,
+            )));
         let cfg = match identity {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {

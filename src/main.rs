@@ -345,11 +345,7 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         cfg.listen = l;
     }
     let offset = cfg.offset()?;
-    let (cert, key) = (cfg.cert_path(), cfg.key_path());
-    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
-        log::info!("generated a self-signed certificate: {}", cert.display());
-    }
-    let resolver = Arc::new(tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?);
+    let resolver = tls_resolver(&cfg)?;
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
     let rules = channel_rules(&cfg, &store)?;
@@ -368,12 +364,7 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
     let uploader = sync_cli::uploader(&cfg, &service)?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let admin_socket = admin::bind_socket(&cfg.data_dir)
-            .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+        let (listener, addr, admin_socket) = bind(&cfg).await?;
         let admin_task = tokio::spawn(admin::serve_socket(
             admin_socket,
             sync_cli::admin_exec(
@@ -409,6 +400,37 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
     service.store.close();
     log::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// The listener's certificate (self-signed on first start), reloadable.
+fn tls_resolver(cfg: &Config) -> Result<Arc<tls::Reloadable>, String> {
+    let (cert, key) = (cfg.cert_path(), cfg.key_path());
+    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
+        log::info!("generated a self-signed certificate: {}", cert.display());
+    }
+    Ok(Arc::new(
+        tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?,
+    ))
+}
+
+/// The HTTPS listener, its address, and the admin socket.
+async fn bind(
+    cfg: &Config,
+) -> Result<
+    (
+        tokio::net::TcpListener,
+        SocketAddr,
+        tokio::net::UnixListener,
+    ),
+    String,
+> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let socket = admin::bind_socket(&cfg.data_dir)
+        .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+    Ok((listener, addr, socket))
 }
 
 /// The listener's limits from the configuration.

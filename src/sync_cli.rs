@@ -13,11 +13,11 @@ use outpost::admin::{self, NewUser};
 use outpost::central::admin::Command as CentralCommand;
 use outpost::central::{server, CentralStore};
 use outpost::config::Config;
+use outpost::http;
 use outpost::service::Service;
 use outpost::store::{Store, StoreError};
 use outpost::sync::upload::{centre_address, Settings, Uploader};
 use outpost::sync::{batch, identity};
-use outpost::{http, tls};
 
 #[derive(Subcommand)]
 pub enum CentralCmd {
@@ -268,21 +268,12 @@ fn central_serve(mut cfg: Config, listen: Option<std::net::SocketAddr>) -> Resul
     if let Some(l) = listen {
         cfg.listen = l;
     }
-    let (cert, key) = (cfg.cert_path(), cfg.key_path());
-    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
-        log::info!("generated a self-signed certificate: {}", cert.display());
-    }
-    let resolver = Arc::new(tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?);
+    let resolver = crate::tls_resolver(&cfg)?;
     let store =
         Arc::new(CentralStore::open(&cfg.data_dir, cache(&cfg), true).map_err(|e| e.to_string())?);
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let socket = admin::bind_socket(&cfg.data_dir)
-            .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+        let (listener, addr, socket) = crate::bind(&cfg).await?;
         let owner = store.clone();
         let admin_task = tokio::spawn(admin::serve_socket(
             socket,

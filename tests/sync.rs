@@ -235,31 +235,20 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     );
     assert!(out.contains("registry version 1"), "{out}");
     let rules = a.data().join("rules.toml");
-    std::fs::write(&rules, "default_channel = 3\n").unwrap();
-    let out = outpost_ok(
-        centre.data(),
-        &[
-            "central",
-            "table",
-            "set",
-            "channel-rules",
-            "--file",
-            rules.to_str().unwrap(),
-        ],
+    let publish_rules = |text: &str| {
+        std::fs::write(&rules, text).unwrap();
+        let args = ["central", "table", "set", "channel-rules", "--file"];
+        outpost(
+            centre.data(),
+            &[&args[..], &[rules.to_str().unwrap()]].concat(),
+        )
+    };
+    let out = publish_rules("default_channel = 3\n");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("registry version 2"),
+        "{out:?}"
     );
-    assert!(out.contains("registry version 2"), "{out}");
-    std::fs::write(&rules, "default_channel = 9\n").unwrap();
-    let bad = outpost(
-        centre.data(),
-        &[
-            "central",
-            "table",
-            "set",
-            "channel-rules",
-            "--file",
-            rules.to_str().unwrap(),
-        ],
-    );
+    let bad = publish_rules("default_channel = 9\n");
     assert!(!bad.status.success(), "invalid rules are not published");
     centre.spawn();
     // `outpost sync` on the running appliance: one pass, registry included.

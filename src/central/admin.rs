@@ -46,15 +46,14 @@ pub fn execute(store: &CentralStore, cmd: Command) -> Outcome {
         } => {
             let entry = super::SiteEntry {
                 site,
-                name: name.unwrap_or_else(|| format!("site {site:03}")),
+                name: name.unwrap_or_default(),
                 cert_der,
                 bundle_key,
                 added_at: now(),
             };
             store.add_site(&entry).map_err(err)?;
             Ok(format!(
-                "site {site:03} ({}) registered: client certificate SHA-256 {}\n",
-                entry.name,
+                "site {site:03} registered: client certificate SHA-256 {}\n",
                 crate::sync::identity::hex(&crate::sync::identity::fingerprint(&entry.cert_der))
             ))
         }
@@ -144,10 +143,14 @@ fn report(sites: &[SiteReport]) -> String {
     for s in sites {
         let st = &s.state;
         out += &format!(
-            "site {:03} {}: complete up to {}, highest {}, {} events held, {} conflicts, \
+            "site {:03}{}: complete up to {}, highest {}, {} events held, {} conflicts, \
              last contact {}{}\n",
             s.site.site,
-            s.site.name,
+            if s.site.name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.site.name)
+            },
             st.acked,
             st.highest,
             st.held,

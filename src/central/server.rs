@@ -12,16 +12,12 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
-use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use super::CentralStore;
 use crate::http::{json, read_body, text, Body, Limits, Peer};
 use crate::sync::batch::{decode_frames, MAX_BATCH_BYTES};
+use crate::tls::KnownPeer;
 
 /// `GET /sync/state`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,71 +27,6 @@ pub struct State {
     pub registry_version: u64,
 }
 
-/// Accepts exactly the client certificates registered for a site. The
-/// sites' certificates are self-signed, so there is no chain to build: the
-/// certificate itself is what is registered. The handshake signature
-/// proves the client holds its key.
-#[derive(Debug)]
-struct Registered {
-    store: Arc<CentralStore>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ClientCertVerifier for Registered {
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        match self.store.site_for_cert(end_entity) {
-            Ok(Some(_)) => Ok(ClientCertVerified::assertion()),
-            Ok(None) => Err(rustls::Error::General(
-                "the client certificate is not registered for any site".into(),
-            )),
-            Err(e) => Err(rustls::Error::General(e.to_string())),
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// The centre's TLS configuration: its own certificate (reloadable), and
 /// client certificates required and checked against the registered sites.
 pub fn tls_config(
@@ -103,10 +34,18 @@ pub fn tls_config(
     store: Arc<CentralStore>,
 ) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(Registered {
-        store,
-        provider: provider.clone(),
-    });
+    // The sites' certificates are self-signed: the certificate itself is
+    // what the centre registered, so there is no chain to build.
+    let verifier = Arc::new(KnownPeer::new(
+        move |der| {
+            store
+                .site_for_cert(der)
+                .map(|s| s.is_some())
+                .map_err(|e| e.to_string())
+        },
+        "the client certificate is not registered for any site",
+        provider.clone(),
+    ));
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
