@@ -159,7 +159,13 @@ fn main() {
         &mut line,
     )
     .unwrap();
-    let addr = line.split("https://").nth(1).unwrap().split('/').next().unwrap();
+    let addr = line
+        .split("https://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
     std::fs::write(
         site.join("outpost.toml"),
         format!(
@@ -184,7 +190,10 @@ fn main() {
 
     let bundle = tmp.path().join("site.bundle");
     let t = Instant::now();
-    run(&site, &["export", "--out", bundle.to_str().unwrap(), "--since", "0"]);
+    run(
+        &site,
+        &["export", "--out", bundle.to_str().unwrap(), "--since", "0"],
+    );
     let secs = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(&bundle).unwrap().len();
     println!(

@@ -267,3 +267,69 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     let v = outpost(a.data(), &["verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Waits until the site's last pass failed with an error containing `want`.
+async fn wait_error(app: &Appliance, want: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let s = sync_state(app).await;
+        if s["last_error"].as_str().is_some_and(|e| e.contains(want)) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {want:?}: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
+    let mut centre = Centre::new();
+    let mut a = Appliance::start_with(17, &centre.site_config());
+    centre.register(17, &a);
+    centre.spawn();
+    take_declarations(&a, 2).await;
+    wait_synced(&a).await;
+    stop(&mut a);
+    let old = tempfile::tempdir().unwrap();
+    copy_dir(&a.data().join("db"), old.path());
+    a.spawn();
+    take_declarations(&a, 3).await;
+    let head = wait_synced(&a).await["journal_head"].as_u64().unwrap();
+    stop(&mut a);
+
+    // The appliance comes back from the older copy: the centre is ahead.
+    std::fs::remove_dir_all(a.data().join("db")).unwrap();
+    copy_dir(old.path(), &a.data().join("db"));
+    a.spawn();
+    let s = wait_error(&a, "restored from an older copy").await;
+    let e = s["last_error"].as_str().unwrap();
+    assert!(e.contains(&format!("events up to {head}, but")), "{e}");
+    // It takes more declarations than the centre holds: another history
+    // from the point of the copy on, which the centre refuses.
+    take_declarations(&a, 5).await;
+    wait_error(&a, "does not chain").await;
+    let report = centre.report();
+    assert!(report.contains("conflict at event"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "complete up to {head}, highest {head}, {head} events held"
+        )),
+        "nothing of the other history was stored: {report}"
+    );
+}

@@ -66,13 +66,14 @@ pub fn execute(store: &CentralStore, cmd: Command) -> Outcome {
             );
             let (manifest, r) = store.import_bundle(&file, &name, now()).map_err(err)?;
             let mut out = format!(
-                "{}: verified {}imported {} new, {} already held, {} conflicts; site {:03} \
-                 now complete up to {}\n",
+                "{}: verified {}imported {} new, {} already held, {} conflicts, {} withheld after \
+                 a conflict; site {:03} now complete up to {}\n",
                 path.display(),
                 describe(&manifest),
                 r.stored,
                 r.duplicates,
                 r.conflicts.len(),
+                r.withheld,
                 r.site,
                 r.acked
             );

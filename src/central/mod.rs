@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod server;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -89,6 +90,9 @@ pub struct Ingested {
     pub stored: u64,
     pub duplicates: u64,
     pub conflicts: Vec<Conflict>,
+    /// Events not stored because they chain to one refused in this ingest
+    /// (the rest of a history that diverged).
+    pub withheld: u64,
     /// The site's high-water mark after this ingest.
     pub acked: u64,
 }
@@ -282,17 +286,20 @@ impl CentralStore {
             site,
             ..Ingested::default()
         };
+        // Hashes of the events refused so far: what chains to them is refused too.
+        let mut refused = HashSet::new();
         for chunk in sorted.chunks(CHUNK) {
-            let (stored, duplicates, conflicts, acked) =
-                (&self.events, &self.state, &self.conflicts, &self.meta)
-                    .transaction(|(ev, st, cf, meta)| {
-                        ingest_chunk(site, chunk, via, at, ev, st, cf, meta)
-                    })
-                    .map_err(tx_err)?;
-            out.stored += stored;
-            out.duplicates += duplicates;
-            out.conflicts.extend(conflicts);
-            out.acked = acked;
+            let c = (&self.events, &self.state, &self.conflicts, &self.meta)
+                .transaction(|(ev, st, cf, meta)| {
+                    ingest_chunk(site, chunk, via, at, &refused, (ev, st, cf, meta))
+                })
+                .map_err(tx_err)?;
+            out.stored += c.stored;
+            out.duplicates += c.duplicates;
+            out.withheld += c.withheld;
+            out.conflicts.extend(c.conflicts);
+            out.acked = c.acked;
+            refused.extend(c.refused);
         }
         if sorted.is_empty() {
             out.acked = self.touch(site, at, via)?.acked;
@@ -414,24 +421,48 @@ fn refuse(site: u16, e: &Event<'_>, ev: &TransactionalTree) -> TxResult<Option<S
     Ok(None)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one transaction of an ingest did.
+#[derive(Default)]
+struct Chunk {
+    stored: u64,
+    duplicates: u64,
+    withheld: u64,
+    conflicts: Vec<Conflict>,
+    acked: u64,
+    refused: Vec<[u8; 32]>,
+}
+
+type Trees<'a> = (
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+);
+
+/// One transaction of an ingest. `refused_before`: hashes of events the
+/// earlier chunks refused (the closure may run again, so it only reads).
 fn ingest_chunk(
     site: u16,
     chunk: &[&Event<'_>],
     via: &str,
     at: i64,
-    ev: &TransactionalTree,
-    st: &TransactionalTree,
-    cf: &TransactionalTree,
-    meta: &TransactionalTree,
-) -> TxResult<(u64, u64, Vec<Conflict>, u64)> {
+    refused_before: &HashSet<[u8; 32]>,
+    (ev, st, cf, meta): Trees<'_>,
+) -> TxResult<Chunk> {
     let mut state: SiteState = match st.get(site.to_be_bytes())? {
         Some(v) => tx_decode("site state", &v)?,
         None => SiteState::default(),
     };
-    let (mut stored, mut duplicates, mut conflicts) = (0, 0, Vec::new());
+    let mut out = Chunk::default();
     for e in chunk {
         let seq = e.entry.seq;
+        let prev_refused =
+            refused_before.contains(&e.entry.prev) || out.refused.contains(&e.entry.prev);
+        if prev_refused {
+            out.withheld += 1;
+            out.refused.push(sha256(e.bytes));
+            continue;
+        }
         match refuse(site, e, ev)? {
             Some(reason) => {
                 let c = Conflict {
@@ -450,14 +481,15 @@ fn ingest_chunk(
                 k.extend_from_slice(&n.to_be_bytes());
                 cf.insert(k, encode(&c))?;
                 state.conflicts += 1;
-                conflicts.push(c);
+                out.conflicts.push(c);
+                out.refused.push(sha256(e.bytes));
             }
-            None if ev.get(event_key(site, seq))?.is_some() => duplicates += 1,
+            None if ev.get(event_key(site, seq))?.is_some() => out.duplicates += 1,
             None => {
                 ev.insert(&event_key(site, seq), e.bytes)?;
                 state.held += 1;
                 state.highest = state.highest.max(seq);
-                stored += 1;
+                out.stored += 1;
             }
         }
     }
@@ -467,7 +499,8 @@ fn ingest_chunk(
     state.last_contact = at;
     state.last_via = via.to_string();
     st.insert(&site.to_be_bytes(), encode(&state))?;
-    Ok((stored, duplicates, conflicts, state.acked))
+    out.acked = state.acked;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -561,6 +594,25 @@ mod tests {
         );
         let r = ingest(&c, &j[3..]);
         assert_eq!((r.stored, r.acked), (2, 5));
+        // A diverged history sent in one go: its first event is a conflict,
+        // and what chains to it is withheld, not stored past a gap.
+        let (_d3, c3) = centre();
+        ingest(&c3, &j[..2]);
+        let mut diverged = journal(5);
+        let mut e3: Entry = decode("e", &diverged[2].1).unwrap();
+        e3.detail = "another history".into();
+        diverged[2].1 = encode(&e3);
+        let mut prev = e3.hash();
+        for d in diverged.iter_mut().skip(3) {
+            let mut e: Entry = decode("e", &d.1).unwrap();
+            e.prev = prev;
+            d.1 = encode(&e);
+            prev = e.hash();
+        }
+        ingest(&c3, &j[2..3]);
+        let r = ingest(&c3, &diverged[2..]);
+        assert_eq!((r.stored, r.conflicts.len(), r.withheld), (0, 1, 2));
+        assert_eq!(c3.state(17).unwrap().held, 3);
         // A stray event whose successor is held but does not chain to it.
         let (_d2, c2) = centre();
         ingest(&c2, &j[1..2]);

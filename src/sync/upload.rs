@@ -84,6 +84,11 @@ pub enum SyncError {
     NoSite,
     #[error("the centre holds a different event {seq}: {reason} (not sent again until resolved)")]
     Conflict { seq: u64, reason: String },
+    #[error(
+        "the centre holds this site's events up to {centre}, but its journal ends at {local}: \
+         was the appliance restored from an older copy? New events would clash with held ones"
+    )]
+    Behind { centre: u64, local: u64 },
     #[error("the centre acknowledged only up to {acked} after being sent up to {sent}")]
     Stalled { acked: u64, sent: u64 },
     #[error(transparent)]
@@ -295,6 +300,13 @@ impl<S: Send + Sync + 'static> Uploader<S> {
             return Err(SyncError::WrongSite {
                 centre: state.site,
                 local,
+            });
+        }
+        let (head, _) = self.store().journal_head()?;
+        if state.acked > head {
+            return Err(SyncError::Behind {
+                centre: state.acked,
+                local: head,
             });
         }
         let mut acked = state.acked;
