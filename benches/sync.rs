@@ -14,53 +14,13 @@ use outpost::rules::declaration::{Declaration, IMPORT};
 use outpost::rules::eligibility::Basis;
 use outpost::store::records::Output;
 use outpost::store::{Actor, Store};
-use outpost::wire::{tables, Fields};
 
-const BIN: &str = env!("CARGO_BIN_EXE_outpost");
-
-fn run(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("running outpost");
-    assert!(out.status.success(), "outpost {args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fields() -> Fields {
-    let mut f = Fields::new(&tables::IDA);
-    for (k, v) in [
-        ("ICB", "A11"),
-        ("MTC", "2"),
-        ("SKB", "4"),
-        ("CH", "02CI"),
-        ("IMC", "0101234567"),
-        ("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ"),
-        ("NO", "10"),
-        ("NOT", "PK"),
-        ("ARR", "15012024"),
-        ("PSC", "JPTYO"),
-        ("IP4", "25000"),
-    ] {
-        f.set(k, v);
-    }
-    for r in 1..=3 {
-        f.set_rep("CMD", r, "84713020");
-        f.set_rep("CMN", r, "Máy tính xách tay, mới 100%");
-        f.set_rep("OR", r, "CN");
-        f.set_rep("QN1", r, "100");
-        f.set_rep("QT1", r, "PCE");
-    }
-    f
-}
+mod common;
+use common::{ida_fields, run, BIN};
 
 fn prefill(site: &Path, n: u64) -> (u64, u64) {
     let store = Store::open(site, 256 << 20).unwrap();
-    let f = fields();
+    let f = ida_fields();
     let body = f.render();
     let actor = Actor {
         name: "ABC12001".into(),
