@@ -51,6 +51,20 @@ pub struct Config {
     /// invoices for that check. An invoice in a currency without a rate is
     /// not judged low-value.
     pub vnd_rates: BTreeMap<String, f64>,
+    /// The centre to sync to, `https://host:port/`; no sync when absent.
+    pub central_url: Option<String>,
+    /// The centre's certificate (PEM), pinned: required with `central_url`.
+    pub central_cert: Option<PathBuf>,
+    /// Most events in one upload.
+    pub sync_batch_events: usize,
+    /// Most bytes in one upload.
+    pub sync_batch_bytes: usize,
+    /// Seconds between passes while the centre answers.
+    pub sync_interval_secs: u64,
+    /// Longest wait between tries while the centre does not answer, seconds.
+    pub sync_backoff_max_secs: u64,
+    /// Longest wait for one answer from the centre, seconds.
+    pub sync_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -72,6 +86,13 @@ impl Default for Config {
             accept_unsigned: true,
             low_value_threshold_vnd: DEFAULT_LOW_VALUE_VND,
             vnd_rates: BTreeMap::new(),
+            central_url: None,
+            central_cert: None,
+            sync_batch_events: 1000,
+            sync_batch_bytes: 4 << 20,
+            sync_interval_secs: 5,
+            sync_backoff_max_secs: 300,
+            sync_timeout_secs: 60,
         }
     }
 }
@@ -117,6 +138,25 @@ impl Config {
             return Err("cache_capacity_mb must be at least 1".into());
         }
         self.low_value()?;
+        if let Some(url) = &self.central_url {
+            crate::sync::upload::centre_address(url)?;
+            if self.central_cert.is_none() {
+                return Err("central_url needs central_cert, the centre's certificate".into());
+            }
+        }
+        if self.sync_batch_events == 0 {
+            return Err("sync_batch_events must be at least 1".into());
+        }
+        let max = crate::sync::batch::MAX_BATCH_BYTES / 2;
+        if !(1024..=max).contains(&self.sync_batch_bytes) {
+            return Err(format!("sync_batch_bytes must be between 1024 and {max}"));
+        }
+        if self.sync_interval_secs == 0
+            || self.sync_backoff_max_secs == 0
+            || self.sync_timeout_secs == 0
+        {
+            return Err("sync intervals and timeouts must be at least 1 second".into());
+        }
         Ok(())
     }
 
@@ -197,6 +237,14 @@ mod tests {
             ("vnd_rates = { USD = 0 }", "VND per unit"),
             ("vnd_rates = { VND = 1 }", "VND per unit"),
             ("low_value_threshold_vnd = -1", "low_value_threshold_vnd"),
+            ("central_url = \"https://c:9443/\"", "central_cert"),
+            (
+                "central_url = \"http://c/\"\ncentral_cert = \"c.pem\"",
+                "https://",
+            ),
+            ("sync_batch_bytes = 10", "sync_batch_bytes"),
+            ("sync_batch_events = 0", "sync_batch_events"),
+            ("sync_timeout_secs = 0", "at least 1 second"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
