@@ -5,7 +5,7 @@
 
 mod decide;
 
-pub use decide::DecideError;
+pub use decide::{ApproveError, DecideError};
 
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
@@ -1172,7 +1172,7 @@ impl Service {
 
     /// COT: corrects (KND 5) or cancels (KND 1) a registered transport
     /// before its goods leave. The copy VAS515 (the COT form) is queued,
-    /// and for a cancellation the notice VAS514.
+    /// and for a cancellation the notice VAS514 (VAS508 once approved).
     fn transport_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
         let fields = match self.parse_fields(req, "COT") {
             Ok(f) => f,
@@ -1203,12 +1203,15 @@ impl Service {
                             .to_vec();
                         t.corrections += 1;
                         t.correction = Some(fields.values().to_vec());
+                        // VNACCS approves corrected data again (VAS506).
+                        t.approved = None;
                     }
                     Correction::Cancel => {
                         t.status = TransportStatus::Cancelled;
                         t.cancelled_at = Some(now);
                         let notice = outputs::transport_cancellation(&t, &stamp);
-                        outs.push(self.output(caller, "VAS5140", "COT", &number, notice.render()));
+                        let code = format!("{}0", notice.layout.code);
+                        outs.push(self.output(caller, &code, "COT", &number, notice.render()));
                     }
                 }
                 Ok((t, outs))

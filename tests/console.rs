@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use outpost::client::Client;
+use outpost::wire::{tables, Fields};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
@@ -563,6 +564,110 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
         .to_str()
         .unwrap()
         .contains("outpost-statistics.csv"));
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_approval_reaches_the_terminal_and_the_history() {
+    let app = Appliance::start();
+    officer_add(&app, "sup1", &["supervision"]);
+    officer_add(&app, "tax1", &["tax"]);
+    let mut c = app.client(true);
+    let olt = registered_transport(&mut c).await;
+    retrieve_all(&mut c, &ALICE).await;
+
+    let tax = login(&mut c, "tax1").await;
+    // Every officer reads transports; only supervision approves.
+    let list = tax.get(&mut c, "/api/transports").await;
+    assert_eq!(list.json["rows"][0]["number"], olt.as_str());
+    assert_eq!(list.json["rows"][0]["state"], "registered");
+    let approval = format!("/api/transports/{olt}/approval");
+    let a = tax.post(&mut c, &approval, json!({})).await;
+    assert_eq!((a.status, a.json["error"].as_str()), (403, Some("role")));
+
+    let sup = login(&mut c, "sup1").await;
+    let d = sup.get(&mut c, &format!("/api/transports/{olt}")).await;
+    assert_eq!(d.status, 200, "{}", d.json);
+    let chc = d.json["header"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "CHC")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (chc["value"].as_str(), chc["vi"].as_str()),
+        (Some("03CC"), Some("Cơ quan Hải quan"))
+    );
+    assert_eq!(d.json["cargo"]["rows"][0]["cells"][0], "EXAMPLEBL0001");
+    let a = sup.post(&mut c, &approval, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(a.json["summary"]["state"], "approved");
+    assert_eq!(a.json["approved"]["by"], "officer:sup1");
+    let again = sup.post(&mut c, &approval, json!({})).await;
+    assert_eq!(
+        (again.status, again.json["error"].as_str()),
+        (409, Some("approved"))
+    );
+    let none = sup
+        .post(&mut c, "/api/transports/T90179999999/approval", json!({}))
+        .await;
+    assert_eq!(none.status, 404);
+
+    // The declarant's terminal gets the approval notice.
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAS5040"]);
+    let notice = Fields::parse(&tables::VAS504, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notice.get("AE"), notice.get("AD"), notice.get("AG")),
+        (olt.as_str(), "03CC", &ALICE.code[..5])
+    );
+    assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+
+    // The history names the officer; the notice is retrieved.
+    let d = sup.get(&mut c, &format!("/api/transports/{olt}")).await;
+    let history: Vec<(&str, &str)> = d.json["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("ABC12001", "job OLA"),
+            ("ABC12001", "job OLC"),
+            ("officer:sup1", "decision: transport approval"),
+        ]
+    );
+    let last = d.json["outputs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["code"].as_str(), last["pending"].as_bool()),
+        (Some("VAS5040"), Some(false))
+    );
+
+    // Cancelled after approval: the terminal gets VAS508, not VAS514.
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    let mut cot = form(&r, &tables::COT);
+    cot.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAS5150", "VAS5080"]);
+    let a = sup.post(&mut c, &approval, json!({})).await;
+    assert_eq!(
+        (a.status, a.json["error"].as_str()),
+        (409, Some("cancelled"))
+    );
     verify(&app);
 }
 

@@ -5,30 +5,6 @@ mod common;
 use common::*;
 use outpost::wire::{tables, Fields, HField};
 
-fn ola() -> String {
-    let mut f = Fields::new(&tables::OLA);
-    for (k, v) in [
-        ("IEI", "I"),
-        ("CHC", "03CC"),
-        ("TRC", ALICE.tax_code),
-        ("TRN", "CÔNG TY VẬN TẢI VÍ DỤ"),
-        ("BYA", "31"),
-        ("OBJ", "FAC"),
-        ("USS", "NR"),
-        ("SDT", "01122026"),
-        ("SDH", "08"),
-        ("EDT", "02122026"),
-        ("EDH", "17"),
-        ("DPR", "03CCS01"),
-        ("ARR", "02CIS01"),
-        ("CG1", "EXAMPLEBL0001"),
-        ("CM1", "Máy tính xách tay"),
-    ] {
-        f.set(k, v);
-    }
-    f.render()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bonded_transport_from_ola_to_arrival() {
     let app = Appliance::start();
@@ -113,16 +89,6 @@ async fn bonded_transport_from_ola_to_arrival() {
         send(&mut c, request("OLA", &ALICE, &ola())).await.codes(),
         ["A0015-0000-0000"]
     );
-}
-
-/// OLA + OLC for Alice; returns the OLT number.
-async fn registered_transport(c: &mut outpost::client::Client) -> String {
-    let r = send(c, request("OLA", &ALICE, &ola())).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let olt = r.number();
-    let r = send(c, request("OLC", &ALICE, &format!("{olt}\r\n"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    olt
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,16 +15,19 @@ use serde_json::{json, Value};
 
 use super::session::{self, Attempt, Session, Sessions, COOKIE};
 use super::stats::Tally;
+use super::transports;
 use super::view::{self, Filter, Related};
 use crate::admin::{self, OfficerChange};
+use crate::audit::{Change, Entry};
 use crate::rules::decision::Decision;
 use crate::rules::declaration::{Declaration, Spec};
 use crate::rules::eligibility::{Category, Day, Mode};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::temporary;
-use crate::service::{DecideError, Service};
+use crate::rules::transport::{Transport, TransportNumber};
+use crate::service::{ApproveError, DecideError, Service};
 use crate::store::records::{Officer, Role};
-use crate::store::{Actor, StoreError};
+use crate::store::{Actor, Store, StoreError};
 
 /// What the console can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,9 @@ pub enum Endpoint {
     ShowDeclaration,
     /// A decision, by the kind the body names.
     Decide(DecisionKind),
+    ListTransports,
+    ShowTransport,
+    ApproveTransport,
     ListDirections,
     ManageDirections,
     ShowMode,
@@ -89,12 +95,15 @@ pub fn access(e: Endpoint) -> Access {
         | Endpoint::Me
         | Endpoint::ListDeclarations
         | Endpoint::ShowDeclaration
+        | Endpoint::ListTransports
+        | Endpoint::ShowTransport
         | Endpoint::ListDirections
         | Endpoint::ShowMode => Access::Officer,
         Endpoint::Decide(DecisionKind::Channel) => Access::Roles(&[Risk]),
         Endpoint::Decide(
             DecisionKind::Checks | DecisionKind::Release | DecisionKind::Clearance,
-        ) => Access::Roles(&[Supervision]),
+        )
+        | Endpoint::ApproveTransport => Access::Roles(&[Supervision]),
         Endpoint::Decide(DecisionKind::TaxNote) => Access::Roles(&[Tax]),
         Endpoint::ManageDirections => Access::Roles(&[Supervision, Risk]),
         Endpoint::SwitchMode
@@ -124,6 +133,9 @@ enum Route {
     Declarations,
     Declaration(String),
     Decide(String),
+    Transports,
+    Transport(String),
+    ApproveTransport(String),
     Directions,
     AddDirection,
     RevokeDirection(String),
@@ -149,6 +161,9 @@ fn route(method: &str, path: &str) -> Option<Route> {
         ["declarations"] if get => Route::Declarations,
         ["declarations", n] if get => Route::Declaration(n.to_string()),
         ["declarations", n, "decisions"] if post => Route::Decide(n.to_string()),
+        ["transports"] if get => Route::Transports,
+        ["transports", n] if get => Route::Transport(n.to_string()),
+        ["transports", n, "approval"] if post => Route::ApproveTransport(n.to_string()),
         ["directions"] if get => Route::Directions,
         ["directions"] if post => Route::AddDirection,
         ["directions", id, "revoke"] if post => Route::RevokeDirection(id.to_string()),
@@ -393,6 +408,34 @@ impl Console {
                     }
                     Err(DecideError::Refused(r)) => error(409, r.key(), r),
                     Err(DecideError::Store(e)) => store_error(e),
+                }
+            }
+            Route::Transports => {
+                need(Endpoint::ListTransports)?;
+                let mut list = store.transports().map_err(store_error)?;
+                list.sort_by_key(|t| std::cmp::Reverse(t.created_at));
+                let rows: Vec<Value> = list.iter().map(transports::summary).collect();
+                reply(200, json!({ "rows": rows }))
+            }
+            Route::Transport(n) => {
+                need(Endpoint::ShowTransport)?;
+                let n = transport_number(&n)?;
+                let t = store
+                    .transport(n)
+                    .map_err(store_error)?
+                    .ok_or_else(|| error(404, "not_found", format!("there is no transport {n}")))?;
+                transport_detail(store, &t)?
+            }
+            Route::ApproveTransport(n) => {
+                need(Endpoint::ApproveTransport)?;
+                let n = transport_number(&n)?;
+                match service.approve_transport(n, &c.officer.login) {
+                    Ok(t) => transport_detail(store, &t)?,
+                    Err(ApproveError::NotFound(n)) => {
+                        error(404, "not_found", format!("there is no transport {n}"))
+                    }
+                    Err(ApproveError::Refused(r)) => error(409, r.key(), r),
+                    Err(ApproveError::Store(e)) => store_error(e),
                 }
             }
             Route::Directions => {
@@ -668,6 +711,24 @@ fn number(s: &str) -> Result<DeclNumber, ApiResponse> {
     })
 }
 
+fn transport_number(s: &str) -> Result<TransportNumber, ApiResponse> {
+    TransportNumber::parse(s).ok_or_else(|| {
+        error(
+            404,
+            "not_found",
+            format!("{s:?} is not a transport number of this appliance"),
+        )
+    })
+}
+
+fn transport_detail(store: &Store, t: &Transport) -> Result<ApiResponse, ApiResponse> {
+    let history = store
+        .history(&format!("transport/{}", t.number))
+        .map_err(store_error)?;
+    let pending = pending(store, &history).map_err(store_error)?;
+    Ok(reply(200, transports::detail(t, &history, &pending)))
+}
+
 fn day(what: &str, s: &str) -> Result<Day, ApiResponse> {
     let f = Filter::parse(&[("from".into(), s.into())])
         .ok()
@@ -727,6 +788,20 @@ fn list(service: &Service, q: &[(String, String)]) -> Result<ApiResponse, ApiRes
     ))
 }
 
+/// The outputs queued by these journal entries that still wait for their
+/// terminal, by output sequence.
+fn pending(store: &Store, history: &[Entry]) -> Result<Vec<u64>, StoreError> {
+    let mut pending = Vec::new();
+    for c in history.iter().flat_map(|e| &e.changes) {
+        if let Change::Output { terminal, seq, .. } = c {
+            if store.output(terminal, *seq)?.is_some() {
+                pending.push(*seq);
+            }
+        }
+    }
+    Ok(pending)
+}
+
 /// What the detail page shows around a declaration.
 fn related(service: &Service, d: &Declaration) -> Result<Related, StoreError> {
     let store = &service.store;
@@ -767,16 +842,7 @@ fn related(service: &Service, d: &Declaration) -> Result<Related, StoreError> {
         }
     }
     let history = store.history(&format!("declaration/{}", d.number.base()))?;
-    let mut pending = Vec::new();
-    for e in &history {
-        for c in &e.changes {
-            if let crate::audit::Change::Output { terminal, seq, .. } = c {
-                if store.output(terminal, *seq)?.is_some() {
-                    pending.push(*seq);
-                }
-            }
-        }
-    }
+    let pending = pending(store, &history)?;
     Ok(Related {
         continues,
         continuations,
@@ -865,6 +931,9 @@ mod tests {
             (Decide(Release), [true, false, false, false, false]),
             (Decide(Clearance), [true, false, false, false, false]),
             (Decide(TaxNote), [false, true, false, false, false]),
+            (ListTransports, [true; 5]),
+            (ShowTransport, [true; 5]),
+            (ApproveTransport, [true, false, false, false, false]),
             (ManageDirections, [true, false, true, false, false]),
             (SwitchMode, [false, false, false, true, false]),
             (ListOfficers, [false, false, false, true, false]),
@@ -917,6 +986,18 @@ mod tests {
                 Some(Route::Statistics { csv: true }),
             ),
             ("POST", "/api/mode", Some(Route::SwitchMode)),
+            ("GET", "/api/transports", Some(Route::Transports)),
+            (
+                "GET",
+                "/api/transports/T90170000001",
+                Some(Route::Transport("T90170000001".into())),
+            ),
+            (
+                "POST",
+                "/api/transports/T90170000001/approval",
+                Some(Route::ApproveTransport("T90170000001".into())),
+            ),
+            ("GET", "/api/transports/T90170000001/approval", None),
             ("GET", "/api/status", None),
             ("GET", "/api/codes/E0001", None),
             ("DELETE", "/api/officers", None),

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod labels;
 pub mod session;
 pub mod stats;
+pub mod transports;
 pub mod view;
 
 pub use api::{ApiRequest, ApiResponse, Console};

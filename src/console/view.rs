@@ -32,7 +32,7 @@ fn family(f: Family) -> &'static str {
     }
 }
 
-fn basis(b: Basis) -> String {
+pub(super) fn basis(b: Basis) -> String {
     match b {
         Basis::Outage => "outage".into(),
         Basis::Direction(id) => format!("direction {id}"),
@@ -187,6 +187,36 @@ fn balances(b: &[LineBalance]) -> Value {
         .collect()
 }
 
+/// A record's journal entries as the detail pages show them, and the
+/// outputs those entries queued (`pending`: still waiting for the terminal).
+pub fn journal(history: &[Entry], pending: &[u64]) -> (Vec<Value>, Vec<Value>) {
+    let mut outputs = Vec::new();
+    let rows = history
+        .iter()
+        .map(|e| {
+            for c in &e.changes {
+                if let Change::Output { seq, output, .. } = c {
+                    outputs.push(json!({
+                        "seq": seq,
+                        "code": output.out_code,
+                        "job": output.job,
+                        "at": output.created_at,
+                        "pending": pending.contains(seq),
+                    }));
+                }
+            }
+            json!({
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+            })
+        })
+        .collect();
+    (rows, outputs)
+}
+
 /// The detail page's data.
 pub fn detail(d: &Declaration, r: &Related) -> Value {
     let spec = Spec::of(d.number.family);
@@ -221,39 +251,16 @@ pub fn detail(d: &Declaration, r: &Related) -> Value {
         })
         .collect();
 
-    let mut outputs = Vec::new();
-    let mut amendments = Vec::new();
-    let history: Vec<Value> = r
-        .history
-        .iter()
-        .map(|e| {
-            for c in &e.changes {
-                match c {
-                    Change::Output { seq, output, .. } => outputs.push(json!({
-                        "seq": seq,
-                        "code": output.out_code,
-                        "job": output.job,
-                        "at": output.created_at,
-                        "pending": r.pending.contains(seq),
-                    })),
-                    Change::Declaration(x) if x.amended_at.is_some() => {
-                        let n = x.number.to_string();
-                        if !amendments.contains(&n) {
-                            amendments.push(n);
-                        }
-                    }
-                    _ => {}
-                }
+    let (history, outputs) = journal(&r.history, &r.pending);
+    let mut amendments: Vec<String> = Vec::new();
+    for c in r.history.iter().flat_map(|e| &e.changes) {
+        if let Change::Declaration(x) = c {
+            let n = x.number.to_string();
+            if x.amended_at.is_some() && !amendments.contains(&n) {
+                amendments.push(n);
             }
-            json!({
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "detail": e.detail,
-            })
-        })
-        .collect();
+        }
+    }
 
     json!({
         "summary": summary(d),

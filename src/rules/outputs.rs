@@ -392,16 +392,21 @@ pub fn transport_reference(t: &Transport, cancelled: Option<&Stamp>) -> Fields {
     out
 }
 
-/// The notice of a transport cancelled by COT (VAS514): the backup system
-/// has no approval step, so every cancellation comes before approval.
+/// The notice of a transport cancelled by COT: VAS514 before an approval,
+/// VAS508 after one. The two carry the same places and cargo numbers under
+/// the same ids; the moment, office and declarant sit under different ids.
 pub fn transport_cancellation(t: &Transport, at: &Stamp) -> Fields {
     let f = t.fields();
-    let mut out = Fields::new(&tables::VAS514);
+    let (layout, date, time, office, declarant) = match t.approved {
+        None => (&tables::VAS514, "AE", "AT", "DA", "DC"),
+        Some(_) => (&tables::VAS508, "DA", "DB", "DC", "AE"),
+    };
+    let mut out = Fields::new(layout);
     out.set("AJ", &t.number.to_string());
-    out.set("AE", &at.date);
-    out.set("AT", at.hhmm());
-    out.set("DA", f.get("CHC"));
-    out.set("DC", t.user_code.get(..5).unwrap_or(&t.user_code));
+    out.set(date, &at.date);
+    out.set(time, at.hhmm());
+    out.set(office, f.get("CHC"));
+    out.set(declarant, declarant_code(t));
     for (to, from) in [
         ("AU", "DPR"),
         ("AV", "BRT"),
@@ -416,6 +421,36 @@ pub fn transport_cancellation(t: &Transport, at: &Stamp) -> Fields {
     }
     for n in 1..=CARGO_BLOCKS {
         out.set(&format!("BE{n}"), f.get(&format!("CG{n}")));
+    }
+    out
+}
+
+/// The declarant code of the transport outputs: the first five characters
+/// of the VNACCS user code (user ID = declarant code + 3).
+fn declarant_code(t: &Transport) -> &str {
+    t.user_code.get(..5).unwrap_or(&t.user_code)
+}
+
+/// The approval notice of a registered transport (VAS504): its data by
+/// field name, and what the names do not match: the number, the office
+/// (its code: the backup system keeps no office names), the declarant,
+/// the registration date, the arrival place and the scheduled dates.
+pub fn transport_approval(t: &Transport, registered: &Stamp) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::VAS504);
+    fill_by_name(&f, &mut out);
+    out.set("AE", &t.number.to_string());
+    out.set("AD", f.get("CHC"));
+    out.set("AF", &registered.date);
+    out.set("AG", declarant_code(t));
+    for (to, from) in [
+        ("BC", "ARR"),
+        ("BD", "ARB"),
+        ("BE", "ARP"),
+        ("KE", "SDT"),
+        ("KH", "EDT"),
+    ] {
+        out.set(to, f.get(from));
     }
     out
 }
@@ -776,6 +811,9 @@ mod tests {
             ("CHC", "03CC"),
             ("DPR", "03CCS01"),
             ("ARR", "02CIS01"),
+            ("TRC", "0101234567"),
+            ("SDT", "01122026"),
+            ("EDT", "03122026"),
             ("CG1", "BL-ONE"),
             ("CG2", "BL-TWO"),
         ] {
@@ -797,6 +835,16 @@ mod tests {
         let r = transport_reference(&t, Some(&at));
         let c = transport_cancellation(&t, &at);
         let a = arrival_form(&t, Some(&at));
+        let p = transport_approval(&t, &at);
+        let approved = Transport {
+            approved: Some(crate::rules::decision::Signed {
+                by: "officer:sup1".into(),
+                at: 0,
+            }),
+            ..t.clone()
+        };
+        let ca = transport_cancellation(&approved, &at);
+        assert_eq!((c.layout.code, ca.layout.code), ("VAS514", "VAS508"));
         let cases = [
             (&r, "OLT", 0, "T90170000008"),
             (&r, "CDT", 0, "02122026"),
@@ -817,6 +865,23 @@ mod tests {
             (&a, "SOH", 0, "02CIS01"),
             (&a, "CAR1", 0, "BL-ONE"),
             (&a, "CO", 2, "MSKU1234567"),
+            (&p, "AE", 0, "T90170000008"),
+            (&p, "ED", 0, "I"),
+            (&p, "AD", 0, "03CC"),
+            (&p, "AF", 0, "02122026"),
+            (&p, "AG", 0, "ABC12"),
+            (&p, "AX", 0, "03CCS01"),
+            (&p, "BC", 0, "02CIS01"),
+            (&p, "AL", 0, "0101234567"),
+            (&p, "KE", 0, "01122026"),
+            (&p, "KH", 0, "03122026"),
+            (&ca, "AJ", 0, "T90170000008"),
+            (&ca, "DA", 0, "02122026"),
+            (&ca, "DB", 0, "1015"),
+            (&ca, "DC", 0, "03CC"),
+            (&ca, "AE", 0, "ABC12"),
+            (&ca, "BA", 0, "02CIS01"),
+            (&ca, "BE2", 0, "BL-TWO"),
         ];
         for (out, id, rep, want) in cases {
             assert_eq!(out.get_rep(id, rep), want, "{} {id}", out.layout.code);

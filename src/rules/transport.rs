@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::decision::Signed;
 use super::eligibility::{Basis, Day};
 use super::numbering::MARKER;
 use super::outputs::fill_by_id;
@@ -78,6 +79,10 @@ pub struct Transport {
     /// the OLA layout has no place for (scheduled departure, transit places).
     pub correction: Option<Vec<String>>,
     pub cancelled_at: Option<i64>,
+    /// A supervision officer's approval of the registered transport
+    /// (VAS504). A correction withdraws it: the corrected data is approved
+    /// again.
+    pub approved: Option<Signed>,
 }
 
 impl Transport {
@@ -104,6 +109,7 @@ impl Transport {
             corrections: 0,
             correction: None,
             cancelled_at: None,
+            approved: None,
         }
     }
 
@@ -241,7 +247,7 @@ pub const CARGO_BLOCKS: u16 = 5;
 
 /// The items of one cargo block, without the block's digit (`CG` + `1`).
 /// COT adds its correction type `TES`.
-const CARGO_ITEMS: &[&str] = &[
+pub const CARGO_ITEMS: &[&str] = &[
     "CG", "DB", "CM", "HS", "MR", "IS", "RM", "OR", "LP", "PA", "TM", "TE", "SN", "DD", "IM", "IN",
     "IA", "EM", "EN", "EA", "KM", "KN", "KA", "OA", "OB", "OC", "OD", "OE", "PC", "PU", "GW", "WU",
     "VO", "VU", "PR", "RT", "RA", "RB", "RC", "RD", "RE", "PM", "PD", "EP", "NT",
@@ -386,6 +392,55 @@ pub fn apply_correction(stored: &Fields, cot: &Fields) -> Result<Fields, Vec<Res
     } else {
         Err(errors)
     }
+}
+
+/// Why a transport cannot be approved now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalRefused {
+    #[error("the transport is not registered yet (OLC)")]
+    NotRegistered,
+    #[error("the transport is already approved")]
+    Approved,
+    #[error("the goods have already left the departure location (BOA)")]
+    Departed,
+    #[error("the transport was cancelled")]
+    Cancelled,
+}
+
+impl ApprovalRefused {
+    /// A stable key the console translates.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ApprovalRefused::NotRegistered => "not_registered",
+            ApprovalRefused::Approved => "approved",
+            ApprovalRefused::Departed => "departed",
+            ApprovalRefused::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A supervision officer approves a registered transport, between OLC and
+/// the departure (BOA). VNACCS approves before the goods leave, and its BOA
+/// table has no code of its own for "not approved" (E0003 only says the
+/// transport is not waiting to leave). The backup system does not make the
+/// departure wait for an approval: during an outage the goods keep moving
+/// on the registration alone, and an approval, when an officer gives one,
+/// is recorded and sent to the declarant. Once the goods have left there
+/// is nothing left to approve.
+pub fn approve(t: &mut Transport, by: &str, at: i64) -> Result<(), ApprovalRefused> {
+    match t.status {
+        TransportStatus::PreRegistered => return Err(ApprovalRefused::NotRegistered),
+        TransportStatus::Departed | TransportStatus::Arrived => {
+            return Err(ApprovalRefused::Departed)
+        }
+        TransportStatus::Cancelled => return Err(ApprovalRefused::Cancelled),
+        TransportStatus::Registered if t.approved.is_some() => {
+            return Err(ApprovalRefused::Approved)
+        }
+        TransportStatus::Registered => {}
+    }
+    t.approved = Some(Signed { by: by.into(), at });
+    Ok(())
 }
 
 /// BIA11: a transport on its way, called up for the arrival notice.
@@ -623,6 +678,40 @@ mod tests {
                 .code(),
             "E0002"
         );
+    }
+
+    /// Approval: the state (and an earlier approval) → refused or approved.
+    #[test]
+    fn approval_between_registration_and_departure() {
+        use TransportStatus::*;
+        let rows = [
+            (PreRegistered, false, Err(ApprovalRefused::NotRegistered)),
+            (Registered, false, Ok(())),
+            (Registered, true, Err(ApprovalRefused::Approved)),
+            (Departed, false, Err(ApprovalRefused::Departed)),
+            (Departed, true, Err(ApprovalRefused::Departed)),
+            (Arrived, true, Err(ApprovalRefused::Departed)),
+            (Cancelled, false, Err(ApprovalRefused::Cancelled)),
+        ];
+        for (status, approved_before, want) in rows {
+            let mut t = transport(status);
+            let before = approved_before.then(|| Signed {
+                by: "officer:sup0".into(),
+                at: 1,
+            });
+            t.approved = before.clone();
+            assert_eq!(approve(&mut t, "officer:sup1", 7), want, "{status:?}");
+            let after = match want {
+                Ok(()) => Some(Signed {
+                    by: "officer:sup1".into(),
+                    at: 7,
+                }),
+                Err(_) => before,
+            };
+            assert_eq!(t.approved, after, "{status:?}");
+        }
+        // Departure does not wait for an approval (see `approve`).
+        assert!(check_departure("9", Some(&transport(Registered)), "ABC12001").is_ok());
     }
 
     /// One row per rule of COT: what is asked, the transport's state → the

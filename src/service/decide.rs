@@ -6,6 +6,7 @@ use crate::rules::decision::{self, Decision, Notify, Refused};
 use crate::rules::declaration::{Declaration, Spec};
 use crate::rules::numbering::DeclNumber;
 use crate::rules::outputs;
+use crate::rules::transport::{self, ApprovalRefused, Transport, TransportNumber};
 use crate::store::records::Output;
 use crate::store::{Actor, StoreError};
 
@@ -19,6 +20,23 @@ pub enum DecideError {
     Store(#[from] StoreError),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ApproveError {
+    #[error("there is no transport {0}")]
+    NotFound(TransportNumber),
+    #[error(transparent)]
+    Refused(#[from] ApprovalRefused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn officer(login: &str, at: i64) -> Actor {
+    Actor {
+        name: format!("officer:{login}"),
+        at,
+    }
+}
+
 impl Service {
     /// Takes `decision` on declaration `n` for the officer `login`. The
     /// output it calls for is queued for the terminal the declaration came
@@ -30,10 +48,7 @@ impl Service {
         login: &str,
     ) -> Result<Declaration, DecideError> {
         let now = self.now().unix_timestamp();
-        let actor = Actor {
-            name: format!("officer:{login}"),
-            at: now,
-        };
+        let actor = officer(login, now);
         let changed = self
             .store
             .update_declaration(n, &actor, &decision.action(), |cur| {
@@ -44,6 +59,30 @@ impl Service {
             })??;
         self.store.durable()?;
         log::info!("{} {}: {}", actor.name, changed.number, decision.action());
+        Ok(changed)
+    }
+
+    /// The officer `login` approves the registered transport `n`; the
+    /// approval notice VAS504 is queued for the terminal it came from. Both
+    /// are durable on return.
+    pub fn approve_transport(
+        &self,
+        n: TransportNumber,
+        login: &str,
+    ) -> Result<Transport, ApproveError> {
+        let now = self.now().unix_timestamp();
+        let actor = officer(login, now);
+        let action = "decision: transport approval";
+        let changed = self.store.update_transport(n, &actor, action, |cur| {
+            let mut t = cur.ok_or(ApproveError::NotFound(n))?;
+            transport::approve(&mut t, &actor.name, now)?;
+            let registered = self.stamp_of(t.registered_at.unwrap_or(t.created_at));
+            let body = outputs::transport_approval(&t, &registered).render();
+            let out = self.output_to(&t.user_code, &t.terminal, "VAS5040", "OLC", n, body);
+            Ok::<_, ApproveError>((t, vec![out]))
+        })??;
+        self.store.durable()?;
+        log::info!("{} {}: {action}", actor.name, changed.number);
         Ok(changed)
     }
 

@@ -514,3 +514,38 @@ impl Drop for Centre {
         }
     }
 }
+
+/// A transport declaration (OLA) with one cargo block.
+pub fn ola() -> String {
+    let mut f = Fields::new(&tables::OLA);
+    for (k, v) in [
+        ("IEI", "I"),
+        ("CHC", "03CC"),
+        ("TRC", ALICE.tax_code),
+        ("TRN", "CÔNG TY VẬN TẢI VÍ DỤ"),
+        ("BYA", "31"),
+        ("OBJ", "FAC"),
+        ("USS", "NR"),
+        ("SDT", "01122026"),
+        ("SDH", "08"),
+        ("EDT", "02122026"),
+        ("EDH", "17"),
+        ("DPR", "03CCS01"),
+        ("ARR", "02CIS01"),
+        ("CG1", "EXAMPLEBL0001"),
+        ("CM1", "Máy tính xách tay"),
+    ] {
+        f.set(k, v);
+    }
+    f.render()
+}
+
+/// OLA + OLC for Alice; returns the OLT number.
+pub async fn registered_transport(c: &mut Client) -> String {
+    let r = send(c, request("OLA", &ALICE, &ola())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let olt = r.number();
+    let r = send(c, request("OLC", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    olt
+}
