@@ -432,6 +432,26 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
          pre-registration; use the amendment jobs.",
     ),
     (
+        "E0209",
+        "Hàng đã được giải phóng hoặc thông quan; tờ khai không thể sửa đổi nữa.",
+        "The goods have already been released or cleared; the declaration can no \
+         longer be amended.",
+    ),
+    (
+        "E1038",
+        "Cơ quan Hải quan đã giải phóng hàng hoặc thông quan tờ khai này; không nhận \
+         dữ liệu sửa đổi nữa.",
+        "Customs has already released or cleared this declaration; amendment data \
+         is no longer accepted.",
+    ),
+    (
+        "E4026",
+        "Việc kiểm tra tờ khai đã hoàn tất và tờ khai đã được thông quan; không thể \
+         sửa đổi nữa.",
+        "The checks of this declaration are complete and it has been cleared; it can \
+         no longer be amended.",
+    ),
+    (
         "E0223",
         "Không có tờ khai đã đăng ký mang số này để sửa đổi.",
         "There is no registered declaration with this number to amend.",
@@ -868,6 +888,8 @@ mod tests {
         "E0001", "E0074", "E0103", "E0153", "E0206", "E0208", "E0213", "E0220", "E0223", "E0399",
         "E1000", "E1200", "E3000", "E9990", "R0001", "S0003", "S0005", "S0006", "S0055", "U0002",
         "U0004",
+        // amendments after release or clearance
+        "E0209", "E1038", "E4026",
         // divided declarations
         "R1028", "R1029", "R1030", "R1031", "S1000",
         // temporary trade and continuations

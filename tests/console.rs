@@ -480,6 +480,9 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
         .clone();
     assert_eq!(imn["vi"], "Tên người nhập khẩu");
     assert_eq!(d.json["lines"]["rows"][0]["cells"][0], "84713020");
+    // The declarant calls it up for amendment before the clearance...
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+    let amended = form(&r, &tables::IDA01);
 
     let a = sup
         .post(
@@ -500,6 +503,12 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
         (out["code"].as_str(), out["pending"].as_bool()),
         (Some("VAD1AG0"), Some(true))
     );
+
+    // ...and can amend it no longer after it.
+    let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
+    assert_eq!(r.codes(), ["E1038-ICN -0000"]);
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0209-ICN -0000"]);
 
     // The declarant's terminal gets the clearance.
     let got = retrieve_all(&mut c, &ALICE).await;

@@ -310,8 +310,28 @@ pub fn check_register(
     }
 }
 
+/// Whether officers have let the goods go (release or clearance), after
+/// which the declarant can no longer amend.
+fn decided(d: &Declaration) -> bool {
+    d.decisions.cleared.is_some() || d.decisions.released.is_some()
+}
+
+/// The code refusing an amendment of a released or cleared declaration.
+/// The tables have no one code for it: IDD has E0209 ("already
+/// permitted"); EDD, which has no E0209, E4026 ("checks completed", which
+/// clearance follows); IDA01 and EDA01 both E1038 ("changed after release
+/// approval" / "checks completed"). IDE/EDE need none: no release or
+/// clearance is given while an amendment waits (`decision::apply`).
+fn after_release(spec: &Spec, lodging: bool) -> &'static str {
+    match (lodging, spec.family) {
+        (true, _) => "E1038",
+        (false, Family::Import) => "E0209",
+        (false, Family::Export) => "E4026",
+    }
+}
+
 /// IDD/EDD: a registered declaration is called up for amendment while its
-/// amendment digit has room.
+/// amendment digit has room, until officers release or clear it.
 pub fn check_amend_call(
     spec: &Spec,
     existing: Option<&Declaration>,
@@ -322,6 +342,7 @@ pub fn check_amend_call(
         Some(d) if d.user_code == user_code => match (d.status, d.number.amended()) {
             (Status::PreRegistered, _) => code("E0206"),
             (Status::Registered, None) => code("E0208"),
+            (Status::Registered, Some(_)) if decided(d) => code(after_release(spec, false)),
             (Status::Registered, Some(_)) => Ok(()),
         },
         _ => code("S0003"),
@@ -329,7 +350,7 @@ pub fn check_amend_call(
 }
 
 /// IDA01/EDA01: amendment data for a registered declaration of the same
-/// declarant, at most nine amendments.
+/// declarant, at most nine amendments, until it is released or cleared.
 pub fn check_amend(
     spec: &Spec,
     existing: Option<&Declaration>,
@@ -341,6 +362,7 @@ pub fn check_amend(
         Some(d) if d.user_code != user_code => code("U0004"),
         Some(d) if d.status != Status::Registered => code("E0223"),
         Some(d) if d.number.amended().is_none() => code("E0399"),
+        Some(d) if decided(d) => code(after_release(spec, true)),
         Some(_) => Ok(()),
     }
 }
@@ -904,6 +926,77 @@ pub(crate) mod tests {
                 code(check(&IMPORT, existing, user)).as_deref(),
                 want,
                 "{name}"
+            );
+        }
+    }
+
+    /// Released or cleared: (spec, what officers decided) → the code of
+    /// IDD/EDD and of IDA01/EDA01.
+    #[test]
+    fn no_amendment_after_release_or_clearance() {
+        use super::super::decision::Signed;
+        let signed = || {
+            Some(Signed {
+                by: "officer:sup1".into(),
+                at: 1,
+            })
+        };
+        let rows = [
+            (&IMPORT, false, false, None, None),
+            (
+                &IMPORT,
+                true,
+                false,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (
+                &IMPORT,
+                false,
+                true,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (
+                &IMPORT,
+                true,
+                true,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (&EXPORT, false, false, None, None),
+            (
+                &EXPORT,
+                false,
+                true,
+                Some("E4026-ECN -0000"),
+                Some("E1038-ECN -0000"),
+            ),
+        ];
+        for (spec, released, cleared, call, lodge) in rows {
+            let n = DeclNumber {
+                family: spec.family,
+                block: 1,
+                seq: 1,
+                amendment: 0,
+            };
+            let mut d = Declaration {
+                status: Status::Registered,
+                ..Declaration::pre_registered(spec, n, "ABC12001", "T12345", vec![], 0)
+            };
+            d.decisions.released = if released { signed() } else { None };
+            d.decisions.cleared = if cleared { signed() } else { None };
+            let code = |r: Result<(), ResultCode>| r.err().map(|c| c.to_string());
+            let row = (spec.family, released, cleared);
+            assert_eq!(
+                code(check_amend_call(spec, Some(&d), "ABC12001")).as_deref(),
+                call,
+                "{row:?}"
+            );
+            assert_eq!(
+                code(check_amend(spec, Some(&d), "ABC12001")).as_deref(),
+                lodge,
+                "{row:?}"
             );
         }
     }
