@@ -21,6 +21,14 @@ const WORDS = {
     'list.live': 'Tự động cập nhật mỗi 5 giây',
     'any': '(tất cả)', 'import': 'Nhập khẩu', 'export': 'Xuất khẩu',
     'state.pre_registered': 'Khai trước', 'state.registered': 'Đã đăng ký',
+    'state.approved': 'Đã phê duyệt', 'state.departed': 'Đã khởi hành', 'state.arrived': 'Đã đến',
+    'state.cancelled': 'Đã hủy',
+    'nav.transports': 'Vận chuyển', 'tr.list': 'Tờ khai vận chuyển bảo thuế', 'tr.title': 'Tờ khai vận chuyển',
+    'tr.number': 'Số tờ khai vận chuyển', 'tr.direction': 'Nhập/Xuất', 'tr.transporter': 'Người vận chuyển',
+    'tr.departure': 'Nơi đi', 'tr.arrival': 'Nơi đến', 'tr.cargo': 'Danh sách hàng (vận đơn)',
+    'tr.containers': 'Số container', 'tr.approve': 'Phê duyệt vận chuyển', 'tr.approved': 'Đã phê duyệt',
+    'tr.empty': 'Không có tờ khai vận chuyển nào.', 'tr.departed': 'Khởi hành', 'tr.arrived': 'Đến nơi',
+    'tr.corrections': 'Số lần sửa',
     'state.released': 'Giải phóng hàng', 'state.cleared': 'Thông quan',
     'ch.1': 'Xanh', 'ch.2': 'Vàng', 'ch.3': 'Đỏ',
     'd.title': 'Tờ khai', 'd.basis': 'Cơ sở tiếp nhận', 'd.terminal': 'Máy trạm',
@@ -69,6 +77,9 @@ const WORDS = {
     'err.role': 'Vai trò của bạn không được phép thực hiện thao tác này.',
     'err.csrf': 'Phiên làm việc không hợp lệ, vui lòng tải lại trang.',
     'err.not_registered': 'Tờ khai chưa đăng ký.', 'err.cleared': 'Tờ khai đã thông quan.',
+    'err.transport_not_registered': 'Tờ khai vận chuyển chưa đăng ký (OLC).',
+    'err.transport_approved': 'Tờ khai vận chuyển đã được phê duyệt.',
+    'err.transport_departed': 'Hàng đã khởi hành (BOA).', 'err.transport_cancelled': 'Tờ khai vận chuyển đã bị hủy.',
     'err.released': 'Hàng đã được giải phóng.', 'err.pending_amendment': 'Có bản sửa đổi đang chờ đăng ký.',
     'err.no_such_channel': 'Luồng không hợp lệ.', 'err.same_channel': 'Tờ khai đã ở luồng này.',
     'err.not_in_channel': 'Luồng hiện tại không yêu cầu kiểm tra này.',
@@ -93,6 +104,14 @@ const WORDS = {
     'list.live': 'Refreshes every 5 seconds',
     'any': '(any)', 'import': 'Import', 'export': 'Export',
     'state.pre_registered': 'Pre-registered', 'state.registered': 'Registered',
+    'state.approved': 'Approved', 'state.departed': 'Departed', 'state.arrived': 'Arrived',
+    'state.cancelled': 'Cancelled',
+    'nav.transports': 'Transports', 'tr.list': 'Bonded transport declarations', 'tr.title': 'Transport declaration',
+    'tr.number': 'Transport number', 'tr.direction': 'Import/export', 'tr.transporter': 'Transporter',
+    'tr.departure': 'From', 'tr.arrival': 'To', 'tr.cargo': 'Cargo (B/L)',
+    'tr.containers': 'Containers', 'tr.approve': 'Approve the transport', 'tr.approved': 'Approved',
+    'tr.empty': 'No transport declarations.', 'tr.departed': 'Departed', 'tr.arrived': 'Arrived',
+    'tr.corrections': 'Corrections',
     'state.released': 'Released', 'state.cleared': 'Cleared',
     'ch.1': 'Green', 'ch.2': 'Yellow', 'ch.3': 'Red',
     'd.title': 'Declaration', 'd.basis': 'Accepted under', 'd.terminal': 'Terminal',
@@ -140,6 +159,9 @@ const WORDS = {
     'err.disabled': 'This account is disabled.', 'err.login': 'Please log in.',
     'err.role': 'Your roles do not allow this.', 'err.csrf': 'Session check failed; reload the page.',
     'err.not_registered': 'The declaration is not registered.', 'err.cleared': 'The declaration is already cleared.',
+    'err.transport_not_registered': 'The transport is not registered yet (OLC).',
+    'err.transport_approved': 'The transport is already approved.',
+    'err.transport_departed': 'The goods have already left (BOA).', 'err.transport_cancelled': 'The transport was cancelled.',
     'err.released': 'The goods are already released.', 'err.pending_amendment': 'An amendment is waiting to be registered.',
     'err.no_such_channel': 'No such channel.', 'err.same_channel': 'Already in that channel.',
     'err.not_in_channel': 'The current channel does not call for this check.',
@@ -366,6 +388,14 @@ function table(id, heads, rows) {
 }
 
 const label = (it) => (lang === 'vi' && it.vi) || it.name;
+
+// The parts the declaration and transport pages share.
+const itemsCard = (header) => h('section', { class: 'card' }, h('h2', {}, t('d.items')), h('div', { class: 'items', id: 'items' },
+  header.map((it) => h('div', {}, h('span', { class: 'label' }, label(it), ' ', h('span', { class: 'id' }, it.id)), h('span', {}, it.value)))));
+const outputsCard = (outputs) => h('section', { class: 'card' }, h('h2', {}, t('d.outputs')),
+  table('outputs', [t('d.output'), 'Job', t('d.when'), ''], outputs.map((o) => [h('code', {}, o.code), o.job, when(o.at), t(o.pending ? 'd.pending' : 'd.delivered')])));
+const historyCard = (history) => h('section', { class: 'card' }, h('h2', {}, t('d.history')),
+  table('history', ['#', t('d.when'), t('d.who'), t('d.what')], history.map((e) => [e.seq, when(e.at), e.actor, e.action])));
 const linkTo = (x) => h('a', { href: `#/declarations/${x.number}` }, x.number);
 
 pages.declaration = (number) => {
@@ -398,8 +428,7 @@ pages.declaration = (number) => {
           [t('d.registered'), when(s.registered_at)], [t('d.rule'), d.channel_rule || ''],
           [t('d.signed'), d.signed_by || t('d.unsigned')]].map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', {}, v))))),
       h('section', { class: 'card decisions' }, h('h2', {}, t('d.decisions')), dec, decisionForms(d, show)),
-      h('section', { class: 'card' }, h('h2', {}, t('d.items')), h('div', { class: 'items', id: 'items' },
-        d.header.map((it) => h('div', {}, h('span', { class: 'label' }, label(it), ' ', h('span', { class: 'id' }, it.id)), h('span', {}, it.value))))),
+      itemsCard(d.header),
       h('section', { class: 'card' }, h('h2', {}, t('d.lines')),
         table('lines', [t('d.line'), ...d.lines.columns.map(label)], d.lines.rows.map((r) => [r.line, ...r.cells]))),
       h('section', { class: 'card', id: 'links' }, h('h2', {}, t('d.links')),
@@ -413,13 +442,58 @@ pages.declaration = (number) => {
           table('divided', [t('list.number'), t('list.kind'), t('list.state')], l.divided.map((x) => [linkTo(x), x.kind, state(x.state)]))) : null,
         l.amendments.length ? h('p', {}, `${t('d.amendments')}: ${l.amendments.join(', ')}`) : null,
         !(l.continues || l.continuations.length || l.divided.length || l.amendments.length) ? h('p', { class: 'muted' }, t('d.none')) : null),
-      h('section', { class: 'card' }, h('h2', {}, t('d.outputs')),
-        table('outputs', [t('d.output'), 'Job', t('d.when'), ''], d.outputs.map((o) => [h('code', {}, o.code), o.job, when(o.at), t(o.pending ? 'd.pending' : 'd.delivered')]))),
-      h('section', { class: 'card' }, h('h2', {}, t('d.history')),
-        table('history', ['#', t('d.when'), t('d.who'), t('d.what')], d.history.map((e) => [e.seq, when(e.at), e.actor, e.action])))
-    );
+      outputsCard(d.outputs),
+      historyCard(d.history));
   };
   api('GET', `/api/declarations/${number}`).then(show, (e) => flash(e.message, true));
+  return root;
+};
+
+pages.transports = () => {
+  const root = h('div', {}, h('h1', {}, t('tr.list')));
+  const load = async () => {
+    const data = await api('GET', '/api/transports');
+    if (!data.rows.length) { fill(root, h('h1', {}, t('tr.list')), h('p', { class: 'muted' }, t('tr.empty'))); return; }
+    const link = (n) => h('a', { href: `#/transports/${n}` }, n);
+    fill(root, h('h1', {}, t('tr.list')), table('transports',
+      [t('tr.number'), t('list.state'), t('tr.direction'), t('list.declarant'), t('tr.transporter'), t('tr.departure'), t('tr.arrival'), t('list.created')],
+      data.rows.map((r) => [link(r.number), state(r.state), r.direction, r.declarant, r.transporter, r.departure, r.arrival, when(r.created_at)])));
+  };
+  load().catch((e) => flash(e.message, true));
+  listTimer = setInterval(() => load().catch((e) => flash(e.message, true)), 5000);
+  return root;
+};
+
+pages.transport = (number) => {
+  const root = h('div', {}, h('h1', {}, `${t('tr.title')} ${number}`));
+  const approve = async () => {
+    try {
+      const fresh = await api('POST', `/api/transports/${number}/approval`, {});
+      flash(t('dec.done'));
+      show(fresh);
+    } catch (e) { flash(e.message, true); }
+  };
+  const show = (d) => {
+    const s = d.summary;
+    fill(root,
+      h('h1', {}, `${t('tr.title')} ${s.number} `, state(s.state)),
+      h('section', { class: 'card' }, h('div', { class: 'items' },
+        [[t('list.declarant'), s.declarant], [t('d.terminal'), d.terminal], [t('d.basis'), d.basis],
+          [t('list.created'), when(s.created_at)], [t('d.registered'), when(s.registered_at)],
+          [t('tr.departed'), when(d.departed_at)], [t('tr.arrived'), when(d.arrived_at)],
+          [t('tr.corrections'), d.corrections]].map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', {}, v))))),
+      h('section', { class: 'card decisions' }, h('h2', {}, t('d.decisions')),
+        d.approved ? h('p', { id: 'approved' }, h('strong', {}, t('tr.approved')), ' ', signed(d.approved)) : null,
+        can('supervision') && s.state === 'registered'
+          ? h('button', { id: 'approve-transport', type: 'button', onclick: approve }, t('tr.approve')) : null),
+      itemsCard(d.header),
+      h('section', { class: 'card' }, h('h2', {}, t('tr.cargo')),
+        table('cargo', [t('d.line'), ...d.cargo.columns.map(label)], d.cargo.rows.map((r) => [r.line, ...r.cells])),
+        d.containers.length ? h('p', {}, `${t('tr.containers')}: ${d.containers.join(', ')}`) : null),
+      outputsCard(d.outputs),
+      historyCard(d.history));
+  };
+  api('GET', `/api/transports/${number}`).then(show, (e) => flash(e.message, true));
   return root;
 };
 
@@ -629,7 +703,8 @@ function render() {
   let view;
   if (!me) view = pages.login();
   else if (page === 'declarations' && arg) view = pages.declaration(arg);
-  else if (pages[page] && page !== 'login' && page !== 'declaration') view = pages[page]();
+  else if (page === 'transports' && arg) view = pages.transport(arg);
+  else if (pages[page] && !['login', 'declaration', 'transport'].includes(page)) view = pages[page]();
   else view = pages.declarations();
   $('#main').replaceChildren(view);
 }

@@ -616,7 +616,7 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
     let again = sup.post(&mut c, &approval, json!({})).await;
     assert_eq!(
         (again.status, again.json["error"].as_str()),
-        (409, Some("approved"))
+        (409, Some("transport_approved"))
     );
     let none = sup
         .post(&mut c, "/api/transports/T90179999999/approval", json!({}))
@@ -675,7 +675,7 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
     let a = sup.post(&mut c, &approval, json!({})).await;
     assert_eq!(
         (a.status, a.json["error"].as_str()),
-        (409, Some("cancelled"))
+        (409, Some("transport_cancelled"))
     );
     verify(&app);
 }

@@ -411,10 +411,10 @@ impl ApprovalRefused {
     /// A stable key the console translates.
     pub fn key(&self) -> &'static str {
         match self {
-            ApprovalRefused::NotRegistered => "not_registered",
-            ApprovalRefused::Approved => "approved",
-            ApprovalRefused::Departed => "departed",
-            ApprovalRefused::Cancelled => "cancelled",
+            ApprovalRefused::NotRegistered => "transport_not_registered",
+            ApprovalRefused::Approved => "transport_approved",
+            ApprovalRefused::Departed => "transport_departed",
+            ApprovalRefused::Cancelled => "transport_cancelled",
         }
     }
 }
