@@ -109,6 +109,15 @@ impl Officer {
     }
 }
 
+/// The code of the last output a detail page lists, and whether it waits.
+fn last_output(a: &Answer) -> (String, bool) {
+    let out = a.json["outputs"].as_array().unwrap().last().unwrap();
+    (
+        out["code"].as_str().unwrap().into(),
+        out["pending"].as_bool().unwrap(),
+    )
+}
+
 /// ALICE lodges and registers an import; its number.
 async fn registered_import(c: &mut Client) -> String {
     let r = submit_ida(c, &ALICE).await;
@@ -493,16 +502,7 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(a.json["summary"]["state"], "cleared");
-    let out = a.json["outputs"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (out["code"].as_str(), out["pending"].as_bool()),
-        (Some("VAD1AG0"), Some(true))
-    );
+    assert_eq!(last_output(&a), ("VAD1AG0".into(), true));
 
     // ...and can amend it no longer after it.
     let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
@@ -652,16 +652,7 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
             ("officer:sup1", "decision: transport approval"),
         ]
     );
-    let last = d.json["outputs"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (last["code"].as_str(), last["pending"].as_bool()),
-        (Some("VAS5040"), Some(false))
-    );
+    assert_eq!(last_output(&d), ("VAS5040".into(), false));
 
     // Cancelled after approval: the terminal gets VAS508, not VAS514.
     let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;

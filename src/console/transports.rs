@@ -167,39 +167,7 @@ pub fn detail(t: &Transport, history: &[Entry], pending: &[u64]) -> Value {
 mod tests {
     use super::*;
     use crate::rules::decision::Signed;
-    use crate::rules::eligibility::Basis;
-    use crate::rules::transport::TransportNumber;
-    use crate::wire::Fields;
-
-    fn transport(status: TransportStatus) -> Transport {
-        let mut f = Fields::new(&tables::OLA);
-        for (k, v) in [
-            ("IEI", "I"),
-            ("CHC", "03CC"),
-            ("TRC", "0101234567"),
-            ("DPR", "03CCS01"),
-            ("ARR", "02CIS01"),
-            ("CG1", "BL-ONE"),
-            ("CM1", "Máy tính"),
-            ("PC1", "10"),
-            ("CG2", "BL-TWO"),
-            ("CM2", "Màn hình"),
-        ] {
-            f.set(k, v);
-        }
-        f.set_rep("CNO", 1, "MSKU1234567");
-        Transport {
-            status,
-            ..Transport::pre_registered(
-                TransportNumber { block: 17, seq: 3 },
-                Basis::Outage,
-                "ABC12001",
-                "T12345",
-                f.values().to_vec(),
-                0,
-            )
-        }
-    }
+    use crate::rules::transport::tests::transport;
 
     #[test]
     fn states_as_officers_read_them() {
@@ -231,7 +199,10 @@ mod tests {
             .iter()
             .map(|v| v["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["IEI", "CHC", "TRC", "DPR", "ARR"]);
+        assert_eq!(
+            ids,
+            ["IEI", "CHC", "TRC", "BYA", "OBJ", "USS", "SDT", "SDH", "EDT", "EDH", "DPR", "ARR"]
+        );
         assert_eq!(d["header"][1]["vi"], "Cơ quan Hải quan");
         let columns: Vec<&str> = d["cargo"]["columns"]
             .as_array()
@@ -243,10 +214,10 @@ mod tests {
         assert_eq!(d["cargo"]["columns"][0]["vi"], "Số vận đơn");
         assert_eq!(
             d["cargo"]["rows"][1]["cells"],
-            json!(["BL-TWO", "Màn hình", ""])
+            json!(["BL-TWO", "Màn hình", "4"])
         );
         assert_eq!(d["containers"], json!(["MSKU1234567"]));
-        assert_eq!(d["summary"]["number"], "T90170000003");
+        assert_eq!(d["summary"]["number"], "T90170000001");
         assert_eq!(vi("CM5"), Some("Mô tả hàng hóa"));
         assert_eq!(vi("NTA"), None);
     }

@@ -508,7 +508,7 @@ pub fn check_arrival(existing: Option<&Transport>, user: &str) -> Result<(), Res
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -529,7 +529,8 @@ mod tests {
         }
     }
 
-    fn transport(status: TransportStatus) -> Transport {
+    /// Alice's transport with the data of [`ola`], in `status`.
+    pub(crate) fn transport(status: TransportStatus) -> Transport {
         Transport {
             status,
             ..Transport::pre_registered(
@@ -544,7 +545,7 @@ mod tests {
     }
 
     /// An OLA with two cargo blocks.
-    fn ola() -> Fields {
+    pub(crate) fn ola() -> Fields {
         let mut f = Fields::new(&tables::OLA);
         for (k, v) in [
             ("IEI", "I"),
