@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::UtcOffset;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address of the HTTPS listener for declarants (and later officers).
@@ -40,6 +40,11 @@ pub struct Config {
     /// may arrive as plain text; they are then recorded as unsigned. When
     /// false they are refused with E9990.
     pub accept_unsigned: bool,
+    /// Free space the data directory's file system must keep, MiB. Below
+    /// it, jobs that would write a declaration or transport are refused
+    /// (A0060) before anything is written; reads and retrieval go on.
+    /// 0 turns the floor off.
+    pub min_free_disk_mb: u64,
 }
 
 impl Default for Config {
@@ -59,6 +64,7 @@ impl Default for Config {
             utc_offset: "+07:00".into(),
             channel_rules: None,
             accept_unsigned: true,
+            min_free_disk_mb: 256,
         }
     }
 }
@@ -71,45 +77,96 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Syntax { path: PathBuf, message: String },
+}
+
+/// One thing wrong with the configuration, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl Problem {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            key,
+            message: message.into(),
+        }
+    }
 }
 
 impl Config {
-    /// Reads `path`; unknown keys and bad values are reported with the file name.
+    /// Reads `path`; syntax errors and unknown keys are reported with the
+    /// file name. The values are checked by [`Config::problems`], which
+    /// `serve` and `check-config` run (through `preflight`); operator
+    /// commands only need the data directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        toml::from_str(&text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        Ok(cfg)
+        })
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        self.offset()?;
-        if self.max_body_bytes < 400 {
-            return Err("max_body_bytes must be at least 400 (one message header)".into());
+    /// Every value that is out of range, each named by its key, in the
+    /// order of the file. Files and directories the values name are checked
+    /// by `preflight`.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if let Err(e) = self.offset() {
+            out.push(Problem::new("utc_offset", e));
         }
-        if self.max_connections == 0 {
-            return Err("max_connections must be at least 1".into());
+        let at_least = [
+            (
+                "max_body_bytes",
+                self.max_body_bytes as u64,
+                400,
+                " (one message header)",
+            ),
+            ("max_connections", self.max_connections as u64, 1, ""),
+            ("cache_capacity_mb", self.cache_capacity_mb, 1, ""),
+            (
+                "header_read_timeout_secs",
+                self.header_read_timeout_secs,
+                1,
+                "",
+            ),
+            ("request_timeout_secs", self.request_timeout_secs, 1, ""),
+        ];
+        for (key, value, min, why) in at_least {
+            if value < min {
+                out.push(Problem::new(
+                    key,
+                    format!("is {value}, must be at least {min}{why}"),
+                ));
+            }
         }
-        if self.cache_capacity_mb == 0 {
-            return Err("cache_capacity_mb must be at least 1".into());
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => {
+                out.push(Problem::new("tls_key", "tls_cert is set, set tls_key too"))
+            }
+            (None, Some(_)) => {
+                out.push(Problem::new("tls_cert", "tls_key is set, set tls_cert too"))
+            }
+            _ => {}
         }
-        Ok(())
+        out
     }
 
     pub fn offset(&self) -> Result<UtcOffset, String> {
         let fmt = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
         UtcOffset::parse(&self.utc_offset, &fmt)
-            .map_err(|_| format!("utc_offset {:?} is not like \"+07:00\"", self.utc_offset))
+            .map_err(|_| format!("{:?} is not like \"+07:00\"", self.utc_offset))
     }
 
     pub fn cert_path(&self) -> PathBuf {
@@ -129,10 +186,23 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// Loads `text` from a file and checks its values; the errors come back
+    /// one per line.
     fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        cfg.validate()?;
-        Ok(cfg)
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outpost.toml");
+        std::fs::write(&path, text).unwrap();
+        let cfg = Config::load(&path).map_err(|e| {
+            let msg = e.to_string();
+            assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+            msg
+        })?;
+        let problems: Vec<String> = cfg.problems().iter().map(ToString::to_string).collect();
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(problems.join("\n"))
+        }
     }
 
     #[test]
@@ -140,20 +210,44 @@ mod tests {
         let d = parse("").unwrap();
         assert_eq!(d.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(d.offset().unwrap(), UtcOffset::from_hms(7, 0, 0).unwrap());
+        assert_eq!(d.min_free_disk_mb, 256);
         assert_eq!(
             parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
             443
         );
         let cases = [
-            ("lisen = \"0.0.0.0:1\"", "unknown field"),
+            ("lisen = \"0.0.0.0:1\"", "unknown field `lisen`"),
             ("listen = \"nowhere\"", "invalid socket address"),
-            ("utc_offset = \"7\"", "utc_offset"),
-            ("max_body_bytes = 10", "max_body_bytes"),
-            ("max_connections = 0", "max_connections"),
+            ("min_free_disk_mb = -1", "min_free_disk_mb"),
+            (
+                "utc_offset = \"7\"",
+                "utc_offset: \"7\" is not like \"+07:00\"",
+            ),
+            (
+                "max_body_bytes = 10",
+                "max_body_bytes: is 10, must be at least 400",
+            ),
+            (
+                "max_connections = 0",
+                "max_connections: is 0, must be at least 1",
+            ),
+            ("request_timeout_secs = 0", "request_timeout_secs: is 0"),
+            (
+                "tls_cert = \"/etc/c.pem\"",
+                "tls_key: tls_cert is set, set tls_key too",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let err =
+            parse("max_connections = 0\ncache_capacity_mb = 0\nutc_offset = \"UTC\"").unwrap_err();
+        let keys: Vec<&str> = err.lines().map(|l| l.split(':').next().unwrap()).collect();
+        assert_eq!(keys, ["utc_offset", "max_connections", "cache_capacity_mb"]);
     }
 }

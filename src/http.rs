@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::metrics::{self, Requests};
 use crate::service::Service;
 
 /// Limits the listener enforces.
@@ -59,6 +60,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let limits = Arc::new(limits);
+    let requests = Arc::new(Requests::default());
     loop {
         let permit = tokio::select! {
             _ = shutdown.changed() => break,
@@ -80,6 +82,7 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let service = service.clone();
         let limits = limits.clone();
+        let requests = requests.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
@@ -100,7 +103,8 @@ pub async fn serve(
             let svc = hyper::service::service_fn(move |req| {
                 let service = service.clone();
                 let limits = svc_limits.clone();
-                async move { Ok::<_, Infallible>(route(req, service, &limits).await) }
+                let requests = requests.clone();
+                async move { Ok::<_, Infallible>(route(req, service, &limits, &requests).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -124,9 +128,20 @@ pub async fn serve(
     }
 }
 
-async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+async fn route(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    limits: &Limits,
+    requests: &Requests,
+) -> Response<Body> {
     match (req.method(), req.uri().path()) {
-        (&Method::POST, "/") => edi(req, service, limits).await,
+        (&Method::POST, "/") => {
+            let r = edi(req, service, limits, requests).await;
+            if r.status() != StatusCode::OK {
+                requests.refused(r.status().as_u16());
+            }
+            r
+        }
         (_, "/") => text(
             StatusCode::METHOD_NOT_ALLOWED,
             "VNACCS messages are sent with POST\n",
@@ -136,11 +151,20 @@ async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -
             code_description(&p["/api/codes/".len()..], req.uri().query())
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") => readyz(&service),
+        (&Method::GET, "/metrics") => metrics(service, requests).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
-async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+/// A VNACCS message in, its answer out; answered messages are counted by
+/// job and result here, refusals by status in `route`.
+async fn edi(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    limits: &Limits,
+    requests: &Requests,
+) -> Response<Body> {
     // The original value: a multipart boundary is case-sensitive.
     let raw_ctype = req
         .headers()
@@ -220,16 +244,83 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    log::debug!(
-        "{} -> {} in {:?}",
-        reply.job,
-        reply.result,
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    requests.record(&reply.job, &reply.result, took);
+    log::debug!("{} -> {} in {took:?}", reply.job, reply.result);
     let mut r = Response::new(Full::new(Bytes::from(reply.bytes)));
     r.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    r
+}
+
+/// How long writers may wait for a flush before the appliance stops
+/// calling itself ready.
+const READY_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
+/// `GET /readyz`: 200 while the store answers, its flushes keep up and the
+/// disk is above the floor; 503 with the reasons otherwise. Either way the
+/// JSON shows the mode and the free space.
+fn readyz(service: &Service) -> Response<Body> {
+    let mut problems = Vec::new();
+    let mode = match service.store.mode() {
+        Ok(m) => Some(m.mode.name()),
+        Err(e) => {
+            problems.push(format!("store: {e}"));
+            None
+        }
+    };
+    if let Err(e) = service.store.commit_health(READY_FLUSH_LIMIT) {
+        problems.push(format!("store: {e}"));
+    }
+    let space = service.disk().space();
+    match &space {
+        Ok(s) if s.low() => problems.push(format!(
+            "disk: {s}; new declarations and transports are refused (A0060)"
+        )),
+        Ok(_) => {}
+        Err(e) => problems.push(format!("disk: {e}")),
+    }
+    let mut r = json(serde_json::json!({
+        "ready": problems.is_empty(),
+        "mode": mode,
+        "disk_free_bytes": space.as_ref().ok().map(|s| s.free),
+        "min_free_disk_bytes": service.disk().floor_bytes(),
+        "problems": problems,
+    }));
+    if !problems.is_empty() {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r
+}
+
+/// `GET /metrics`: Prometheus text. Counting the trees scans them, so it
+/// runs on the blocking pool.
+async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
+    let gauges = tokio::task::spawn_blocking(move || {
+        let stats = service.store.commit_stats();
+        let gauges = metrics::Gauges {
+            mode: service.store.mode().map_or("unknown", |m| m.mode.name()),
+            declarations: service.store.declaration_count(),
+            outputs_pending: service.store.pending_outputs_total(),
+            commit_waiters: stats.waiting,
+            flushes: stats.flushes,
+            durable_writes: stats.writes,
+            disk_free_bytes: service.disk().space().ok().map(|s| s.free),
+            disk_floor_bytes: service.disk().floor_bytes(),
+        };
+        (gauges, service)
+    })
+    .await;
+    let Ok((gauges, service)) = gauges else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+    };
+    let body = metrics::render(requests, service.store.flush_latency(), &gauges);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
 }

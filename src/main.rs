@@ -9,13 +9,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use outpost::config::Config;
-use outpost::rules::channel::ChannelRules;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
 use outpost::store::records::Site;
 use outpost::store::{Actor, Store};
-use outpost::{admin, http, tls};
+use outpost::{admin, http, systemd, tls};
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +75,9 @@ enum Command {
     /// Directions: officers' authorisations for special cases in standby.
     #[command(subcommand)]
     Direction(DirectionCmd),
+    /// Check the configuration and the files it names, as `serve` does at
+    /// start; print the effective values or every problem found.
+    CheckConfig,
 }
 
 #[derive(Subcommand)]
@@ -153,26 +155,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(common: &Common) -> Result<Config, String> {
-    let mut cfg = match &common.config {
-        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+/// The configuration, and where it came from (for messages).
+fn load_config(common: &Common) -> Result<(Config, String), String> {
+    let file = match &common.config {
+        Some(p) => Some(p.clone()),
         None => {
             let dir = common
                 .data_dir
                 .clone()
                 .unwrap_or_else(|| Config::default().data_dir);
-            let p = dir.join("outpost.toml");
-            if p.exists() {
-                Config::load(&p).map_err(|e| e.to_string())?
-            } else {
-                Config::default()
-            }
+            Some(dir.join("outpost.toml")).filter(|p| p.exists())
         }
+    };
+    let (mut cfg, source) = match file {
+        Some(p) => (
+            Config::load(&p).map_err(|e| e.to_string())?,
+            p.display().to_string(),
+        ),
+        None => (Config::default(), "built-in defaults".to_string()),
     };
     if let Some(d) = &common.data_dir {
         cfg.data_dir = d.clone();
     }
-    Ok(cfg)
+    Ok((cfg, source))
+}
+
+/// Runs the start-up checks; every problem is one line naming its source.
+fn preflight(cfg: &Config, source: &str) -> Result<outpost::preflight::Checked, String> {
+    outpost::preflight::check(cfg).map_err(|problems| {
+        problems
+            .iter()
+            .map(|p| format!("{source}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn check_config(cfg: &Config, source: &str) -> Result<(), String> {
+    let checked = preflight(cfg, source)?;
+    let mut effective = cfg.clone();
+    effective.tls_cert = Some(cfg.cert_path());
+    effective.tls_key = Some(cfg.key_path());
+    let text = toml::to_string(&effective).map_err(|e| e.to_string())?;
+    println!("# {source}: OK; the effective configuration:");
+    if cfg.channel_rules.is_none() {
+        println!("# channel_rules: the built-in table");
+    }
+    print!("{text}");
+    for note in &checked.notes {
+        println!("# note: {note}");
+    }
+    Ok(())
 }
 
 fn open_store(cfg: &Config) -> Result<Store, String> {
@@ -180,9 +213,10 @@ fn open_store(cfg: &Config) -> Result<Store, String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let cfg = load_config(&cli.common)?;
+    let (cfg, source) = load_config(&cli.common)?;
     match cli.command {
-        Command::Serve { listen } => serve(cfg, listen),
+        Command::Serve { listen } => serve(cfg, &source, listen),
+        Command::CheckConfig => check_config(&cfg, &source),
         Command::Init {
             site,
             extra_blocks,
@@ -286,16 +320,6 @@ fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
     Ok(())
 }
 
-fn channel_rules(cfg: &Config) -> Result<ChannelRules, String> {
-    match &cfg.channel_rules {
-        None => Ok(ChannelRules::builtin()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            ChannelRules::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
-        }
-    }
-}
-
 fn ensure_site(store: &Store) -> Result<(), String> {
     if store.site().map_err(|e| e.to_string())?.is_none() {
         log::warn!(
@@ -319,12 +343,14 @@ fn ensure_site(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
+fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<(), String> {
     if let Some(l) = listen {
         cfg.listen = l;
     }
-    let offset = cfg.offset()?;
-    let rules = channel_rules(&cfg)?;
+    let checked = preflight(&cfg, source)?;
+    for note in &checked.notes {
+        log::warn!("{note}");
+    }
     let (cert, key) = (cfg.cert_path(), cfg.key_path());
     if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
         log::info!("generated a self-signed certificate: {}", cert.display());
@@ -341,7 +367,9 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, rules, offset, cfg.accept_unsigned).map_err(|e| e.to_string())?,
+        Service::new(store, checked.rules, checked.offset, cfg.accept_unsigned)
+            .map_err(|e| e.to_string())?
+            .with_disk_floor(cfg.min_free_disk_mb << 20),
     );
     let limits = http::Limits {
         max_body_bytes: cfg.max_body_bytes,
@@ -375,6 +403,8 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             cfg.data_dir.display()
         );
         log::info!("listening on https://{addr}/");
+        systemd::ready(&format!("listening on https://{addr}/"));
+        let watchdog = tokio::spawn(systemd::watchdog(service.clone()));
         http::serve(
             listener,
             tls::server_config(resolver),
@@ -383,6 +413,7 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             stop_rx,
         )
         .await;
+        watchdog.abort();
         admin_task.abort();
         let _ = std::fs::remove_file(admin::socket_path(&cfg.data_dir));
         Ok::<(), String>(())
@@ -414,6 +445,7 @@ fn watch_signals(
                     }
                 } else {
                     log::info!("signal {sig}: shutting down");
+                    systemd::stopping();
                     let _ = stop.send(true);
                 }
             }

@@ -11,7 +11,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use commit::GroupCommit;
-pub use commit::{CommitStats, FlushError};
+pub use commit::{CommitStats, FlushError, Unhealthy};
 use records::{decode, encode, Output, Site, Terminal, User};
 
 use crate::audit;
@@ -205,6 +205,16 @@ impl Store {
 
     pub fn commit_stats(&self) -> CommitStats {
         self.commit.stats()
+    }
+
+    /// How long each group-commit flush took.
+    pub fn flush_latency(&self) -> &crate::metrics::Histogram {
+        self.commit.flush_latency()
+    }
+
+    /// Whether writes still become durable; see [`commit::GroupCommit::health`].
+    pub fn commit_health(&self, limit: std::time::Duration) -> Result<(), Unhealthy> {
+        self.commit.health(limit)
     }
 
     /// Flushes and stops the flush thread; later writes fail.
@@ -623,6 +633,11 @@ impl Store {
     /// crash the output is delivered again, which the terminal tolerates.
     pub fn ack_output(&self, terminal: &str, seq: u64) -> Result<bool, StoreError> {
         Ok(self.outputs.remove(output_key(terminal, seq))?.is_some())
+    }
+
+    /// Outputs not yet acknowledged, over all terminals (a scan).
+    pub fn pending_outputs_total(&self) -> usize {
+        self.outputs.len()
     }
 
     pub fn pending_outputs(&self, terminal: &str) -> usize {

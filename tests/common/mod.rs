@@ -99,11 +99,17 @@ impl Appliance {
 
     /// Starts the server and waits for its "listening" line.
     pub fn spawn(&mut self) {
+        self.spawn_with_env(&[]);
+    }
+
+    /// As `spawn`, with extra environment variables.
+    pub fn spawn_with_env(&mut self, env: &[(&str, &str)]) {
         let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(self.data())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -356,6 +362,15 @@ impl Reply {
     pub fn get(&self, f: HField) -> &str {
         self.first().header.get(f)
     }
+}
+
+/// `GET path`: status and body as text.
+pub async fn get(c: &mut Client, path: &str) -> (u16, String) {
+    let (status, body) = c
+        .request("GET", path, "text/plain", vec![])
+        .await
+        .expect("GET");
+    (status, String::from_utf8(body).expect("UTF-8 body"))
 }
 
 pub async fn send(c: &mut Client, bytes: Vec<u8>) -> Reply {
