@@ -250,4 +250,46 @@ mod tests {
         let keys: Vec<&str> = err.lines().map(|l| l.split(':').next().unwrap()).collect();
         assert_eq!(keys, ["utc_offset", "max_connections", "cache_capacity_mb"]);
     }
+
+    /// The shipped `appliance/outpost.toml` names every key, is valid as it
+    /// stands and with every `#key = value` line switched on, and its
+    /// commented values are the built-in defaults (where there is one).
+    #[test]
+    fn the_shipped_config_lists_every_option_with_its_default() {
+        let text = include_str!("../appliance/outpost.toml");
+        let shipped = parse(text).unwrap();
+        assert_eq!(shipped.data_dir, PathBuf::from("/var/lib/outpost"));
+        let is_key_line = |l: &str| l.starts_with(|c: char| c.is_ascii_lowercase());
+        let commented: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix('#').filter(|r| is_key_line(r)))
+            .collect();
+        let all_on: String = text
+            .lines()
+            .map(|l| l.strip_prefix('#').filter(|r| is_key_line(r)).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all_on = parse(&all_on).unwrap();
+        let table = |c: &Config| match toml::Value::try_from(c).unwrap() {
+            toml::Value::Table(t) => t,
+            _ => unreachable!("a struct serialises as a table"),
+        };
+        let (defaults, switched_on) = (table(&Config::default()), table(&all_on));
+        for key in switched_on.keys() {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start_matches('#').starts_with(&format!("{key} = "))),
+                "appliance/outpost.toml does not mention {key}"
+            );
+        }
+        for line in commented {
+            let key = line.split(' ').next().unwrap();
+            if let Some(default) = defaults
+                .get(key)
+                .filter(|v| !matches!(v, toml::Value::Array(a) if a.is_empty()))
+            {
+                assert_eq!(Some(default), switched_on.get(key), "#{line}");
+            }
+        }
+    }
 }

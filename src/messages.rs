@@ -928,4 +928,51 @@ mod tests {
             assert_eq!(describe(bad), None, "{bad:?}");
         }
     }
+
+    /// `appliance/result-codes.md`, the officers' reference: every code
+    /// Outpost sends, with its texts. Regenerate with
+    /// `OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current`.
+    #[test]
+    fn the_result_code_reference_is_current() {
+        let mut codes: Vec<&str> = EMITTED.to_vec();
+        codes.insert(0, "00000");
+        codes.sort();
+        let mut want = String::from(
+            "# Result codes Outpost sends\n\n\
+             Generated from `src/messages.rs` by the test `the_result_code_reference_is_current`; \
+             do not edit by hand. A reply carries codes as `XXXXX-IIII-NNNN`: the five-character \
+             code below, the item it points at, and the goods line (0000 for the header). \
+             `GET /api/codes/<code>` gives the same texts, and a text for every other code of the \
+             VNACCS job tables.\n\n\
+             | code | VNACCS tables | Tiếng Việt | English |\n\
+             |---|---|---|---|\n",
+        );
+        for code in codes {
+            let d = describe(code).unwrap();
+            let tables = if OWN_CODES.contains(&code) {
+                "Outpost's own".to_string()
+            } else if d.jobs.len() > 6 {
+                format!("{} and {} more", d.jobs[..5].join(", "), d.jobs.len() - 5)
+            } else {
+                d.jobs.join(", ")
+            };
+            let cell = |s: &str| s.replace('|', "\\|");
+            want.push_str(&format!(
+                "| {code} | {} | {} | {} |\n",
+                cell(&tables),
+                cell(&d.vi),
+                cell(&d.en)
+            ));
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/appliance/result-codes.md");
+        if std::env::var_os("OUTPOST_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "appliance/result-codes.md is out of date; regenerate it with \
+             OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current"
+        );
+    }
 }
