@@ -349,7 +349,7 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     }
     let checked = preflight(&cfg, source)?;
     for note in &checked.notes {
-        log::warn!("{note}");
+        log::info!("{note}");
     }
     let (cert, key) = (cfg.cert_path(), cfg.key_path());
     if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
