@@ -43,6 +43,8 @@ pub enum Command {
         id: u32,
         reason: String,
     },
+    /// Walk the journal and cross-check the records against it.
+    Verify,
 }
 
 /// A declarant to add (or update) with its terminal.
@@ -172,6 +174,10 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
                 .map_err(store_err)?;
             Ok(format!("direction {} revoked: {}", d.id, describe(&d)))
         }
+        Command::Verify => store
+            .verify(|n| log::info!("verify: {n} journal entries checked"))
+            .map(|r| r.to_string())
+            .map_err(|e| format!("verify failed: {e}")),
         Command::UserList => {
             let users = store.users().map_err(store_err)?;
             Ok(users

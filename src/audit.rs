@@ -1,11 +1,71 @@
-//! The audit trail: every state change appends an entry that carries the
-//! SHA-256 of the entry before it, so editing, deleting or reordering any
-//! entry breaks the chain.
+//! The audit trail, which is also the site's journal: every state change
+//! appends one entry, in the same transaction as the change, holding who,
+//! when, what, the full new state of every record it changed, and the
+//! SHA-256 of the entry before it. Editing, deleting or reordering any entry
+//! breaks the chain; replaying the changes rebuilds the records, which is
+//! how `outpost verify` cross-checks them, how a backup is made consistent,
+//! and what sync uploads (the sequence is per site and gap-free).
 
 use ring::digest::{digest, SHA256};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+use crate::rules::declaration::Declaration;
+use crate::rules::eligibility::Direction;
+use crate::rules::transport::Transport;
+use crate::store::records::{Output, Site, Terminal, User};
+use crate::store::ModeState;
+
+/// A record as a change left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Change {
+    Site(Site),
+    Mode(ModeState),
+    Direction(Direction),
+    User(User),
+    Terminal(Terminal),
+    Declaration(Declaration),
+    Transport(Transport),
+    /// An output queued for a terminal under the store-wide output sequence.
+    Output {
+        terminal: String,
+        seq: u64,
+        output: Output,
+    },
+}
+
+impl Change {
+    /// Which record the change is to: changes with the same key replace
+    /// one another. A declaration keeps its key through amendments.
+    pub fn key(&self) -> String {
+        match self {
+            Change::Site(_) => "site".into(),
+            Change::Mode(_) => "mode".into(),
+            Change::Direction(d) => format!("direction/{}", d.id),
+            Change::User(u) => format!("user/{}", u.code),
+            Change::Terminal(t) => format!("terminal/{}", t.id),
+            Change::Declaration(d) => format!("declaration/{}", d.number.base()),
+            Change::Transport(t) => format!("transport/{}", t.number),
+            Change::Output { terminal, seq, .. } => format!("output/{terminal}/{seq}"),
+        }
+    }
+
+    /// The record as the store keeps it, to compare byte for byte.
+    pub fn encoded_record(&self) -> Vec<u8> {
+        use crate::store::records::encode;
+        match self {
+            Change::Site(v) => encode(v),
+            Change::Mode(v) => encode(v),
+            Change::Direction(v) => encode(v),
+            Change::User(v) => encode(v),
+            Change::Terminal(v) => encode(v),
+            Change::Declaration(v) => encode(v),
+            Change::Transport(v) => encode(v),
+            Change::Output { output, .. } => encode(output),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// 1, 2, 3 … without gaps.
     pub seq: u64,
@@ -17,6 +77,8 @@ pub struct Entry {
     pub action: String,
     /// Why or on what (reason, declaration number …).
     pub detail: String,
+    /// The records as this change left them.
+    pub changes: Vec<Change>,
     /// Hash of the previous entry; zeros for the first.
     pub prev: [u8; 32],
 }
@@ -40,31 +102,48 @@ pub enum ChainError {
     Link(u64),
 }
 
-/// Walks a chain from the start; returns the number of entries and the head hash.
-pub fn verify<'a>(
-    entries: impl IntoIterator<Item = &'a Entry>,
-) -> Result<(u64, [u8; 32]), ChainError> {
-    let mut prev = [0u8; 32];
-    let mut n = 0;
-    for e in entries {
-        n += 1;
-        if e.seq != n {
+/// Checks a chain one entry at a time, from the first, so a long journal
+/// need not be held in memory.
+#[derive(Debug, Default)]
+pub struct Chain {
+    len: u64,
+    head: [u8; 32],
+}
+
+impl Chain {
+    pub fn push(&mut self, e: &Entry) -> Result<(), ChainError> {
+        let expected = self.len + 1;
+        if e.seq != expected {
             return Err(ChainError::Sequence {
-                expected: n,
+                expected,
                 found: e.seq,
             });
         }
-        if e.prev != prev {
+        if e.prev != self.head {
             return Err(ChainError::Link(e.seq));
         }
-        prev = e.hash();
+        self.len = expected;
+        self.head = e.hash();
+        Ok(())
     }
-    Ok((n, prev))
+
+    /// Entries seen and the hash of the last (zeros for none).
+    pub fn head(&self) -> (u64, [u8; 32]) {
+        (self.len, self.head)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn verify(entries: &[Entry]) -> Result<(u64, [u8; 32]), ChainError> {
+        let mut chain = Chain::default();
+        for e in entries {
+            chain.push(e)?;
+        }
+        Ok(chain.head())
+    }
 
     fn chain(n: u64) -> Vec<Entry> {
         let mut out: Vec<Entry> = Vec::new();
@@ -76,6 +155,7 @@ mod tests {
                 actor: "operator".into(),
                 action: format!("action {seq}"),
                 detail: String::new(),
+                changes: Vec::new(),
                 prev,
             });
         }

@@ -78,6 +78,10 @@ enum Command {
     /// Check the configuration and the files it names, as `serve` does at
     /// start; print the effective values or every problem found.
     CheckConfig,
+    /// Check the data: walk the audit journal's hash chain and cross-check
+    /// every stored record, index and counter against it. Exits non-zero
+    /// at the first problem. On a running appliance intake waits meanwhile.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -276,6 +280,7 @@ fn run(cli: Cli) -> Result<(), String> {
             },
         ),
         Command::Direction(DirectionCmd::List) => admin_cmd(&cfg, admin::Command::DirectionList),
+        Command::Verify => admin_cmd(&cfg, admin::Command::Verify),
         Command::Direction(DirectionCmd::Revoke { id, reason }) => {
             admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
         }

@@ -19,7 +19,7 @@ use crate::rules::temporary;
 use crate::rules::transport::{self, Transport, TransportNumber, TransportStatus};
 use crate::smime;
 use crate::store::records::{Output, User};
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
@@ -78,6 +78,11 @@ struct Caller {
     /// `serial@issuer` of the certificate that signed the request, when it
     /// was signed and checked out; `None` for an unsigned request.
     signed_by: Option<String>,
+}
+
+/// The journal's name for what a request did: its job.
+fn action(req: &Message) -> String {
+    format!("job {}", req.job_code())
 }
 
 /// A request body as it arrived: plain text, or S/MIME multipart/signed.
@@ -140,6 +145,14 @@ impl Service {
                 log::warn!("free space of {}: {e}", self.store.path().display());
                 None
             }
+        }
+    }
+
+    /// The declarant as the journal names it.
+    fn actor(&self, caller: &Caller) -> Actor {
+        Actor {
+            name: caller.user.code.clone(),
+            at: self.now().unix_timestamp(),
         }
     }
 
@@ -520,9 +533,13 @@ impl Service {
                 Ok(b) => b,
                 Err(code) => return Ok(self.result(&req.header, &[code], "")),
             };
-            let created = self
-                .store
-                .create_declaration(spec.family, basis, |n| make(n, now, basis));
+            let created = self.store.create_declaration(
+                spec.family,
+                basis,
+                &self.actor(caller),
+                &action(req),
+                |n| make(n, now, basis),
+            );
             match created {
                 Err(StoreError::DirectionUsedUp(_)) => Err(Refusal::Codes(vec![ResultCode::sys(
                     eligibility::USE_VNACCS,
@@ -535,18 +552,19 @@ impl Service {
                 let code = ResultCode::new("E0213", spec.number, 0);
                 return Ok(self.result(&req.header, &[code], ""));
             };
-            self.store.update_declaration(n, |cur| {
-                declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
-                    .map_err(|c| Refusal::Codes(vec![c]))?;
-                let cur = cur.expect("checked above");
-                // A replacement keeps what it was accepted under; one taken
-                // during an outage needs the outage (or a new basis) still.
-                let basis = match (cur.basis, decided) {
-                    (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
-                    (kept, _) => kept,
-                };
-                make(cur.number, cur.created_at, basis)
-            })?
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    let cur = cur.expect("checked above");
+                    // A replacement keeps what it was accepted under; one taken
+                    // during an outage needs the outage (or a new basis) still.
+                    let basis = match (cur.basis, decided) {
+                        (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
+                        (kept, _) => kept,
+                    };
+                    make(cur.number, cur.created_at, basis)
+                })?
         };
         let decl = match outcome {
             Ok(d) => d,
@@ -734,29 +752,31 @@ impl Service {
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
         let mode = self.store.mode()?.mode;
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_register(spec, cur.as_ref(), &caller.user.code)?;
-            let mut d = cur.expect("checked above");
-            // Pre-registered during the outage, registered after it ended:
-            // it goes to VNACCS unless a direction or continuation covers it.
-            if mode == Mode::Standby && d.basis == Basis::Outage {
-                return Err(ResultCode::sys(eligibility::USE_VNACCS));
-            }
-            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
-            d.status = Status::Registered;
-            d.channel = Some(channel);
-            d.channel_rule = rule.map(str::to_string);
-            d.registered_at = Some(now);
-            let notice = outputs::channel_notice(spec, &d, &stamp, None);
-            let out = self.output(
-                spec.notice_out,
-                spec.reg,
-                &d.user_code,
-                &d.number.to_string(),
-                notice.render(),
-            );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_register(spec, cur.as_ref(), &caller.user.code)?;
+                    let mut d = cur.expect("checked above");
+                    // Pre-registered during the outage, registered after it ended:
+                    // it goes to VNACCS unless a direction or continuation covers it.
+                    if mode == Mode::Standby && d.basis == Basis::Outage {
+                        return Err(ResultCode::sys(eligibility::USE_VNACCS));
+                    }
+                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    d.status = Status::Registered;
+                    d.channel = Some(channel);
+                    d.channel_rule = rule.map(str::to_string);
+                    d.registered_at = Some(now);
+                    let notice = outputs::channel_notice(spec, &d, &stamp, None);
+                    let out = self.output(
+                        spec.notice_out,
+                        spec.reg,
+                        &d.user_code,
+                        &d.number.to_string(),
+                        notice.render(),
+                    );
+                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                })?;
         let decl = match changed {
             Ok(d) => d,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
@@ -847,8 +867,11 @@ impl Service {
             }
         };
         let out = self.output(out_code, "ROT", &d.user_code, &d.number.to_string(), body);
-        self.store
-            .queue_outputs(&[(caller.terminal.clone(), out)])?;
+        self.store.queue_outputs(
+            &self.actor(caller),
+            &action(req),
+            &[(caller.terminal.clone(), out)],
+        )?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
     }
 
@@ -1009,15 +1032,18 @@ impl Service {
         let outcome = match fields.get("OLT") {
             "" => self
                 .store
-                .create_transport(|n| Ok::<_, ResultCode>(make(n, now)))?,
+                .create_transport(&self.actor(caller), &action(req), |n| {
+                    Ok::<_, ResultCode>(make(n, now))
+                })?,
             given => {
                 let Some(n) = TransportNumber::parse(given) else {
                     return Ok(self.result(&req.header, &[ResultCode::new("E0007", "OLT", 0)], ""));
                 };
-                self.store.update_transport(n, |cur| {
-                    transport::check_replace(cur.as_ref(), &caller.user.code)?;
-                    Ok(make(n, cur.expect("checked above").created_at))
-                })?
+                self.store
+                    .update_transport(n, &self.actor(caller), &action(req), |cur| {
+                        transport::check_replace(cur.as_ref(), &caller.user.code)?;
+                        Ok(make(n, cur.expect("checked above").created_at))
+                    })?
             }
         };
         match outcome {
@@ -1067,73 +1093,75 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let mode = self.store.mode()?.mode;
-        let changed = self.store.update_transport(n, |cur| {
-            let t = match job {
-                "OLC" => {
-                    transport::check_register(cur.as_ref(), &caller.user.code)?;
-                    let mut t = cur.expect("checked above");
-                    if mode == Mode::Standby && t.basis == Basis::Outage {
-                        return Err(ResultCode::sys(eligibility::USE_VNACCS));
+        let changed = self
+            .store
+            .update_transport(n, &self.actor(caller), &action(req), |cur| {
+                let t = match job {
+                    "OLC" => {
+                        transport::check_register(cur.as_ref(), &caller.user.code)?;
+                        let mut t = cur.expect("checked above");
+                        if mode == Mode::Standby && t.basis == Basis::Outage {
+                            return Err(ResultCode::sys(eligibility::USE_VNACCS));
+                        }
+                        t.status = TransportStatus::Registered;
+                        t.registered_at = Some(now);
+                        t
                     }
-                    t.status = TransportStatus::Registered;
-                    t.registered_at = Some(now);
-                    t
-                }
-                "BOA" => {
-                    let status = transport::check_departure(
-                        fields.get("KND"),
-                        cur.as_ref(),
-                        &caller.user.code,
-                    )?;
-                    let mut t = cur.expect("checked above");
-                    t.status = status;
-                    t.departed_at = (status == TransportStatus::Departed).then_some(now);
-                    t
-                }
-                _ => {
-                    transport::check_arrival(cur.as_ref(), &caller.user.code)?;
-                    let mut t = cur.expect("checked above");
-                    t.status = TransportStatus::Arrived;
-                    t.arrived_at = Some(now);
-                    t
-                }
-            };
-            let outputs = match job {
-                "OLC" => {
-                    let mut copy = Fields::new(&tables::VAS501);
-                    copy.set("OLT", &t.number.to_string());
-                    copy.set("SCG", fields.get("SCG"));
-                    vec![(
-                        caller.terminal.clone(),
-                        self.output(
-                            "VAS5010",
-                            job,
-                            &t.user_code,
-                            &t.number.to_string(),
-                            copy.render(),
-                        ),
-                    )]
-                }
-                "BIA" => {
-                    let mut confirm = Fields::new(&tables::VAS516);
-                    outputs::fill_by_name(&t.fields(), &mut confirm);
-                    outputs::fill_by_name(&fields, &mut confirm);
-                    confirm.set("OLT", &t.number.to_string());
-                    vec![(
-                        caller.terminal.clone(),
-                        self.output(
-                            "VAS5160",
-                            job,
-                            &t.user_code,
-                            &t.number.to_string(),
-                            confirm.render(),
-                        ),
-                    )]
-                }
-                _ => Vec::new(),
-            };
-            Ok((t, outputs))
-        })?;
+                    "BOA" => {
+                        let status = transport::check_departure(
+                            fields.get("KND"),
+                            cur.as_ref(),
+                            &caller.user.code,
+                        )?;
+                        let mut t = cur.expect("checked above");
+                        t.status = status;
+                        t.departed_at = (status == TransportStatus::Departed).then_some(now);
+                        t
+                    }
+                    _ => {
+                        transport::check_arrival(cur.as_ref(), &caller.user.code)?;
+                        let mut t = cur.expect("checked above");
+                        t.status = TransportStatus::Arrived;
+                        t.arrived_at = Some(now);
+                        t
+                    }
+                };
+                let outputs = match job {
+                    "OLC" => {
+                        let mut copy = Fields::new(&tables::VAS501);
+                        copy.set("OLT", &t.number.to_string());
+                        copy.set("SCG", fields.get("SCG"));
+                        vec![(
+                            caller.terminal.clone(),
+                            self.output(
+                                "VAS5010",
+                                job,
+                                &t.user_code,
+                                &t.number.to_string(),
+                                copy.render(),
+                            ),
+                        )]
+                    }
+                    "BIA" => {
+                        let mut confirm = Fields::new(&tables::VAS516);
+                        outputs::fill_by_name(&t.fields(), &mut confirm);
+                        outputs::fill_by_name(&fields, &mut confirm);
+                        confirm.set("OLT", &t.number.to_string());
+                        vec![(
+                            caller.terminal.clone(),
+                            self.output(
+                                "VAS5160",
+                                job,
+                                &t.user_code,
+                                &t.number.to_string(),
+                                confirm.render(),
+                            ),
+                        )]
+                    }
+                    _ => Vec::new(),
+                };
+                Ok((t, outputs))
+            })?;
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(t) => {
@@ -1243,21 +1271,23 @@ impl Service {
             Ok(n) => n,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend(spec, cur.as_ref(), &caller.user.code)?;
-            let mut d = cur.expect("checked above");
-            d.pending_amendment = Some(fields.values().to_vec());
-            let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
-            copy.set(spec.number, &d.number.to_string());
-            let out = self.output(
-                spec.amend_copy_out,
-                spec.amend,
-                &d.user_code,
-                &d.number.to_string(),
-                copy.render(),
-            );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_amend(spec, cur.as_ref(), &caller.user.code)?;
+                    let mut d = cur.expect("checked above");
+                    d.pending_amendment = Some(fields.values().to_vec());
+                    let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
+                    copy.set(spec.number, &d.number.to_string());
+                    let out = self.output(
+                        spec.amend_copy_out,
+                        spec.amend,
+                        &d.user_code,
+                        &d.number.to_string(),
+                        copy.render(),
+                    );
+                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                })?;
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(d) => self.durable_reply(&req.header, d.number),
@@ -1282,26 +1312,28 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let stamp = self.stamp();
-        let changed = self.store.update_declaration(n, |cur| {
-            declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)?;
-            let mut d = cur.expect("checked above");
-            d.values = d.pending_amendment.take().expect("checked above");
-            d.number = d.number.amended().expect("checked above");
-            d.amended_at = Some(now);
-            let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
-            d.channel = Some(channel);
-            d.channel_rule = rule.map(str::to_string);
-            let registered = self.stamp_of(d.registered_at.unwrap_or(now));
-            let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
-            let out = self.output(
-                spec.notice_out,
-                spec.amend_reg,
-                &d.user_code,
-                &d.number.to_string(),
-                notice.render(),
-            );
-            Ok((d, vec![(caller.terminal.clone(), out)]))
-        })?;
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)?;
+                    let mut d = cur.expect("checked above");
+                    d.values = d.pending_amendment.take().expect("checked above");
+                    d.number = d.number.amended().expect("checked above");
+                    d.amended_at = Some(now);
+                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    d.channel = Some(channel);
+                    d.channel_rule = rule.map(str::to_string);
+                    let registered = self.stamp_of(d.registered_at.unwrap_or(now));
+                    let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
+                    let out = self.output(
+                        spec.notice_out,
+                        spec.amend_reg,
+                        &d.user_code,
+                        &d.number.to_string(),
+                        notice.render(),
+                    );
+                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                })?;
         match changed {
             Err(code) => Ok(self.result(&req.header, &[code], "")),
             Ok(d) => {

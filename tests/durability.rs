@@ -75,6 +75,19 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
             let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
             assert_eq!(got, want, "round {round}: {n} changed");
         }
+        // The journal survived with them: its chain, records and counters agree.
+        let v = outpost(app.dir.path(), &["verify"]);
+        assert!(
+            v.status.success(),
+            "round {round}: verify: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+        let report = String::from_utf8_lossy(&v.stdout);
+        let checked: usize = report
+            .split_once(" declarations")
+            .and_then(|(head, _)| head.rsplit(['(', ' ']).next()?.parse().ok())
+            .unwrap_or_else(|| panic!("verify report: {report}"));
+        assert!(checked >= all.len(), "verify saw {checked}: {report}");
         // New numbers after the restart do not repeat acknowledged ones.
         let fresh = submit_ida(&mut c, &ALICE).await.number();
         assert!(!all.contains_key(&fresh), "{fresh} reissued after restart");

@@ -3,7 +3,9 @@
 
 mod commit;
 pub mod records;
+mod verify;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -13,8 +15,9 @@ use sled::Transactional;
 use commit::GroupCommit;
 pub use commit::{CommitStats, FlushError, Unhealthy};
 use records::{decode, encode, Output, Site, Terminal, User};
+pub use verify::{Report, VerifyError};
 
-use crate::audit;
+use crate::audit::{self, Change};
 use crate::rules::declaration::Declaration;
 use crate::rules::eligibility::{Basis, Direction, Mode};
 use crate::rules::numbering::{self, DeclNumber, Exhausted, Family};
@@ -61,22 +64,32 @@ pub struct Actor {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
-    declarations: sled::Tree,
-    by_declarant: sled::Tree,
-    outputs: sled::Tree,
-    meta: sled::Tree,
-    /// Temporary declaration → its continuations (re-exports, re-imports).
-    links: sled::Tree,
-    /// Bonded transport declarations by OLT number.
-    transports: sled::Tree,
-    users: sled::Tree,
-    terminals: sled::Tree,
-    directions: sled::Tree,
-    audit: sled::Tree,
+    t: Trees,
     commit: GroupCommit,
     /// Serialises read-modify-write of declarations and counters; the flush
     /// happens outside it, shared by all writers.
     writer: Mutex<()>,
+}
+
+/// The trees, one per concept. Every write goes through [`Store::write`],
+/// which takes all of them in one transaction.
+struct Trees {
+    declarations: sled::Tree,
+    /// `user code/number`: a declarant's declarations.
+    by_declarant: sled::Tree,
+    outputs: sled::Tree,
+    meta: sled::Tree,
+    users: sled::Tree,
+    terminals: sled::Tree,
+    /// Temporary declaration → its continuations (re-exports, re-imports).
+    links: sled::Tree,
+    /// Bonded transport declarations by OLT number.
+    transports: sled::Tree,
+    directions: sled::Tree,
+    /// The journal: audit entries by sequence number.
+    audit: sled::Tree,
+    /// `record key \0 sequence`: the entries that changed a record.
+    audit_index: sled::Tree,
 }
 
 const SITE_KEY: &[u8] = b"site";
@@ -88,6 +101,14 @@ const DIRECTION_SEQ_KEY: &[u8] = b"seq/direction";
 
 fn seq_key(family: Family, block: u16) -> Vec<u8> {
     format!("seq/decl/{}/{block:03}", family.digit()).into_bytes()
+}
+
+fn transport_seq_key(block: u16) -> Vec<u8> {
+    format!("seq/transport/{block:03}").into_bytes()
+}
+
+fn declarant_key(user_code: &str, n: DeclNumber) -> Vec<u8> {
+    format!("{user_code}/{}", n.base()).into_bytes()
 }
 
 fn output_key(terminal: &str, seq: u64) -> Vec<u8> {
@@ -172,7 +193,7 @@ impl Store {
             source: e.into(),
         })?;
         let tree = |name: &str| db.open_tree(name);
-        Ok(Store {
+        let t = Trees {
             declarations: tree("declarations")?,
             by_declarant: tree("by_declarant")?,
             outputs: tree("outputs")?,
@@ -183,6 +204,10 @@ impl Store {
             transports: tree("transports")?,
             directions: tree("directions")?,
             audit: tree("audit")?,
+            audit_index: tree("audit_index")?,
+        };
+        Ok(Store {
+            t,
             commit: GroupCommit::start(db.clone(), db_file),
             db,
             path: dir.to_path_buf(),
@@ -196,6 +221,53 @@ impl Store {
 
     fn writer(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` in one transaction over every tree and appends the journal
+    /// entry for what it wrote, in the same transaction: a change and its
+    /// audit entry commit together or not at all. The caller holds the
+    /// writer lock; durability is the caller's `durable()`.
+    fn write<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        f: impl Fn(&Tx) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        let t = &self.t;
+        (
+            &t.declarations,
+            &t.by_declarant,
+            &t.outputs,
+            &t.meta,
+            &t.users,
+            &t.terminals,
+            &t.links,
+            &t.transports,
+            &t.directions,
+            &t.audit,
+            &t.audit_index,
+        )
+            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix)| {
+                let tx = Tx {
+                    declarations: d,
+                    by_declarant: by,
+                    outputs: o,
+                    meta: m,
+                    users: u,
+                    terminals: te,
+                    links: l,
+                    transports: tr,
+                    directions: dirs,
+                    changes: RefCell::new(Vec::new()),
+                    detail: RefCell::new(String::new()),
+                };
+                let value = f(&tx)?;
+                let changes = tx.changes.into_inner();
+                let detail = tx.detail.into_inner();
+                append_audit(m, a, ix, actor, action, &detail, changes)?;
+                Ok(value)
+            })
+            .map_err(tx_err)
     }
 
     /// Waits until every write made so far is on disk (group commit).
@@ -223,7 +295,8 @@ impl Store {
     }
 
     pub fn site(&self) -> Result<Option<Site>, StoreError> {
-        self.meta
+        self.t
+            .meta
             .get(SITE_KEY)?
             .map(|v| decode("site", &v))
             .transpose()
@@ -231,20 +304,17 @@ impl Store {
 
     pub fn set_site(&self, site: &Site, actor: &Actor) -> Result<(), StoreError> {
         let _w = self.writer();
-        (&self.meta, &self.audit)
-            .transaction(|(m, a)| {
-                m.insert(SITE_KEY, encode(site))?;
-                let detail = format!("{:?}, blocks {:?}", site.name, site.blocks);
-                append_audit(m, a, actor, "site identity set", &detail)
-            })
-            .map_err(tx_err)?;
+        self.write(actor, "site identity set", |tx| {
+            tx.note(format!("{:?}, blocks {:?}", site.name, site.blocks));
+            tx.put_site(site)
+        })?;
         self.durable()
     }
 
     /// The operating mode; a new appliance starts in standby until an IT
     /// officer declares the outage.
     pub fn mode(&self) -> Result<ModeState, StoreError> {
-        Ok(match self.meta.get(MODE_KEY)? {
+        Ok(match self.t.meta.get(MODE_KEY)? {
             Some(v) => decode("mode", &v)?,
             None => ModeState {
                 mode: Mode::Standby,
@@ -270,19 +340,18 @@ impl Store {
             reason: reason.to_string(),
             by: actor.name.clone(),
         };
-        (&self.meta, &self.audit)
-            .transaction(|(m, a)| {
-                m.insert(MODE_KEY, encode(&new))?;
-                let action = format!("mode {} -> {}", old.mode.name(), mode.name());
-                append_audit(m, a, actor, &action, reason)
-            })
-            .map_err(tx_err)?;
+        let action = format!("mode {} -> {}", old.mode.name(), mode.name());
+        self.write(actor, &action, |tx| {
+            tx.note(reason.to_string());
+            tx.put_mode(&new)
+        })?;
         self.durable()?;
         Ok(old)
     }
 
     pub fn directions(&self) -> Result<Vec<Direction>, StoreError> {
-        self.directions
+        self.t
+            .directions
             .iter()
             .values()
             .map(|v| decode("direction", &v?))
@@ -292,29 +361,25 @@ impl Store {
     /// Stores a new direction under the next id (the given id is ignored).
     pub fn add_direction(&self, d: &Direction, actor: &Actor) -> Result<Direction, StoreError> {
         let _w = self.writer();
-        let d = (&self.meta, &self.directions, &self.audit)
-            .transaction(|(m, dirs, a)| {
-                let id = be_u64(m.get(DIRECTION_SEQ_KEY)?) + 1;
-                m.insert(DIRECTION_SEQ_KEY, &id.to_be_bytes())?;
-                let d = Direction {
-                    id: id as u32,
-                    used: 0,
-                    ..d.clone()
-                };
-                dirs.insert(&(id as u32).to_be_bytes(), encode(&d))?;
-                let detail = format!(
-                    "{} {} {:?}..{:?} max {:?}: {}",
-                    d.tax_code,
-                    d.category.name(),
-                    d.valid_from,
-                    d.valid_until,
-                    d.max_declarations,
-                    d.reason
-                );
-                append_audit(m, a, actor, &format!("direction {id} issued"), &detail)?;
-                Ok(d)
-            })
-            .map_err(tx_err)?;
+        let id = be_u64(self.t.meta.get(DIRECTION_SEQ_KEY)?) + 1;
+        let d = Direction {
+            id: id as u32,
+            used: 0,
+            ..d.clone()
+        };
+        self.write(actor, &format!("direction {id} issued"), |tx| {
+            tx.meta.insert(DIRECTION_SEQ_KEY, &id.to_be_bytes())?;
+            tx.note(format!(
+                "{} {} {:?}..{:?} max {:?}: {}",
+                d.tax_code,
+                d.category.name(),
+                d.valid_from,
+                d.valid_until,
+                d.max_declarations,
+                d.reason
+            ));
+            tx.put_direction(&d)
+        })?;
         self.durable()?;
         Ok(d)
     }
@@ -326,37 +391,60 @@ impl Store {
         actor: &Actor,
     ) -> Result<Direction, StoreError> {
         let _w = self.writer();
-        let d = (&self.meta, &self.directions, &self.audit)
-            .transaction(|(m, dirs, a)| {
-                let Some(v) = dirs.get(id.to_be_bytes())? else {
-                    return abort(StoreError::NoDirection(id));
-                };
-                let mut d: Direction =
-                    decode("direction", &v).map_err(ConflictableTransactionError::Abort)?;
-                d.revoked = true;
-                dirs.insert(&id.to_be_bytes(), encode(&d))?;
-                append_audit(m, a, actor, &format!("direction {id} revoked"), reason)?;
-                Ok(d)
-            })
-            .map_err(tx_err)?;
+        let d = self.write(actor, &format!("direction {id} revoked"), |tx| {
+            let mut d = tx.direction(id)?;
+            d.revoked = true;
+            tx.note(reason.to_string());
+            tx.put_direction(&d)?;
+            Ok(d)
+        })?;
         self.durable()?;
         Ok(d)
     }
 
     /// The audit trail, oldest first.
     pub fn audit_entries(&self) -> Result<Vec<audit::Entry>, StoreError> {
-        self.audit
-            .iter()
+        self.journal_from(1).collect()
+    }
+
+    /// Journal entries from sequence `from` on, oldest first.
+    pub fn journal_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<audit::Entry, StoreError>> + '_ {
+        self.t
+            .audit
+            .range(from.to_be_bytes()..)
             .values()
             .map(|v| decode("audit entry", &v?))
-            .collect()
+    }
+
+    /// The sequence number and hash of the newest journal entry.
+    pub fn journal_head(&self) -> Result<(u64, [u8; 32]), StoreError> {
+        Ok(parse_head(self.t.meta.get(AUDIT_HEAD_KEY)?.as_deref()))
+    }
+
+    /// The journal entries that changed one record (see [`audit::Change::key`]).
+    pub fn history(&self, key: &str) -> Result<Vec<audit::Entry>, StoreError> {
+        let mut prefix = key.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for k in self.t.audit_index.scan_prefix(&prefix).keys() {
+            let k = k?;
+            let seq = &k[prefix.len()..];
+            if let Some(v) = self.t.audit.get(seq)? {
+                out.push(decode("audit entry", &v)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A random secret kept with the data, created on first use: it keys
-    /// the retrieval-loop tokens so they stay valid across restarts.
+    /// the retrieval-loop tokens so they stay valid across restarts. Not
+    /// journaled: it must never leave the appliance.
     pub fn rtp_secret(&self) -> Result<Vec<u8>, StoreError> {
         let _w = self.writer();
-        if let Some(v) = self.meta.get(RTP_SECRET_KEY)? {
+        if let Some(v) = self.t.meta.get(RTP_SECRET_KEY)? {
             return Ok(v.to_vec());
         }
         let mut secret = vec![0u8; 32];
@@ -366,20 +454,22 @@ impl Store {
                 reason: "unavailable".into(),
             },
         )?;
-        self.meta.insert(RTP_SECRET_KEY, secret.as_slice())?;
+        self.t.meta.insert(RTP_SECRET_KEY, secret.as_slice())?;
         self.durable()?;
         Ok(secret)
     }
 
     pub fn user(&self, code: &str) -> Result<Option<User>, StoreError> {
-        self.users
+        self.t
+            .users
             .get(code.as_bytes())?
             .map(|v| decode("user", &v))
             .transpose()
     }
 
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.users
+        self.t
+            .users
             .iter()
             .values()
             .map(|v| decode("user", &v?))
@@ -387,7 +477,8 @@ impl Store {
     }
 
     pub fn terminal(&self, id: &str) -> Result<Option<Terminal>, StoreError> {
-        self.terminals
+        self.t
+            .terminals
             .get(id.as_bytes())?
             .map(|v| decode("terminal", &v))
             .transpose()
@@ -401,28 +492,26 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let _w = self.writer();
-        (&self.users, &self.terminals, &self.meta, &self.audit)
-            .transaction(|(u, t, m, a)| {
-                u.insert(user.code.as_bytes(), encode(user))?;
-                t.insert(terminal.id.as_bytes(), encode(terminal))?;
-                let detail = format!(
-                    "terminals {:?}, tax codes {:?}, terminal {} signing certificate {}",
-                    user.terminals,
-                    user.tax_codes,
-                    terminal.id,
-                    terminal
-                        .signing
-                        .as_ref()
-                        .map_or("none", |r| r.serial_hex.as_str())
-                );
-                append_audit(m, a, actor, &format!("user {} saved", user.code), &detail)
-            })
-            .map_err(tx_err)?;
+        self.write(actor, &format!("user {} saved", user.code), |tx| {
+            tx.note(format!(
+                "terminals {:?}, tax codes {:?}, terminal {} signing certificate {}",
+                user.terminals,
+                user.tax_codes,
+                terminal.id,
+                terminal
+                    .signing
+                    .as_ref()
+                    .map_or("none", |r| r.serial_hex.as_str())
+            ));
+            tx.put_user(user)?;
+            tx.put_terminal(terminal)
+        })?;
         self.durable()
     }
 
     pub fn declaration(&self, n: DeclNumber) -> Result<Option<Declaration>, StoreError> {
-        self.declarations
+        self.t
+            .declarations
             .get(decl_key(n))?
             .map(|v| decode("declaration", &v))
             .transpose()
@@ -432,7 +521,8 @@ impl Store {
     pub fn declarations_of(&self, user_code: &str) -> Result<Vec<DeclNumber>, StoreError> {
         let mut prefix = user_code.as_bytes().to_vec();
         prefix.push(b'/');
-        self.by_declarant
+        self.t
+            .by_declarant
             .scan_prefix(&prefix)
             .keys()
             .map(|k| {
@@ -447,7 +537,7 @@ impl Store {
     }
 
     pub fn declaration_count(&self) -> usize {
-        self.declarations.len()
+        self.t.declarations.len()
     }
 
     /// Issues the next number of `family` and stores the declaration built
@@ -464,38 +554,30 @@ impl Store {
         &self,
         family: Family,
         basis: Basis,
+        actor: &Actor,
+        action: &str,
         build: impl FnOnce(DeclNumber) -> Result<(Declaration, Vec<(String, Output)>), E>,
     ) -> Result<Result<Declaration, E>, StoreError> {
         let site = self.site()?.ok_or(StoreError::NoSite)?;
         let _w = self.writer();
         let number = numbering::next_number(family, &site.blocks, |b| {
-            be_u64(self.meta.get(seq_key(family, b)).ok().flatten()) as u32
+            be_u64(self.t.meta.get(seq_key(family, b)).ok().flatten()) as u32
         })?;
         let (decl, outputs) = match build(number) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        (
-            &self.declarations,
-            &self.by_declarant,
-            &self.links,
-            &self.outputs,
-            &self.meta,
-            &self.directions,
-        )
-            .transaction(|(d, by, l, o, m, dirs)| {
-                if let Basis::Direction(id) = basis {
-                    use_direction(dirs, id)?;
-                }
-                m.insert(
-                    seq_key(family, number.block),
-                    &(number.seq as u64).to_be_bytes(),
-                )?;
-                put_declaration(d, by, l, &decl)?;
-                put_outputs(o, m, &outputs)?;
-                Ok(())
-            })
-            .map_err(tx_err)?;
+        self.write(actor, action, |tx| {
+            if let Basis::Direction(id) = basis {
+                tx.use_direction(id)?;
+            }
+            tx.meta.insert(
+                seq_key(family, number.block),
+                &(number.seq as u64).to_be_bytes(),
+            )?;
+            tx.put_declaration(&decl)?;
+            tx.put_outputs(&outputs)
+        })?;
         Ok(Ok(decl))
     }
 
@@ -505,6 +587,8 @@ impl Store {
     pub fn update_declaration<E>(
         &self,
         n: DeclNumber,
+        actor: &Actor,
+        action: &str,
         change: impl FnOnce(Option<Declaration>) -> Result<(Declaration, Vec<(String, Output)>), E>,
     ) -> Result<Result<Declaration, E>, StoreError> {
         let _w = self.writer();
@@ -513,24 +597,16 @@ impl Store {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        (
-            &self.declarations,
-            &self.by_declarant,
-            &self.links,
-            &self.outputs,
-            &self.meta,
-        )
-            .transaction(|(d, by, l, o, m)| {
-                put_declaration(d, by, l, &decl)?;
-                put_outputs(o, m, &outputs)?;
-                Ok(())
-            })
-            .map_err(tx_err)?;
+        self.write(actor, action, |tx| {
+            tx.put_declaration(&decl)?;
+            tx.put_outputs(&outputs)
+        })?;
         Ok(Ok(decl))
     }
 
     pub fn transport(&self, n: TransportNumber) -> Result<Option<Transport>, StoreError> {
-        self.transports
+        self.t
+            .transports
             .get(n.to_string())?
             .map(|v| decode("transport", &v))
             .transpose()
@@ -540,26 +616,26 @@ impl Store {
     /// it, with its outputs, in one transaction; as `create_declaration`.
     pub fn create_transport<E>(
         &self,
+        actor: &Actor,
+        action: &str,
         build: impl FnOnce(TransportNumber) -> Result<(Transport, Vec<(String, Output)>), E>,
     ) -> Result<Result<Transport, E>, StoreError> {
         let site = self.site()?.ok_or(StoreError::NoSite)?;
         let _w = self.writer();
-        let key = |b: u16| format!("seq/transport/{b:03}").into_bytes();
         let (block, seq) = numbering::next_in_blocks(&site.blocks, MAX_TRANSPORT_SEQ, |b| {
-            be_u64(self.meta.get(key(b)).ok().flatten()) as u32
+            be_u64(self.t.meta.get(transport_seq_key(b)).ok().flatten()) as u32
         })
         .ok_or(Exhausted { family: None })?;
         let (t, outputs) = match build(TransportNumber { block, seq }) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        (&self.transports, &self.outputs, &self.meta)
-            .transaction(|(tr, o, m)| {
-                m.insert(key(block), &(seq as u64).to_be_bytes())?;
-                tr.insert(t.number.to_string().as_bytes(), encode(&t))?;
-                put_outputs(o, m, &outputs)
-            })
-            .map_err(tx_err)?;
+        self.write(actor, action, |tx| {
+            tx.meta
+                .insert(transport_seq_key(block), &(seq as u64).to_be_bytes())?;
+            tx.put_transport(&t)?;
+            tx.put_outputs(&outputs)
+        })?;
         Ok(Ok(t))
     }
 
@@ -568,6 +644,8 @@ impl Store {
     pub fn update_transport<E>(
         &self,
         n: TransportNumber,
+        actor: &Actor,
+        action: &str,
         change: impl FnOnce(Option<Transport>) -> Result<(Transport, Vec<(String, Output)>), E>,
     ) -> Result<Result<Transport, E>, StoreError> {
         let _w = self.writer();
@@ -575,12 +653,10 @@ impl Store {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        (&self.transports, &self.outputs, &self.meta)
-            .transaction(|(tr, o, m)| {
-                tr.insert(t.number.to_string().as_bytes(), encode(&t))?;
-                put_outputs(o, m, &outputs)
-            })
-            .map_err(tx_err)?;
+        self.write(actor, action, |tx| {
+            tx.put_transport(&t)?;
+            tx.put_outputs(&outputs)
+        })?;
         Ok(Ok(t))
     }
 
@@ -588,7 +664,7 @@ impl Store {
     pub fn continuations_of(&self, original: DeclNumber) -> Result<Vec<Declaration>, StoreError> {
         let prefix = decl_key(original);
         let mut out = Vec::new();
-        for k in self.links.scan_prefix(&prefix).keys() {
+        for k in self.t.links.scan_prefix(&prefix).keys() {
             let k = k?;
             let s = std::str::from_utf8(&k[prefix.len()..]).unwrap_or("");
             let n = DeclNumber::parse(s).ok_or(StoreError::Corrupt {
@@ -601,18 +677,21 @@ impl Store {
     }
 
     /// Queues outputs (re-outputs) that come with no change of a declaration.
-    pub fn queue_outputs(&self, outputs: &[(String, Output)]) -> Result<(), StoreError> {
+    pub fn queue_outputs(
+        &self,
+        actor: &Actor,
+        action: &str,
+        outputs: &[(String, Output)],
+    ) -> Result<(), StoreError> {
         let _w = self.writer();
-        (&self.outputs, &self.meta)
-            .transaction(|(o, m)| put_outputs(o, m, outputs))
-            .map_err(tx_err)?;
+        self.write(actor, action, |tx| tx.put_outputs(outputs))?;
         self.durable()
     }
 
     /// The oldest unacknowledged output of a terminal.
     pub fn next_output(&self, terminal: &str) -> Result<Option<(u64, Output)>, StoreError> {
         let prefix = terminal_prefix(terminal);
-        match self.outputs.scan_prefix(&prefix).next() {
+        match self.t.outputs.scan_prefix(&prefix).next() {
             None => Ok(None),
             Some(kv) => {
                 let (k, v) = kv?;
@@ -623,7 +702,8 @@ impl Store {
     }
 
     pub fn output(&self, terminal: &str, seq: u64) -> Result<Option<Output>, StoreError> {
-        self.outputs
+        self.t
+            .outputs
             .get(output_key(terminal, seq))?
             .map(|v| decode("output", &v))
             .transpose()
@@ -631,17 +711,22 @@ impl Store {
 
     /// Removes an acknowledged output. Not waited for: if it is lost in a
     /// crash the output is delivered again, which the terminal tolerates.
+    /// Not journaled either: delivery is not a change to customs records
+    /// (the journal keeps the output itself).
     pub fn ack_output(&self, terminal: &str, seq: u64) -> Result<bool, StoreError> {
-        Ok(self.outputs.remove(output_key(terminal, seq))?.is_some())
+        Ok(self.t.outputs.remove(output_key(terminal, seq))?.is_some())
     }
 
     /// Outputs not yet acknowledged, over all terminals (a scan).
     pub fn pending_outputs_total(&self) -> usize {
-        self.outputs.len()
+        self.t.outputs.len()
     }
 
     pub fn pending_outputs(&self, terminal: &str) -> usize {
-        self.outputs.scan_prefix(terminal_prefix(terminal)).count()
+        self.t
+            .outputs
+            .scan_prefix(terminal_prefix(terminal))
+            .count()
     }
 
     /// Raw sled handle for the benchmark's storage floor.
@@ -650,87 +735,171 @@ impl Store {
     }
 }
 
-fn use_direction(dirs: &TransactionalTree, id: u32) -> TxResult<()> {
-    let Some(v) = dirs.get(id.to_be_bytes())? else {
-        return abort(StoreError::NoDirection(id));
-    };
-    let mut d: Direction = decode("direction", &v).map_err(ConflictableTransactionError::Abort)?;
-    if d.revoked || d.max_declarations.is_some_and(|m| d.used >= m) {
-        return abort(StoreError::DirectionUsedUp(id));
-    }
-    d.used += 1;
-    dirs.insert(&id.to_be_bytes(), encode(&d))?;
-    Ok(())
+/// One write transaction's view of the trees. Each `put_*` writes a record
+/// and notes it as a change, so nothing is written that the journal entry
+/// does not carry.
+struct Tx<'a> {
+    declarations: &'a TransactionalTree,
+    by_declarant: &'a TransactionalTree,
+    outputs: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
+    users: &'a TransactionalTree,
+    terminals: &'a TransactionalTree,
+    links: &'a TransactionalTree,
+    transports: &'a TransactionalTree,
+    directions: &'a TransactionalTree,
+    changes: RefCell<Vec<Change>>,
+    detail: RefCell<String>,
 }
 
-/// Appends an audit entry chained to the current head, in the caller's
-/// transaction, so the change and its entry commit together.
-fn append_audit(
-    m: &TransactionalTree,
-    a: &TransactionalTree,
-    actor: &Actor,
-    action: &str,
-    detail: &str,
-) -> TxResult<()> {
-    let (seq, prev) = match m.get(AUDIT_HEAD_KEY)? {
+impl Tx<'_> {
+    /// The journal entry's detail (reason, parameters …).
+    fn note(&self, detail: String) {
+        *self.detail.borrow_mut() = detail;
+    }
+
+    fn changed(&self, c: Change) {
+        self.changes.borrow_mut().push(c);
+    }
+
+    fn put_site(&self, site: &Site) -> TxResult<()> {
+        self.meta.insert(SITE_KEY, encode(site))?;
+        self.changed(Change::Site(site.clone()));
+        Ok(())
+    }
+
+    fn put_mode(&self, mode: &ModeState) -> TxResult<()> {
+        self.meta.insert(MODE_KEY, encode(mode))?;
+        self.changed(Change::Mode(mode.clone()));
+        Ok(())
+    }
+
+    fn direction(&self, id: u32) -> TxResult<Direction> {
+        match self.directions.get(id.to_be_bytes())? {
+            None => abort(StoreError::NoDirection(id)),
+            Some(v) => decode("direction", &v).map_err(ConflictableTransactionError::Abort),
+        }
+    }
+
+    fn put_direction(&self, d: &Direction) -> TxResult<()> {
+        self.directions.insert(&d.id.to_be_bytes(), encode(d))?;
+        self.changed(Change::Direction(d.clone()));
+        Ok(())
+    }
+
+    fn use_direction(&self, id: u32) -> TxResult<()> {
+        let mut d = self.direction(id)?;
+        if d.revoked || d.max_declarations.is_some_and(|m| d.used >= m) {
+            return abort(StoreError::DirectionUsedUp(id));
+        }
+        d.used += 1;
+        self.put_direction(&d)
+    }
+
+    fn put_user(&self, user: &User) -> TxResult<()> {
+        self.users.insert(user.code.as_bytes(), encode(user))?;
+        self.changed(Change::User(user.clone()));
+        Ok(())
+    }
+
+    fn put_terminal(&self, terminal: &Terminal) -> TxResult<()> {
+        self.terminals
+            .insert(terminal.id.as_bytes(), encode(terminal))?;
+        self.changed(Change::Terminal(terminal.clone()));
+        Ok(())
+    }
+
+    fn put_declaration(&self, decl: &Declaration) -> TxResult<()> {
+        self.declarations
+            .insert(decl_key(decl.number), encode(decl))?;
+        if let Some(orig) = decl.continues {
+            self.links.insert(link_key(orig, decl.number), &[])?;
+        }
+        self.by_declarant
+            .insert(declarant_key(&decl.user_code, decl.number), &[])?;
+        self.note(decl.number.to_string());
+        self.changed(Change::Declaration(decl.clone()));
+        Ok(())
+    }
+
+    fn put_transport(&self, t: &Transport) -> TxResult<()> {
+        self.transports
+            .insert(t.number.to_string().as_bytes(), encode(t))?;
+        self.note(t.number.to_string());
+        self.changed(Change::Transport(t.clone()));
+        Ok(())
+    }
+
+    fn put_outputs(&self, outputs: &[(String, Output)]) -> TxResult<()> {
+        if outputs.is_empty() {
+            return Ok(());
+        }
+        let mut seq = be_u64(self.meta.get(OUTPUT_SEQ_KEY)?);
+        for (terminal, out) in outputs {
+            seq += 1;
+            if terminal.len() != 6 {
+                return abort(StoreError::Corrupt {
+                    what: "output",
+                    reason: format!("terminal id {terminal:?} is not 6 characters"),
+                });
+            }
+            self.outputs
+                .insert(output_key(terminal, seq), encode(out))?;
+            self.changed(Change::Output {
+                terminal: terminal.clone(),
+                seq,
+                output: out.clone(),
+            });
+        }
+        self.meta.insert(OUTPUT_SEQ_KEY, &seq.to_be_bytes())?;
+        Ok(())
+    }
+}
+
+/// The head record: sequence number, then the hash of that entry.
+fn parse_head(v: Option<&[u8]>) -> (u64, [u8; 32]) {
+    match v {
         Some(v) if v.len() == 40 => {
             let mut h = [0u8; 32];
             h.copy_from_slice(&v[8..]);
-            (be_u64(Some(v.subslice(0, 8))), h)
+            (be_u64(Some(v[..8].into())), h)
         }
         _ => (0, [0u8; 32]),
-    };
+    }
+}
+
+/// Appends a journal entry chained to the current head, in the caller's
+/// transaction, and indexes it under every record it changed.
+fn append_audit(
+    m: &TransactionalTree,
+    a: &TransactionalTree,
+    ix: &TransactionalTree,
+    actor: &Actor,
+    action: &str,
+    detail: &str,
+    changes: Vec<Change>,
+) -> TxResult<()> {
+    let (seq, prev) = parse_head(m.get(AUDIT_HEAD_KEY)?.as_deref());
     let entry = audit::Entry {
         seq: seq + 1,
         at: actor.at,
         actor: actor.name.clone(),
         action: action.to_string(),
         detail: detail.to_string(),
+        changes,
         prev,
     };
+    for c in &entry.changes {
+        if !matches!(c, Change::Output { .. }) {
+            let mut k = c.key().into_bytes();
+            k.push(0);
+            k.extend_from_slice(&entry.seq.to_be_bytes());
+            ix.insert(k, &[])?;
+        }
+    }
     a.insert(&entry.seq.to_be_bytes(), encode(&entry))?;
     let mut head = entry.seq.to_be_bytes().to_vec();
     head.extend_from_slice(&entry.hash());
     m.insert(AUDIT_HEAD_KEY, head)?;
-    Ok(())
-}
-
-fn put_declaration(
-    d: &TransactionalTree,
-    by: &TransactionalTree,
-    links: &TransactionalTree,
-    decl: &Declaration,
-) -> TxResult<()> {
-    d.insert(decl_key(decl.number), encode(decl))?;
-    if let Some(orig) = decl.continues {
-        links.insert(link_key(orig, decl.number), &[])?;
-    }
-    let mut k = decl.user_code.as_bytes().to_vec();
-    k.push(b'/');
-    k.extend_from_slice(decl.number.base().to_string().as_bytes());
-    by.insert(k, &[])?;
-    Ok(())
-}
-
-fn put_outputs(
-    o: &TransactionalTree,
-    m: &TransactionalTree,
-    outputs: &[(String, Output)],
-) -> TxResult<()> {
-    if outputs.is_empty() {
-        return Ok(());
-    }
-    let mut seq = be_u64(m.get(OUTPUT_SEQ_KEY)?);
-    for (terminal, out) in outputs {
-        seq += 1;
-        if terminal.len() != 6 {
-            return abort(StoreError::Corrupt {
-                what: "output",
-                reason: format!("terminal id {terminal:?} is not 6 characters"),
-            });
-        }
-        o.insert(output_key(terminal, seq), encode(out))?;
-    }
-    m.insert(OUTPUT_SEQ_KEY, &seq.to_be_bytes())?;
     Ok(())
 }

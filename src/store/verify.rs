@@ -1,0 +1,500 @@
+//! `outpost verify`: walks the journal (the audit chain) and cross-checks
+//! it against the stored records. Every record in the trees must be exactly
+//! what the last journal entry that touched it says, every journaled record
+//! must still be there (outputs excepted: acknowledged ones are removed),
+//! the indexes must agree with the declarations, and no counter may be
+//! behind a number already issued — otherwise a number could be issued twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ring::digest::{digest, SHA256};
+
+use super::records::decode;
+use super::{
+    be_u64, declarant_key, link_key, parse_head, seq_key, transport_seq_key, Store, StoreError,
+    AUDIT_HEAD_KEY, MODE_KEY, OUTPUT_SEQ_KEY, SITE_KEY,
+};
+use crate::audit::{Chain, ChainError, Change, Entry};
+use crate::rules::declaration::Declaration;
+
+/// What a clean check saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub entries: u64,
+    pub declarations: usize,
+    pub transports: usize,
+    pub pending_outputs: usize,
+    /// Records of any kind checked against the journal.
+    pub records: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "journal: {} entries, chain intact\n\
+             records: {} checked against the journal ({} declarations, {} transports, \
+             {} outputs waiting)\n",
+            self.entries, self.records, self.declarations, self.transports, self.pending_outputs
+        )
+    }
+}
+
+/// The first thing found wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("journal: {0}")]
+    Chain(#[from] ChainError),
+    #[error("journal: entry {seq} is stored under key {key}")]
+    Misfiled { seq: u64, key: u64 },
+    #[error(
+        "journal: the head records entry {recorded} but the chain ends at entry {found} \
+         (entries removed from the end, or the head edited)"
+    )]
+    Head { recorded: u64, found: u64 },
+    #[error("{key}: {problem}")]
+    Record { key: String, problem: &'static str },
+    #[error("counter {counter} stands at {value} but {issued} was already issued")]
+    Counter {
+        counter: String,
+        value: u64,
+        issued: u64,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const EDITED: &str = "differs from what the journal recorded (changed outside the appliance)";
+const UNJOURNALED: &str = "is stored but no journal entry made it";
+const MISSING: &str = "is in the journal but missing from the store";
+
+fn hash(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
+    out
+}
+
+/// What the journal says the store holds: record key → hash of its last
+/// encoding (hashes, so a million declarations fit in memory).
+#[derive(Default)]
+struct Expected {
+    records: HashMap<String, [u8; 32]>,
+    /// Highest number issued per counter key in `meta`.
+    counters: BTreeMap<Vec<u8>, u64>,
+}
+
+impl Expected {
+    fn apply(&mut self, e: &Entry) {
+        for c in &e.changes {
+            let issued = match c {
+                Change::Declaration(d) => Some((
+                    seq_key(d.number.family, d.number.block),
+                    d.number.seq as u64,
+                )),
+                Change::Transport(t) => {
+                    Some((transport_seq_key(t.number.block), t.number.seq as u64))
+                }
+                Change::Output { seq, .. } => Some((OUTPUT_SEQ_KEY.to_vec(), *seq)),
+                Change::Direction(d) => Some((super::DIRECTION_SEQ_KEY.to_vec(), d.id as u64)),
+                _ => None,
+            };
+            if let Some((k, n)) = issued {
+                let v = self.counters.entry(k).or_default();
+                *v = (*v).max(n);
+            }
+            self.records.insert(c.key(), hash(&c.encoded_record()));
+        }
+    }
+
+    /// Compares one stored record and forgets it, so that what remains at
+    /// the end is what the store lacks.
+    fn check(&mut self, key: String, stored: &[u8]) -> Result<(), VerifyError> {
+        match self.records.remove(&key) {
+            None => Err(VerifyError::Record {
+                key,
+                problem: UNJOURNALED,
+            }),
+            Some(h) if h != hash(stored) => Err(VerifyError::Record {
+                key,
+                problem: EDITED,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+impl Store {
+    /// Checks the journal and the records; `progress` gets the number of
+    /// journal entries walked so far, now and then. Holds the writer lock
+    /// throughout, so on a running appliance intake waits until it is done.
+    pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<Report, VerifyError> {
+        let _w = self.writer();
+        let t = &self.t;
+        let mut chain = Chain::default();
+        let mut expected = Expected::default();
+        for kv in t.audit.iter() {
+            let (k, v) = kv.map_err(StoreError::from)?;
+            let e: Entry = decode("audit entry", &v)?;
+            let key = be_u64(Some(k));
+            if key != e.seq {
+                return Err(VerifyError::Misfiled { seq: e.seq, key });
+            }
+            chain.push(&e)?;
+            expected.apply(&e);
+            if e.seq % 10_000 == 0 {
+                progress(e.seq);
+            }
+        }
+        let (entries, head) = chain.head();
+        let recorded = parse_head(
+            t.meta
+                .get(AUDIT_HEAD_KEY)
+                .map_err(StoreError::from)?
+                .as_deref(),
+        );
+        if recorded != (entries, head) {
+            return Err(VerifyError::Head {
+                recorded: recorded.0,
+                found: entries,
+            });
+        }
+        progress(entries);
+
+        let mut records = 0;
+        let mut check_tree = |tree: &sled::Tree, key_of: &dyn Fn(&[u8]) -> String| {
+            let mut n = 0;
+            for kv in tree.iter() {
+                let (k, v) = kv.map_err(StoreError::from)?;
+                expected.check(key_of(&k), &v)?;
+                n += 1;
+            }
+            records += n;
+            Ok::<usize, VerifyError>(n)
+        };
+        let text = |k: &[u8]| String::from_utf8_lossy(k).into_owned();
+        let declarations = check_tree(&t.declarations, &|k| format!("declaration/{}", text(k)))?;
+        let transports = check_tree(&t.transports, &|k| format!("transport/{}", text(k)))?;
+        check_tree(&t.users, &|k| format!("user/{}", text(k)))?;
+        check_tree(&t.terminals, &|k| format!("terminal/{}", text(k)))?;
+        check_tree(&t.directions, &|k| format!("direction/{}", be_u32(k)))?;
+        let pending_outputs = check_tree(&t.outputs, &|k| {
+            format!(
+                "output/{}/{}",
+                text(&k[..6.min(k.len())]),
+                be_u64(Some(k.get(6..).unwrap_or_default().into()))
+            )
+        })?;
+        for (key, name) in [(SITE_KEY, "site"), (MODE_KEY, "mode")] {
+            if let Some(v) = t.meta.get(key).map_err(StoreError::from)? {
+                expected.check(name.into(), &v)?;
+                records += 1;
+            }
+        }
+        // Acknowledged outputs are gone from the store on purpose.
+        if let Some(key) = expected.records.keys().find(|k| !k.starts_with("output/")) {
+            return Err(VerifyError::Record {
+                key: key.clone(),
+                problem: MISSING,
+            });
+        }
+        for (counter, issued) in &expected.counters {
+            let value = be_u64(t.meta.get(counter).map_err(StoreError::from)?);
+            if value < *issued {
+                return Err(VerifyError::Counter {
+                    counter: String::from_utf8_lossy(counter).into_owned(),
+                    value,
+                    issued: *issued,
+                });
+            }
+        }
+        self.verify_indexes(declarations)?;
+        Ok(Report {
+            entries,
+            declarations,
+            transports,
+            pending_outputs,
+            records,
+        })
+    }
+
+    /// The declarant and continuation indexes name exactly the stored
+    /// declarations.
+    fn verify_indexes(&self, declarations: usize) -> Result<(), VerifyError> {
+        let t = &self.t;
+        let mut links = 0;
+        for v in t.declarations.iter().values() {
+            let d: Declaration = decode("declaration", &v.map_err(StoreError::from)?)?;
+            let key = format!("declaration/{}", d.number.base());
+            if !t
+                .by_declarant
+                .contains_key(declarant_key(&d.user_code, d.number))
+                .map_err(StoreError::from)?
+            {
+                return Err(VerifyError::Record {
+                    key,
+                    problem: "is missing from its declarant's index",
+                });
+            }
+            if let Some(orig) = d.continues {
+                links += 1;
+                if !t
+                    .links
+                    .contains_key(link_key(orig, d.number))
+                    .map_err(StoreError::from)?
+                {
+                    return Err(VerifyError::Record {
+                        key,
+                        problem: "is missing from its temporary declaration's links",
+                    });
+                }
+            }
+        }
+        if t.by_declarant.len() != declarations {
+            return Err(VerifyError::Record {
+                key: "by_declarant".into(),
+                problem: "indexes declarations that are not stored",
+            });
+        }
+        if t.links.len() != links {
+            return Err(VerifyError::Record {
+                key: "links".into(),
+                problem: "links declarations that are not stored",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn be_u32(k: &[u8]) -> u32 {
+    <[u8; 4]>::try_from(k).map_or(0, u32::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Entry;
+    use crate::rules::declaration::tests::fields;
+    use crate::rules::declaration::{Declaration, IMPORT};
+    use crate::rules::eligibility::{Basis, Mode};
+    use crate::store::records::{encode, Output, Site, Terminal, User};
+    use crate::store::Actor;
+
+    fn actor(name: &str) -> Actor {
+        Actor {
+            name: name.into(),
+            at: 1_800_000_000,
+        }
+    }
+
+    /// A store with a site, a declarant, a mode switch and three
+    /// declarations, each with an output; one output acknowledged.
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), 8 << 20).unwrap();
+        let site = Site {
+            name: "t".into(),
+            blocks: vec![17],
+            created_at: 0,
+        };
+        s.set_site(&site, &actor("operator")).unwrap();
+        let user = User {
+            code: "ABC12001".into(),
+            password_hash: "x".into(),
+            terminals: vec!["T12345".into()],
+            tax_codes: vec!["0101234567".into()],
+            disabled: false,
+            created_at: 0,
+        };
+        let terminal = Terminal {
+            id: "T12345".into(),
+            access_key_hash: "y".into(),
+            signing: None,
+        };
+        s.put_user(&user, &terminal, &actor("operator")).unwrap();
+        s.set_mode(Mode::Active, "outage", &actor("it")).unwrap();
+        for i in 0..3 {
+            let values = fields(&IMPORT, &[("ECN", 0, "")]).values().to_vec();
+            s.create_declaration(
+                IMPORT.family,
+                Basis::Outage,
+                &actor("ABC12001"),
+                "job IDA",
+                |n| {
+                    let d =
+                        Declaration::pre_registered(&IMPORT, n, "ABC12001", "T12345", values, i);
+                    let out = Output {
+                        out_code: "VAD4190".into(),
+                        job: "IDA".into(),
+                        user_code: "ABC12001".into(),
+                        subject: n.to_string(),
+                        body: format!("copy {i}"),
+                        created_at: i,
+                    };
+                    Ok::<_, ()>((d, vec![("T12345".to_string(), out)]))
+                },
+            )
+            .unwrap()
+            .unwrap();
+        }
+        let (seq, _) = s.next_output("T12345").unwrap().unwrap();
+        assert!(s.ack_output("T12345", seq).unwrap());
+        (dir, s)
+    }
+
+    fn entry(s: &Store, seq: u64) -> Entry {
+        decode(
+            "audit entry",
+            &s.t.audit.get(seq.to_be_bytes()).unwrap().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn first_declaration(s: &Store) -> (sled::IVec, Declaration) {
+        let (k, v) = s.t.declarations.iter().next().unwrap().unwrap();
+        (k, decode("declaration", &v).unwrap())
+    }
+
+    #[test]
+    fn a_clean_store_checks_out() {
+        let (_d, s) = store();
+        let r = s.verify(|_| {}).unwrap();
+        assert_eq!(
+            r,
+            Report {
+                entries: 6,
+                declarations: 3,
+                transports: 0,
+                pending_outputs: 2,
+                // 3 declarations, 2 outputs, user, terminal, site, mode
+                records: 9,
+            }
+        );
+        let history = s.history("declaration/").unwrap();
+        assert!(history.is_empty(), "a prefix is not a key");
+        let (_, d) = first_declaration(&s);
+        let history = s.history(&format!("declaration/{}", d.number)).unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].actor, "ABC12001");
+        assert_eq!(history[0].detail, d.number.to_string());
+    }
+
+    #[test]
+    fn an_edited_entry_breaks_the_chain() {
+        let (_d, s) = store();
+        let mut e = entry(&s, 2);
+        e.actor = "someone else".into();
+        s.t.audit.insert(2u64.to_be_bytes(), encode(&e)).unwrap();
+        assert!(matches!(
+            s.verify(|_| {}),
+            Err(VerifyError::Chain(ChainError::Link(3)))
+        ));
+    }
+
+    #[test]
+    fn a_deleted_entry_breaks_the_sequence() {
+        let (_d, s) = store();
+        s.t.audit.remove(3u64.to_be_bytes()).unwrap();
+        assert!(matches!(
+            s.verify(|_| {}),
+            Err(VerifyError::Chain(ChainError::Sequence {
+                expected: 3,
+                found: 4
+            }))
+        ));
+    }
+
+    #[test]
+    fn reordered_entries_are_misfiled() {
+        let (_d, s) = store();
+        let (a, b) = (entry(&s, 2), entry(&s, 3));
+        s.t.audit.insert(2u64.to_be_bytes(), encode(&b)).unwrap();
+        s.t.audit.insert(3u64.to_be_bytes(), encode(&a)).unwrap();
+        assert!(matches!(
+            s.verify(|_| {}),
+            Err(VerifyError::Misfiled { seq: 3, key: 2 })
+        ));
+    }
+
+    #[test]
+    fn a_removed_last_entry_no_longer_matches_the_head() {
+        let (_d, s) = store();
+        s.t.audit.remove(6u64.to_be_bytes()).unwrap();
+        assert!(matches!(
+            s.verify(|_| {}),
+            Err(VerifyError::Head {
+                recorded: 6,
+                found: 5
+            })
+        ));
+    }
+
+    #[test]
+    fn records_changed_outside_the_journal_are_found() {
+        let (_d, s) = store();
+        let (k, mut d) = first_declaration(&s);
+        d.channel_rule = Some("forged".into());
+        s.t.declarations.insert(&k, encode(&d)).unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains(&d.number.to_string()) && err.contains("differs"),
+            "{err}"
+        );
+
+        let (_d, s) = store();
+        let (k, _) = first_declaration(&s);
+        s.t.declarations.remove(&k).unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(err.contains("missing from the store"), "{err}");
+
+        let (_d, s) = store();
+        let (_, mut d) = first_declaration(&s);
+        d.number.seq = 999;
+        s.t.declarations
+            .insert(d.number.base().to_string(), encode(&d))
+            .unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(err.contains("no journal entry"), "{err}");
+
+        let (_d, s) = store();
+        let (_, mut o) = s.next_output("T12345").unwrap().unwrap();
+        let (k, _) = s.t.outputs.iter().next().unwrap().unwrap();
+        o.body = "forged".into();
+        s.t.outputs.insert(k, encode(&o)).unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(
+            err.starts_with("output/T12345/") && err.contains("differs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_counter_behind_an_issued_number_is_found() {
+        let (_d, s) = store();
+        s.t.meta
+            .insert(seq_key(IMPORT.family, 17), &1u64.to_be_bytes())
+            .unwrap();
+        let err = s.verify(|_| {}).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifyError::Counter {
+                    value: 1,
+                    issued: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn indexes_must_match_the_declarations() {
+        let (_d, s) = store();
+        let (_, d) = first_declaration(&s);
+        s.t.by_declarant
+            .remove(declarant_key(&d.user_code, d.number))
+            .unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(err.contains("declarant's index"), "{err}");
+    }
+}
