@@ -42,7 +42,10 @@ has "$first" "configuration OK"
 [ "$(mode_of /usr/local/bin/outpost)" = "755 root:root" ] || fail "binary mode"
 [ "$(mode_of /etc/outpost/outpost.toml)" = "640 root:outpost" ] || fail "config mode"
 [ "$(mode_of /var/lib/outpost)" = "700 outpost:outpost" ] || fail "data dir mode"
-[ -f /etc/systemd/system/outpost.service ] || fail "unit"
+for unit in outpost.service outpost-backup.service outpost-backup.timer; do
+    [ -f "/etc/systemd/system/$unit" ] || fail "unit $unit"
+done
+[ "$(mode_of /var/backups/outpost)" = "700 outpost:outpost" ] || fail "backup dir mode"
 [ -f /usr/local/share/doc/outpost/first-boot.md ] || fail "docs"
 [ ! -e /etc/systemd/system/outpost.service.d/low-port.conf ] || fail "drop-in for port 8443"
 getent passwd outpost | grep -q ':/usr/sbin/nologin$' || fail "outpost has a login shell"
@@ -51,6 +54,16 @@ getent passwd outpost | grep -q ':/usr/sbin/nologin$' || fail "outpost has a log
 as_outpost() { runuser -u outpost -- /usr/local/bin/outpost --config /etc/outpost/outpost.toml "$@"; }
 as_outpost init --site 17 --name "check-install" >/dev/null || fail "init as outpost"
 [ "$(stat -c %U /var/lib/outpost/db)" = outpost ] || fail "store owner"
+
+# What outpost-backup.service runs, as it runs it; and a restore of it.
+as_outpost backup --into /var/backups/outpost --keep 8 >/dev/null || fail "backup as outpost"
+backup=$(ls -d /var/backups/outpost/backup-*)
+restored=$(runuser -u outpost -- mktemp -d)
+runuser -u outpost -- /usr/local/bin/outpost --data-dir "$restored" restore --from "$backup" \
+    >/dev/null || fail "restore as outpost"
+runuser -u outpost -- /usr/local/bin/outpost --data-dir "$restored" verify >/dev/null \
+    || fail "verify the restored store"
+rm -rf "$restored"
 
 # An edited configuration survives a second run; port 443 gets the drop-in.
 sed -i 's/^listen = .*/listen = "0.0.0.0:443"/' /etc/outpost/outpost.toml

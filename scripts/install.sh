@@ -13,7 +13,9 @@
 #   /etc/outpost/channel-rules.toml             a copy of the built-in channel rules
 #   /etc/systemd/system/outpost.service         the unit (+ outpost.service.d/ drop-in
 #                                               for a port below 1024)
+#   /etc/systemd/system/outpost-backup.{service,timer}   backups every 6 hours
 #   /var/lib/outpost                            data (outpost:outpost 0700)
+#   /var/backups/outpost                        backups (outpost:outpost 0700)
 #   /usr/local/share/doc/outpost/               README, first-boot guide, result codes
 set -eu
 
@@ -66,14 +68,17 @@ keep_or_install appliance/channel-rules.toml /etc/outpost/channel-rules.toml
 # systemd creates the state directory too, but check-config below wants to
 # see it as the service will.
 install -d -m 0700 -o outpost -g outpost /var/lib/outpost
+install -d -m 0700 -o outpost -g outpost /var/backups/outpost
 
 install -d -m 0755 /usr/local/share/doc/outpost
 for doc in README.md appliance/first-boot.md appliance/result-codes.md; do
     install -m 0644 "$doc" /usr/local/share/doc/outpost/
 done
 
-install -m 0644 systemd/outpost.service /etc/systemd/system/outpost.service
-say "installed /etc/systemd/system/outpost.service"
+for unit in outpost.service outpost-backup.service outpost-backup.timer; do
+    install -m 0644 "systemd/$unit" "/etc/systemd/system/$unit"
+    say "installed /etc/systemd/system/$unit"
+done
 
 # The configuration, checked as the service user will read it.
 if ! checked=$(runuser -u outpost -- /usr/local/bin/outpost \
@@ -106,5 +111,5 @@ cat <<EOF
 install: done. Next (see /usr/local/share/doc/outpost/first-boot.md):
   sudo -u outpost outpost --config /etc/outpost/outpost.toml init --site <block> --name "<branch>"
   sudo -u outpost outpost --config /etc/outpost/outpost.toml user add ...
-  systemctl enable --now outpost
+  systemctl enable --now outpost outpost-backup.timer
 EOF

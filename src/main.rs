@@ -82,6 +82,26 @@ enum Command {
     /// every stored record, index and counter against it. Exits non-zero
     /// at the first problem. On a running appliance intake waits meanwhile.
     Verify,
+    /// Write a consistent backup of the data while the appliance keeps
+    /// serving (through its admin socket when it runs).
+    Backup {
+        /// New or empty directory for the backup.
+        #[arg(long, required_unless_present = "into", conflicts_with = "into")]
+        out: Option<PathBuf>,
+        /// Back up into a new directory named by the time, in this one.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        /// With --into: then remove all but the newest N backups there.
+        #[arg(long, requires = "into", value_parser = clap::value_parser!(u16).range(1..))]
+        keep: Option<u16>,
+    },
+    /// Restore a backup into the data directory, which must be new or
+    /// empty, and verify the result. The appliance must not be running.
+    Restore {
+        /// A directory written by `outpost backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -281,6 +301,30 @@ fn run(cli: Cli) -> Result<(), String> {
         ),
         Command::Direction(DirectionCmd::List) => admin_cmd(&cfg, admin::Command::DirectionList),
         Command::Verify => admin_cmd(&cfg, admin::Command::Verify),
+        Command::Backup { out, into, keep } => {
+            let out = match (out, &into) {
+                (Some(out), _) => out,
+                (None, Some(parent)) => outpost::store::timestamped(parent, outpost::clock::now()),
+                (None, None) => unreachable!("clap requires --out or --into"),
+            };
+            // The appliance writes it, and its working directory is not ours.
+            let out = std::path::absolute(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            admin_cmd(&cfg, admin::Command::Backup { out })?;
+            if let (Some(parent), Some(keep)) = (into, keep) {
+                for old in outpost::store::prune(&parent, keep.into())
+                    .map_err(|e| format!("pruning old backups: {e}"))?
+                {
+                    println!("removed the older backup {}", old.display());
+                }
+            }
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let report = outpost::store::restore(&from, &cfg.data_dir, cfg.cache_capacity_mb << 20)
+                .map_err(|e| format!("restore failed: {e}"))?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Direction(DirectionCmd::Revoke { id, reason }) => {
             admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
         }

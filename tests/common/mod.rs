@@ -89,6 +89,17 @@ impl Appliance {
         a
     }
 
+    /// Serves a data directory that already holds a store (a restored one).
+    pub fn open(dir: tempfile::TempDir) -> Appliance {
+        let mut a = Appliance {
+            dir,
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        a.spawn();
+        a
+    }
+
     pub fn data(&self) -> &Path {
         self.dir.path()
     }
