@@ -12,7 +12,6 @@ use common::*;
 use outpost::rules::numbering::DeclNumber;
 use outpost::store::records::encode;
 use outpost::store::Store;
-use outpost::wire::{tables, Fields};
 
 /// An acknowledged IDA: its number, the body sent, when the answer came.
 type Acked = (String, String, Instant);
@@ -132,13 +131,7 @@ async fn backup_under_load_restores_everything_acknowledged_before_it() {
     let restored = Appliance::open(restored);
     let mut c = restored.client(true);
     for (n, body, _) in &before {
-        let r = send(&mut c, request("IDB", &ALICE, &format!("{n}\r\n"))).await;
-        assert_eq!(r.codes(), ["00000-0000-0000"], "{n} not restored");
-        let stored = r.first().body.split_once("\r\n").unwrap().1;
-        let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
-        want.set("ICN", n);
-        let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
-        assert_eq!(got, want, "{n} changed");
+        assert_ida_stored(&mut c, n, body, "restored").await;
     }
     // A new declaration on the restored appliance takes a number of its own.
     let fresh = submit_ida(&mut c, &ALICE).await.number();

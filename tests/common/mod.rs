@@ -305,6 +305,18 @@ pub fn eda_body(d: &Declarant, lines: u16, kind: &str) -> String {
     f.render()
 }
 
+/// Asserts that the appliance holds IDA `number` with exactly the data of
+/// `body` (plus its number); `context` names the check in failures.
+pub async fn assert_ida_stored(c: &mut Client, number: &str, body: &str, context: &str) {
+    let r = send(c, request("IDB", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"], "{context}: {number} lost");
+    let stored = r.first().body.split_once("\r\n").unwrap().1;
+    let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
+    want.set("ICN", number);
+    let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
+    assert_eq!(got, want, "{context}: {number} changed");
+}
+
 /// Acknowledges outputs until the loop ends; returns (output code, body) of each.
 pub async fn retrieve_all(c: &mut Client, d: &Declarant) -> Vec<(String, String)> {
     let mut got = Vec::new();
