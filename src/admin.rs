@@ -3,6 +3,8 @@
 //! appliance's admin socket (`<data dir>/admin.sock`, mode 0600) when it holds
 //! the store: sled allows one process per data directory.
 
+mod officers;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use crate::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
 use crate::store::records::{Site, Terminal, User};
 use crate::store::{Actor, Store, StoreError};
 use crate::{auth, smime};
+
+pub use officers::{OfficerChange, MIN_PASSWORD};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -50,6 +54,9 @@ pub enum Command {
     Backup {
         out: PathBuf,
     },
+    /// Create an officer's console account or change it.
+    OfficerSave(OfficerChange),
+    OfficerList,
 }
 
 /// A declarant to add (or update) with its terminal.
@@ -179,6 +186,8 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
                 .map_err(store_err)?;
             Ok(format!("direction {} revoked: {}", d.id, describe(&d)))
         }
+        Command::OfficerSave(c) => officers::save(store, c, &actor),
+        Command::OfficerList => officers::list(store),
         Command::Verify => store
             .verify(|n| log::info!("verify: {n} journal entries checked"))
             .map(|r| r.to_string())

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST};
+use hyper::header::{CONNECTION, HOST};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -29,6 +29,8 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("http: {0}")]
     Http(#[from] hyper::Error),
+    #[error("request: {0}")]
+    Request(String),
     #[error("server answered HTTP {status}: {body}")]
     Status { status: u16, body: String },
 }
@@ -154,6 +156,20 @@ impl Client {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>), ClientError> {
+        let a = self
+            .exchange(method, path, &[("content-type", content_type)], body)
+            .await?;
+        Ok((a.status, a.body))
+    }
+
+    /// Any request with its own headers; returns the whole answer.
+    pub async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Answer, ClientError> {
         let mut send = match self.conn.take() {
             Some(s) if self.keep_alive && !s.is_closed() => s,
             _ => self.connect().await?,
@@ -162,20 +178,34 @@ impl Client {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(HOST, "localhost")
-            .header(CONTENT_TYPE, content_type);
+            .header(HOST, "localhost");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if !self.keep_alive {
             req = req.header(CONNECTION, "close");
         }
         let req = req
             .body(Full::new(Bytes::from(body)))
-            .expect("static request parts are valid");
+            .map_err(|e| ClientError::Request(e.to_string()))?;
         let resp = send.send_request(req).await?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await?.to_bytes().to_vec();
         if self.keep_alive {
             self.conn = Some(send);
         }
-        Ok((status, bytes))
+        Ok(Answer {
+            status,
+            headers,
+            body: bytes,
+        })
     }
+}
+
+/// A whole HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
 }

@@ -1,4 +1,5 @@
-//! The HTTPS listener: VNACCS messages on `POST /`, status JSON under `/api/`.
+//! The HTTPS listener: VNACCS messages on `POST /`, status JSON under
+//! `/api/`, and the officers' console (`/console/` and its API under `/api/`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::console::{self, ApiRequest, Console};
 use crate::metrics::{self, Requests};
 use crate::service::Service;
 
@@ -61,6 +63,8 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let limits = Arc::new(limits);
     let requests = Arc::new(Requests::default());
+    // Console sessions live as long as the listener: a restart logs out.
+    let console = Arc::new(Console::default());
     loop {
         let permit = tokio::select! {
             _ = shutdown.changed() => break,
@@ -81,6 +85,7 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let service = service.clone();
+        let console = console.clone();
         let limits = limits.clone();
         let requests = requests.clone();
         let watcher = graceful.watcher();
@@ -102,9 +107,12 @@ pub async fn serve(
             let svc_limits = limits.clone();
             let svc = hyper::service::service_fn(move |req| {
                 let service = service.clone();
+                let console = console.clone();
                 let limits = svc_limits.clone();
                 let requests = requests.clone();
-                async move { Ok::<_, Infallible>(route(req, service, &limits, &requests).await) }
+                async move {
+                    Ok::<_, Infallible>(route(req, service, console, &limits, &requests).await)
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -131,6 +139,7 @@ pub async fn serve(
 async fn route(
     req: Request<Incoming>,
     service: Arc<Service>,
+    console: Arc<Console>,
     limits: &Limits,
     requests: &Requests,
 ) -> Response<Body> {
@@ -142,6 +151,19 @@ async fn route(
             }
             r
         }
+        (&Method::GET, "/console") => {
+            let mut r = text(
+                StatusCode::MOVED_PERMANENTLY,
+                "the console is at /console/\n",
+            );
+            r.headers_mut().insert(
+                hyper::header::LOCATION,
+                HeaderValue::from_static("/console/"),
+            );
+            r
+        }
+        (&Method::GET, p) if p.starts_with("/console/") => asset(p),
+        (_, p) if console::api::handles(p) => console_api(req, service, console, limits).await,
         (_, "/") => text(
             StatusCode::METHOD_NOT_ALLOWED,
             "VNACCS messages are sent with POST\n",
@@ -155,6 +177,127 @@ async fn route(
         (&Method::GET, "/metrics") => metrics(service, requests).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
+}
+
+/// Reads a whole request body under the size and time limits; the error
+/// is the answer to send instead.
+async fn read_body(body: Incoming, max: usize, limits: &Limits) -> Result<Bytes, Response<Body>> {
+    let body = Limited::new(body, max);
+    match tokio::time::timeout(limits.request_timeout, body.collect()).await {
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time\n",
+        )),
+        Ok(Err(e)) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Err(text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request bodies are limited to {max} bytes\n"),
+                ));
+            }
+            Err(text(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}\n"),
+            ))
+        }
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+fn with_security_headers(mut r: Response<Body>) -> Response<Body> {
+    for (k, v) in console::assets::SECURITY_HEADERS {
+        r.headers_mut().insert(*k, HeaderValue::from_static(v));
+    }
+    r
+}
+
+fn asset(path: &str) -> Response<Body> {
+    match console::assets::get(path) {
+        None => text(StatusCode::NOT_FOUND, "not found\n"),
+        Some(a) => {
+            let mut r = Response::new(Full::new(Bytes::from_static(a.body)));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            with_security_headers(r)
+        }
+    }
+}
+
+/// Largest console API request body: forms, never files.
+const MAX_API_BODY: usize = 64 * 1024;
+
+async fn console_api(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    console: Arc<Console>,
+    limits: &Limits,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, MAX_API_BODY, limits).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let cookie = header(hyper::header::COOKIE);
+    let csrf = header(hyper::header::HeaderName::from_static(
+        console::session::CSRF_HEADER,
+    ));
+    let json = header(CONTENT_TYPE).is_some_and(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    });
+    let (method, path, query) = (
+        parts.method.as_str().to_string(),
+        parts.uri.path().to_string(),
+        parts.uri.query().map(str::to_string),
+    );
+    let answer = tokio::task::spawn_blocking(move || {
+        console.handle(
+            &service,
+            ApiRequest {
+                method: &method,
+                path: &path,
+                query: query.as_deref(),
+                cookie: cookie.as_deref(),
+                csrf: csrf.as_deref(),
+                json,
+                body: &body,
+            },
+        )
+    })
+    .await;
+    let a = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            log::error!("console handler failed: {e}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    let mut r = Response::new(Full::new(Bytes::from(a.body)));
+    *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    if let Some(c) = a.set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(hyper::header::SET_COOKIE, c);
+    }
+    if let Some(f) = a.filename {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{f}\"")) {
+            r.headers_mut()
+                .insert(hyper::header::CONTENT_DISPOSITION, v);
+        }
+    }
+    with_security_headers(r)
 }
 
 /// A VNACCS message in, its answer out; answered messages are counted by
@@ -201,29 +344,9 @@ async fn edi(
             );
         }
     }
-    let body = Limited::new(req.into_body(), limits.max_body_bytes);
-    let bytes = match tokio::time::timeout(limits.request_timeout, body.collect()).await {
-        Err(_) => {
-            return text(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request body did not arrive in time\n",
-            )
-        }
-        Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("messages are limited to {} bytes\n", limits.max_body_bytes),
-                );
-            }
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("reading the request body: {e}\n"),
-            );
-        }
-        Ok(Ok(c)) => c.to_bytes(),
+    let bytes = match read_body(req.into_body(), limits.max_body_bytes, limits).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let started = std::time::Instant::now();
     let reply = match tokio::task::spawn_blocking(move || {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod disk;
 pub mod http;
 pub mod messages;

@@ -12,7 +12,7 @@ use outpost::config::Config;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
-use outpost::store::records::Site;
+use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
 use outpost::{admin, http, systemd, tls};
 
@@ -78,6 +78,10 @@ enum Command {
     /// Check the configuration and the files it names, as `serve` does at
     /// start; print the effective values or every problem found.
     CheckConfig,
+    /// Officers' console accounts. Create the first IT officer here; the
+    /// others can then be managed from the console.
+    #[command(subcommand)]
+    Officer(OfficerCmd),
     /// Check the data: walk the audit journal's hash chain and cross-check
     /// every stored record, index and counter against it. Exits non-zero
     /// at the first problem. On a running appliance intake waits meanwhile.
@@ -135,6 +139,27 @@ enum DirectionCmd {
         #[arg(long)]
         reason: String,
     },
+}
+
+#[derive(Subcommand)]
+enum OfficerCmd {
+    /// Create an officer account, or change its name, password or roles.
+    Add {
+        /// 3–32 lower-case letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        login: String,
+        /// Full name (required for a new account).
+        #[arg(long)]
+        name: Option<String>,
+        /// supervision, tax, risk, it or statistics; repeat for several.
+        #[arg(long = "role", value_parser = ["supervision", "tax", "risk", "it", "statistics"])]
+        roles: Vec<String>,
+        /// At least 10 characters (required for a new account).
+        #[arg(long, env = "OUTPOST_OFFICER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List officer accounts.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -325,6 +350,27 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{report}");
             Ok(())
         }
+        Command::Officer(OfficerCmd::Add {
+            login,
+            name,
+            roles,
+            password,
+        }) => admin_cmd(
+            &cfg,
+            admin::Command::OfficerSave(admin::OfficerChange {
+                login,
+                name,
+                password,
+                roles: (!roles.is_empty()).then(|| {
+                    roles
+                        .iter()
+                        .map(|r| Role::parse(r).expect("clap checked the value"))
+                        .collect()
+                }),
+                disabled: None,
+            }),
+        ),
+        Command::Officer(OfficerCmd::List) => admin_cmd(&cfg, admin::Command::OfficerList),
         Command::Direction(DirectionCmd::Revoke { id, reason }) => {
             admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
         }

@@ -3,6 +3,10 @@
 //! One call per HTTP request body. Blocking (Argon2, sled, group commit):
 //! the HTTP layer runs it on tokio's blocking pool.
 
+mod decide;
+
+pub use decide::DecideError;
+
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -154,6 +158,11 @@ impl Service {
             name: caller.user.code.clone(),
             at: self.now().unix_timestamp(),
         }
+    }
+
+    /// The branch's offset from UTC, for its calendar days.
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
     }
 
     fn now(&self) -> OffsetDateTime {

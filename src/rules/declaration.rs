@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelRules, Facts};
+use super::decision::Decisions;
 use super::eligibility::Basis;
 use super::numbering::{DeclNumber, Family};
 use crate::wire::{tables, Fields, Layout, ResultCode};
@@ -43,6 +44,8 @@ pub struct Declaration {
     /// Unix seconds.
     pub created_at: i64,
     pub registered_at: Option<i64>,
+    /// Officers' decisions after registration.
+    pub decisions: Decisions,
 }
 
 impl Declaration {
@@ -72,6 +75,7 @@ impl Declaration {
             values,
             created_at,
             registered_at: None,
+            decisions: Decisions::default(),
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Spec {
     pub copy_out: &'static str,
     /// Output code of the channel notice.
     pub notice_out: &'static str,
+    /// Output code of the clearance officers grant.
+    pub clearance_out: &'static str,
     /// Amendment jobs: data (same layout as the pre-registration, number
     /// required), call-up of a registered declaration, registration.
     pub amend: &'static str,
@@ -136,6 +142,7 @@ pub static IMPORT: Spec = Spec {
     kind_codes: IMPORT_KIND_CODES,
     copy_out: "VAD4190",
     notice_out: "VAD1AC0",
+    clearance_out: "VAD1AG0",
     amend: "IDA01",
     amend_call: "IDD",
     amend_reg: "IDE",
@@ -158,6 +165,7 @@ pub static EXPORT: Spec = Spec {
     kind_codes: EXPORT_KIND_CODES,
     copy_out: "VAE4000",
     notice_out: "VAE1LD0",
+    clearance_out: "VAE1LF0",
     amend: "EDA01",
     amend_call: "EDD",
     amend_reg: "EDE",

@@ -7,9 +7,15 @@ use super::numbering::Family;
 use super::temporary::{self, LineBalance};
 use crate::wire::{tables, Fields, Layout};
 
-/// How a channel notice is filled from a declaration.
+/// How a channel notice, and the clearance output that repeats its items,
+/// are filled from a declaration.
 struct NoticeMap {
     layout: &'static Layout,
+    /// The clearance layout: the notice's items plus the permit's.
+    clearance: &'static Layout,
+    /// Permit date and time, inspection completion date and time.
+    permit: (&'static str, &'static str),
+    inspected: (&'static str, &'static str),
     channel: &'static str,
     registered_date: &'static str,
     registered_time: &'static str,
@@ -22,6 +28,9 @@ struct NoticeMap {
 /// Import declaration (IDA) → channel notice (VAD1AC).
 static IMPORT_NOTICE: NoticeMap = NoticeMap {
     layout: &tables::VAD1AC,
+    clearance: &tables::VAD1AG,
+    permit: ("C21", "AD4"),
+    inspected: ("C22", "AD5"),
     channel: "A06",
     registered_date: "A09",
     registered_time: "AD1",
@@ -95,6 +104,9 @@ static IMPORT_NOTICE: NoticeMap = NoticeMap {
 /// Export declaration (EDA) → channel notice (VAE1LD).
 static EXPORT_NOTICE: NoticeMap = NoticeMap {
     layout: &tables::VAE1LD,
+    clearance: &tables::VAE1LF,
+    permit: ("K86", "AD5"),
+    inspected: ("CCD", "AD4"),
     channel: "K07",
     registered_date: "K10",
     registered_time: "AD1",
@@ -342,8 +354,41 @@ pub fn channel_notice(
     corrected: Option<&Stamp>,
 ) -> Fields {
     let map = notice_map(spec.family);
+    notice_in(map, map.layout, spec, decl, registered, corrected)
+}
+
+/// The clearance output (VAD1AG / VAE1LF): the channel notice's items with
+/// the moment of the permit and, when goods or documents were checked, the
+/// moment that check was completed.
+pub fn clearance(
+    spec: &Spec,
+    decl: &Declaration,
+    registered: &Stamp,
+    corrected: Option<&Stamp>,
+    permit: &Stamp,
+    inspected: Option<&Stamp>,
+) -> Fields {
+    let map = notice_map(spec.family);
+    let mut out = notice_in(map, map.clearance, spec, decl, registered, corrected);
+    out.set(map.permit.0, &permit.date);
+    out.set(map.permit.1, &permit.time);
+    if let Some(i) = inspected {
+        out.set(map.inspected.0, &i.date);
+        out.set(map.inspected.1, &i.time);
+    }
+    out
+}
+
+fn notice_in(
+    map: &NoticeMap,
+    layout: &'static Layout,
+    spec: &Spec,
+    decl: &Declaration,
+    registered: &Stamp,
+    corrected: Option<&Stamp>,
+) -> Fields {
     let src = spec.fields(decl);
-    let mut out = Fields::new(map.layout);
+    let mut out = Fields::new(layout);
     out.set(spec.number, &decl.number.to_string());
     if let Some(ch) = decl.channel {
         out.set(map.channel, &ch.number().to_string());
@@ -377,43 +422,55 @@ mod tests {
 
     #[test]
     fn every_mapped_item_exists_in_both_layouts() {
-        for (spec, map) in [(&IMPORT, &IMPORT_NOTICE), (&EXPORT, &EXPORT_NOTICE)] {
-            for id in [
-                spec.number,
-                map.channel,
-                map.registered_date,
-                map.registered_time,
-            ] {
-                assert!(
-                    map.layout.position(id, 0).is_some(),
-                    "{} {id}",
-                    map.layout.code
-                );
+        for (spec, notice) in [(&IMPORT, &IMPORT_NOTICE), (&EXPORT, &EXPORT_NOTICE)] {
+            for (a, b) in [notice.permit, notice.inspected] {
+                for id in [a, b] {
+                    assert!(notice.clearance.position(id, 0).is_some(), "{id}");
+                    assert!(notice.layout.position(id, 0).is_none(), "{id}");
+                }
             }
-            assert!(map.layout.position(map.line_number, 1).is_some());
-            for (to, from) in map.header {
-                assert!(
-                    map.layout.position(to, 0).is_some(),
-                    "{} {to}",
-                    map.layout.code
-                );
-                assert!(
-                    spec.layout.position(from, 0).is_some(),
-                    "{} {from}",
-                    spec.pre
-                );
-            }
-            for (to, from) in map.lines {
-                assert!(
-                    map.layout.position(to, 1).is_some(),
-                    "{} line {to}",
-                    map.layout.code
-                );
-                assert!(
-                    spec.layout.position(from, 1).is_some(),
-                    "{} line {from}",
-                    spec.pre
-                );
+            let clearance = NoticeMap {
+                layout: notice.clearance,
+                ..*notice
+            };
+            for map in [notice, &clearance] {
+                for id in [
+                    spec.number,
+                    map.channel,
+                    map.registered_date,
+                    map.registered_time,
+                ] {
+                    assert!(
+                        map.layout.position(id, 0).is_some(),
+                        "{} {id}",
+                        map.layout.code
+                    );
+                }
+                assert!(map.layout.position(map.line_number, 1).is_some());
+                for (to, from) in map.header {
+                    assert!(
+                        map.layout.position(to, 0).is_some(),
+                        "{} {to}",
+                        map.layout.code
+                    );
+                    assert!(
+                        spec.layout.position(from, 0).is_some(),
+                        "{} {from}",
+                        spec.pre
+                    );
+                }
+                for (to, from) in map.lines {
+                    assert!(
+                        map.layout.position(to, 1).is_some(),
+                        "{} line {to}",
+                        map.layout.code
+                    );
+                    assert!(
+                        spec.layout.position(from, 1).is_some(),
+                        "{} line {from}",
+                        spec.pre
+                    );
+                }
             }
         }
     }
@@ -480,6 +537,47 @@ mod tests {
         assert_eq!(n.get_rep("R01", 1), "01");
         assert_eq!(n.get_rep("R05", 1), "09011110");
         assert_eq!(registered_copy(&EXPORT, &decl).get("ECN"), "390170000030");
+    }
+
+    #[test]
+    fn clearance_repeats_the_notice_with_the_permit() {
+        let at = |date: &str| Stamp {
+            date: date.into(),
+            time: "101500".into(),
+        };
+        let decl = declaration(&IMPORT, &[("ICB", 0, "A11"), ("CMD", 1, "84713020")]);
+        let c = clearance(&IMPORT, &decl, &at("15012024"), None, &at("17012024"), None);
+        assert_eq!(c.layout.code, "VAD1AG");
+        let notice = channel_notice(&IMPORT, &decl, &at("15012024"), None);
+        for item in notice.layout.items {
+            for rep in [0, 1] {
+                if notice.layout.position(item.id, rep).is_some() {
+                    assert_eq!(
+                        c.get_rep(item.id, rep),
+                        notice.get_rep(item.id, rep),
+                        "{}",
+                        item.id
+                    );
+                }
+            }
+        }
+        assert_eq!((c.get("C21"), c.get("AD4")), ("17012024", "101500"));
+        assert_eq!(c.get("C22"), "", "no inspection recorded");
+
+        let decl = declaration(&EXPORT, &[("ECB", 0, "B11")]);
+        let c = clearance(
+            &EXPORT,
+            &decl,
+            &at("15012024"),
+            Some(&at("16012024")),
+            &at("18012024"),
+            Some(&at("17012024")),
+        );
+        assert_eq!(c.layout.code, "VAE1LF");
+        assert_eq!(c.get("ECN"), "390170000030");
+        assert_eq!(c.get("K07"), "2");
+        assert_eq!(c.get("AD2"), "16012024", "correction date");
+        assert_eq!((c.get("K86"), c.get("CCD")), ("18012024", "17012024"));
     }
 
     #[test]

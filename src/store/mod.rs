@@ -3,7 +3,9 @@
 
 mod backup;
 mod commit;
+mod officers;
 pub mod records;
+mod scan;
 mod verify;
 
 use std::cell::RefCell;
@@ -96,6 +98,8 @@ struct Trees {
     audit: sled::Tree,
     /// `record key \0 sequence`: the entries that changed a record.
     audit_index: sled::Tree,
+    /// Officers' console accounts by login.
+    officers: sled::Tree,
 }
 
 const SITE_KEY: &[u8] = b"site";
@@ -214,6 +218,7 @@ impl Store {
             directions: tree("directions")?,
             audit: tree("audit")?,
             audit_index: tree("audit_index")?,
+            officers: tree("officers")?,
         };
         Ok(Store {
             t,
@@ -270,8 +275,9 @@ impl Store {
             &t.directions,
             &t.audit,
             &t.audit_index,
+            &t.officers,
         )
-            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix)| {
+            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix, of)| {
                 let tx = Tx {
                     declarations: d,
                     by_declarant: by,
@@ -282,6 +288,7 @@ impl Store {
                     links: l,
                     transports: tr,
                     directions: dirs,
+                    officers: of,
                     changes: RefCell::new(Vec::new()),
                     detail: RefCell::new(String::new()),
                 };
@@ -768,6 +775,7 @@ struct Tx<'a> {
     links: &'a TransactionalTree,
     transports: &'a TransactionalTree,
     directions: &'a TransactionalTree,
+    officers: &'a TransactionalTree,
     changes: RefCell<Vec<Change>>,
     detail: RefCell<String>,
 }
@@ -892,6 +900,7 @@ impl Tx<'_> {
             Change::Terminal(v) => self.put_terminal(v)?,
             Change::Declaration(v) => self.put_declaration(v)?,
             Change::Transport(v) => self.put_transport(v)?,
+            Change::Officer(v) => self.put_officer(v)?,
             Change::Output {
                 terminal,
                 seq,

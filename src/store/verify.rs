@@ -164,6 +164,7 @@ impl Store {
         let transports = check_tree(&t.transports, &|k| format!("transport/{}", text(k)))?;
         check_tree(&t.users, &|k| format!("user/{}", text(k)))?;
         check_tree(&t.terminals, &|k| format!("terminal/{}", text(k)))?;
+        check_tree(&t.officers, &|k| format!("officer/{}", text(k)))?;
         check_tree(&t.directions, &|k| format!("direction/{}", be_u32(k)))?;
         let pending_outputs = check_tree(&t.outputs, &|k| {
             format!(
