@@ -694,6 +694,7 @@ impl Store {
 mod tests {
     use super::super::verify::tests::{declare, store};
     use super::*;
+    use crate::store::records::{Officer, Role};
     use crate::store::Actor;
 
     /// Every tree of both stores, key by key.
@@ -733,7 +734,8 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let first = s.declarations_of("ABC12001").unwrap()[0];
         // Between two tree copies: a new declaration, a change to an old
-        // one, and a mode switch, as concurrent requests would make them.
+        // one, a mode switch and an officer account, as concurrent requests
+        // would make them.
         let mut i = 10;
         let report = s
             .backup_with(out.path(), || {
@@ -747,14 +749,28 @@ mod tests {
                 .unwrap();
                 s.set_mode(crate::rules::eligibility::Mode::Standby, "t", &actor())
                     .unwrap();
+                s.update_officer("it01", &actor(), "officer saved", |_| {
+                    Ok::<_, ()>(Officer {
+                        login: "it01".into(),
+                        name: "Nguyễn Văn A".into(),
+                        password_hash: format!("h{i}"),
+                        roles: vec![Role::It],
+                        disabled: false,
+                        failed_logins: 0,
+                        locked_until: 0,
+                        created_at: i,
+                    })
+                })
+                .unwrap()
+                .unwrap();
                 i += 1;
             })
             .unwrap();
         let window = report.journal_after - report.journal_before;
         assert_eq!(
             window,
-            3 * report.trees as u64,
-            "three entries per tree copied"
+            4 * report.trees as u64,
+            "four entries per tree copied"
         );
         let (_r, back, rr) = restored(out.path());
         assert_eq!(rr.replayed, window);
