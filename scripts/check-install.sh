@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs scripts/install.sh for real, twice, without touching this machine:
-# inside a private mount namespace where /etc, /usr/local and /var/lib are
-# scratch copies. Checks what it installs, that a second run changes nothing
+# inside a private mount namespace where /etc, /usr/local, /var/lib and
+# /var/backups are scratch copies. Checks what it installs, that a second run changes nothing
 # the operator owns, that a port below 1024 brings the drop-in and a port
 # above takes it away, and that the installed binary works as the outpost
 # user. Needs root and unshare(1); prints "check-install: OK" at the end.
@@ -18,13 +18,15 @@ if [ "${1:-}" != --inside ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     cp -a /etc "$tmp/etc"
-    mkdir "$tmp/usr-local" "$tmp/var-lib"
+    mkdir "$tmp/usr-local" "$tmp/var-lib" "$tmp/var-backups"
     exec_status=0
     unshare --mount --propagation private sh -c '
         set -e
         mount --bind "$1/etc" /etc
         mount --bind "$1/usr-local" /usr/local
         mount --bind "$1/var-lib" /var/lib
+        mkdir -p /var/backups
+        mount --bind "$1/var-backups" /var/backups
         exec "$2" --inside "$3"
     ' sh "$tmp" "$0" "$bin" || exec_status=$?
     exit $exec_status
