@@ -57,6 +57,14 @@ pub enum Command {
     /// Create an officer's console account or change it.
     OfficerSave(OfficerChange),
     OfficerList,
+    /// Write the events after `since` (default: after what the centre
+    /// acknowledged) to a signed bundle.
+    Export {
+        out: PathBuf,
+        since: Option<u64>,
+    },
+    /// One upload pass; only an appliance with a central URL can run it.
+    Sync,
 }
 
 /// A declarant to add (or update) with its terminal.
@@ -188,6 +196,18 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
         }
         Command::OfficerSave(c) => officers::save(store, c, &actor),
         Command::OfficerList => officers::list(store),
+        Command::Export { out, since } => {
+            crate::sync::export::export(store, &out, since).map(|m| {
+                format!(
+                    "wrote {}: {}",
+                    out.display(),
+                    crate::sync::export::describe(&m)
+                )
+            })
+        }
+        Command::Sync => Err(
+            "this appliance has no central_url in its configuration, so it does not sync".into(),
+        ),
         Command::Verify => store
             .verify(|n| log::info!("verify: {n} journal entries checked"))
             .map(|r| r.to_string())
@@ -272,7 +292,14 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) ->
     ))
 }
 
-fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
+/// Checks a declarant to add and builds its user and terminal records, given
+/// what is already held under its user code and terminal ID. Used by the
+/// appliance (`outpost user add`) and the centre's registry.
+pub fn declarant_records(
+    u: &NewUser,
+    existing: Option<User>,
+    terminal: Option<Terminal>,
+) -> Result<(User, Terminal), String> {
     check_code("user code", &u.code, 8..=8)?;
     check_code("terminal ID", &u.terminal, 6..=6)?;
     check_code("access key", &u.access_key, 1..=16)?;
@@ -301,7 +328,7 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
         }
         _ => return Err("give both --signing-cert and --signing-ca, or neither".into()),
     };
-    let mut terminal = match store.terminal(&u.terminal).map_err(store_err)? {
+    let mut terminal = match terminal {
         Some(t) => {
             let same = auth::Verifier::default().verify(
                 auth::Secret::AccessKey,
@@ -326,7 +353,6 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
     if signing.is_some() {
         terminal.signing = signing;
     }
-    let existing = store.user(&u.code).map_err(store_err)?;
     let mut terminals = existing
         .as_ref()
         .map(|x| x.terminals.clone())
@@ -335,13 +361,22 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
         terminals.push(u.terminal.clone());
     }
     let user = User {
-        code: u.code,
+        code: u.code.clone(),
         password_hash: auth::hash_secret(&u.password),
         terminals,
-        tax_codes: u.tax_codes,
+        tax_codes: u.tax_codes.clone(),
         disabled: false,
         created_at: existing.map_or_else(now, |x| x.created_at),
     };
+    Ok((user, terminal))
+}
+
+fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
+    let (user, terminal) = declarant_records(
+        &u,
+        store.user(&u.code).map_err(store_err)?,
+        store.terminal(&u.terminal).map_err(store_err)?,
+    )?;
     store.put_user(&user, &terminal, actor).map_err(store_err)?;
     Ok(format!(
         "user {} saved: terminals {:?}, tax codes {:?}{}\n",
@@ -363,12 +398,14 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
 pub fn run(data_dir: &Path, cache_bytes: u64, req: Request) -> Outcome {
     match Store::open(data_dir, cache_bytes) {
         Ok(store) => execute(&store, req),
-        Err(StoreError::Locked(_)) => remote(data_dir, req),
+        Err(StoreError::Locked(_)) => remote(data_dir, &req),
         Err(e) => Err(e.to_string()),
     }
 }
 
-fn remote(data_dir: &Path, cmd: Request) -> Outcome {
+/// Sends a command to the process that holds `data_dir` (the appliance or
+/// the centre) through its admin socket, and returns its answer.
+pub fn remote<R: Serialize>(data_dir: &Path, cmd: &R) -> Outcome {
     let path = socket_path(data_dir);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -382,7 +419,7 @@ fn remote(data_dir: &Path, cmd: Request) -> Outcome {
             )
         })?;
         let (r, mut w) = stream.into_split();
-        let mut line = serde_json::to_string(&cmd).map_err(|e| e.to_string())?;
+        let mut line = serde_json::to_string(cmd).map_err(|e| e.to_string())?;
         line.push('\n');
         w.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
         let mut answer = String::new();
@@ -396,11 +433,14 @@ fn remote(data_dir: &Path, cmd: Request) -> Outcome {
 }
 
 /// Serves the admin socket until the task is dropped. `exec` runs a command
-/// on the blocking pool against the appliance's store.
-pub async fn serve_socket(
+/// on the blocking pool against the store (the appliance's `Request`, or
+/// the centre's commands).
+pub async fn serve_socket<R>(
     listener: tokio::net::UnixListener,
-    exec: std::sync::Arc<dyn Fn(Request) -> Outcome + Send + Sync>,
-) {
+    exec: std::sync::Arc<dyn Fn(R) -> Outcome + Send + Sync>,
+) where
+    R: serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -413,7 +453,7 @@ pub async fn serve_socket(
             let mut reader = BufReader::new(r).take(64 * 1024);
             let outcome = match reader.read_line(&mut line).await {
                 Err(e) => Err(format!("reading the command: {e}")),
-                Ok(_) => match serde_json::from_str::<Request>(&line) {
+                Ok(_) => match serde_json::from_str::<R>(&line) {
                     Err(e) => Err(format!("unreadable command: {e}")),
                     Ok(cmd) => {
                         let desc = format!("{cmd:?}");

@@ -27,6 +27,8 @@ pub enum Change {
     Transport(Transport),
     /// An officer's console account.
     Officer(Officer),
+    /// Reference tables received from the centre, with their version.
+    Reference(crate::sync::registry::Reference),
     /// An output queued for a terminal under the store-wide output sequence.
     Output {
         terminal: String,
@@ -49,6 +51,7 @@ impl Change {
             Change::Transport(t) => format!("transport/{}", t.number),
             Change::Officer(o) => format!("officer/{}", o.login),
             Change::Output { terminal, seq, .. } => format!("output/{terminal}/{seq}"),
+            Change::Reference(_) => "reference".into(),
         }
     }
 
@@ -65,6 +68,7 @@ impl Change {
             Change::Transport(v) => encode(v),
             Change::Officer(v) => encode(v),
             Change::Output { output, .. } => encode(output),
+            Change::Reference(v) => encode(v),
         }
     }
 }

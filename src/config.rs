@@ -1,10 +1,13 @@
 //! `outpost.toml`: every option has a default, unknown keys are errors.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use time::UtcOffset;
+
+use crate::rules::eligibility::{LowValue, DEFAULT_LOW_VALUE_VND};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +48,28 @@ pub struct Config {
     /// (A0060) before anything is written; reads and retrieval go on.
     /// 0 turns the floor off.
     pub min_free_disk_mb: u64,
+    /// Post/express goods (cargo class F) on IDA/EDA whose total invoice
+    /// value is at or under this many VND are low-value goods, refused with
+    /// A0002 like the MIC/MEC jobs; 0 turns the check off.
+    pub low_value_threshold_vnd: u64,
+    /// VND per unit of other invoice currencies (`USD = 25400`), to value
+    /// invoices for that check. An invoice in a currency without a rate is
+    /// not judged low-value.
+    pub vnd_rates: BTreeMap<String, f64>,
+    /// The centre to sync to, `https://host:port/`; no sync when absent.
+    pub central_url: Option<String>,
+    /// The centre's certificate (PEM), pinned: required with `central_url`.
+    pub central_cert: Option<PathBuf>,
+    /// Most events in one upload.
+    pub sync_batch_events: usize,
+    /// Most bytes in one upload.
+    pub sync_batch_bytes: usize,
+    /// Seconds between passes while the centre answers.
+    pub sync_interval_secs: u64,
+    /// Longest wait between tries while the centre does not answer, seconds.
+    pub sync_backoff_max_secs: u64,
+    /// Longest wait for one answer from the centre, seconds.
+    pub sync_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -65,6 +90,15 @@ impl Default for Config {
             channel_rules: None,
             accept_unsigned: true,
             min_free_disk_mb: 256,
+            low_value_threshold_vnd: DEFAULT_LOW_VALUE_VND,
+            vnd_rates: BTreeMap::new(),
+            central_url: None,
+            central_cert: None,
+            sync_batch_events: 1000,
+            sync_batch_bytes: 4 << 20,
+            sync_interval_secs: 5,
+            sync_backoff_max_secs: 300,
+            sync_timeout_secs: 60,
         }
     }
 }
@@ -160,7 +194,64 @@ impl Config {
             }
             _ => {}
         }
+        if let Err(e) = self.low_value() {
+            let e = e.strip_prefix("vnd_rates: ").unwrap_or(&e).to_string();
+            out.push(Problem::new("vnd_rates", e));
+        }
+        if let Some(url) = &self.central_url {
+            if let Err(e) = crate::sync::upload::centre_address(url) {
+                out.push(Problem::new("central_url", e));
+            }
+            if self.central_cert.is_none() {
+                out.push(Problem::new(
+                    "central_cert",
+                    "central_url needs central_cert, the centre's certificate",
+                ));
+            }
+        }
+        if self.sync_batch_events == 0 {
+            out.push(Problem::new("sync_batch_events", "must be at least 1"));
+        }
+        let max = crate::sync::batch::MAX_BATCH_BYTES / 2;
+        if !(1024..=max).contains(&self.sync_batch_bytes) {
+            out.push(Problem::new(
+                "sync_batch_bytes",
+                format!("must be between 1024 and {max}"),
+            ));
+        }
+        let secs = [
+            ("sync_interval_secs", self.sync_interval_secs),
+            ("sync_backoff_max_secs", self.sync_backoff_max_secs),
+            ("sync_timeout_secs", self.sync_timeout_secs),
+        ];
+        for (key, value) in secs {
+            if value == 0 {
+                out.push(Problem::new(key, "must be at least 1 second"));
+            }
+        }
         out
+    }
+
+    /// The low-value rule: threshold, and rates in millionths of a VND.
+    pub fn low_value(&self) -> Result<LowValue, String> {
+        let mut rates = Vec::new();
+        for (currency, &rate) in &self.vnd_rates {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "vnd_rates: {currency:?} is not a currency code like \"USD\""
+                ));
+            }
+            if currency == "VND" || !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                return Err(format!(
+                    "vnd_rates: {currency} = {rate} is not a rate in VND per unit"
+                ));
+            }
+            rates.push((currency.clone(), (rate * 1e6).round() as i128));
+        }
+        Ok(LowValue {
+            threshold_vnd: self.low_value_threshold_vnd,
+            rates,
+        })
     }
 
     pub fn offset(&self) -> Result<UtcOffset, String> {
@@ -215,6 +306,13 @@ mod tests {
             parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
             443
         );
+        assert_eq!(d.low_value().unwrap(), LowValue::default());
+        let lv = parse("low_value_threshold_vnd = 2000000\nvnd_rates = { USD = 25400.5 }")
+            .unwrap()
+            .low_value()
+            .unwrap();
+        assert_eq!(lv.threshold_vnd, 2_000_000);
+        assert_eq!(lv.rates, [("USD".to_string(), 25_400_500_000)]);
         let cases = [
             ("lisen = \"0.0.0.0:1\"", "unknown field `lisen`"),
             ("listen = \"nowhere\"", "invalid socket address"),
@@ -236,6 +334,27 @@ mod tests {
                 "tls_cert = \"/etc/c.pem\"",
                 "tls_key: tls_cert is set, set tls_key too",
             ),
+            (
+                "vnd_rates = { usd = 25000 }",
+                "vnd_rates: \"usd\" is not a currency code",
+            ),
+            ("vnd_rates = { USD = 0 }", "VND per unit"),
+            ("vnd_rates = { VND = 1 }", "VND per unit"),
+            ("low_value_threshold_vnd = -1", "low_value_threshold_vnd"),
+            (
+                "central_url = \"https://c:9443/\"",
+                "central_cert: central_url needs",
+            ),
+            (
+                "central_url = \"http://c/\"\ncentral_cert = \"c.pem\"",
+                "https://",
+            ),
+            ("sync_batch_bytes = 10", "sync_batch_bytes: must be between"),
+            ("sync_batch_events = 0", "sync_batch_events"),
+            (
+                "sync_timeout_secs = 0",
+                "sync_timeout_secs: must be at least 1 second",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
@@ -253,7 +372,8 @@ mod tests {
 
     /// The shipped `appliance/outpost.toml` names every key, is valid as it
     /// stands and with every `#key = value` line switched on, and its
-    /// commented values are the built-in defaults (where there is one).
+    /// commented values are the built-in defaults (where there is one;
+    /// optional paths and empty lists show examples).
     #[test]
     fn the_shipped_config_lists_every_option_with_its_default() {
         let text = include_str!("../appliance/outpost.toml");
@@ -284,10 +404,12 @@ mod tests {
         }
         for line in commented {
             let key = line.split(' ').next().unwrap();
-            if let Some(default) = defaults
-                .get(key)
-                .filter(|v| !matches!(v, toml::Value::Array(a) if a.is_empty()))
-            {
+            if let Some(default) = defaults.get(key).filter(|v| match v {
+                // Empty lists and tables: the line shows an example.
+                toml::Value::Array(a) => !a.is_empty(),
+                toml::Value::Table(t) => !t.is_empty(),
+                _ => true,
+            }) {
                 assert_eq!(Some(default), switched_on.get(key), "#{line}");
             }
         }

@@ -30,9 +30,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-type Body = Full<Bytes>;
+pub type Body = Full<Bytes>;
 
-fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
+pub fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(msg.into())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -42,29 +42,64 @@ fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
     r
 }
 
-fn json(value: serde_json::Value) -> Response<Body> {
+pub fn json(value: serde_json::Value) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
-/// Serves until `shutdown` turns true, then lets in-flight requests finish
-/// (up to the grace period) and returns.
+/// Serves the appliance until `shutdown` turns true, then lets in-flight
+/// requests finish (up to the grace period) and returns.
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     service: Arc<Service>,
     limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    // Console sessions live as long as the listener: a restart logs out.
+    let console = Arc::new(Console::default());
+    let requests = Arc::new(Requests::default());
+    serve_with(
+        listener,
+        tls,
+        limits,
+        shutdown,
+        move |req, _peer, limits| {
+            let service = service.clone();
+            let console = console.clone();
+            let requests = requests.clone();
+            async move { route(req, service, console, &limits, &requests).await }
+        },
+    )
+    .await
+}
+
+/// Who is at the other end of a connection: its address and, under mutual
+/// TLS, the certificates it presented.
+#[derive(Debug)]
+pub struct Peer {
+    pub addr: std::net::SocketAddr,
+    pub certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+}
+
+/// The listener loop under any router: TLS, connection limit, timeouts and
+/// graceful shutdown are the same for the appliance and the centre.
+pub async fn serve_with<F, Fut>(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+    router: F,
+) where
+    F: Fn(Request<Incoming>, Arc<Peer>, Arc<Limits>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let limits = Arc::new(limits);
-    let requests = Arc::new(Requests::default());
-    // Console sessions live as long as the listener: a restart logs out.
-    let console = Arc::new(Console::default());
     loop {
         let permit = tokio::select! {
             _ = shutdown.changed() => break,
@@ -84,10 +119,8 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = service.clone();
-        let console = console.clone();
+        let router = router.clone();
         let limits = limits.clone();
-        let requests = requests.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
@@ -104,15 +137,19 @@ pub async fn serve(
                     return;
                 }
             };
+            let who = Arc::new(Peer {
+                addr: peer,
+                certs: tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                    .unwrap_or_default(),
+            });
             let svc_limits = limits.clone();
             let svc = hyper::service::service_fn(move |req| {
-                let service = service.clone();
-                let console = console.clone();
-                let limits = svc_limits.clone();
-                let requests = requests.clone();
-                async move {
-                    Ok::<_, Infallible>(route(req, service, console, &limits, &requests).await)
-                }
+                let fut = router(req, who.clone(), svc_limits.clone());
+                async move { Ok::<_, Infallible>(fut.await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -169,6 +206,7 @@ async fn route(
             "VNACCS messages are sent with POST\n",
         ),
         (&Method::GET, "/api/status") => status(&service),
+        (&Method::GET, "/api/sync") => sync_status(&service),
         (&Method::GET, p) if p.starts_with("/api/codes/") => {
             code_description(&p["/api/codes/".len()..], req.uri().query())
         }
@@ -176,33 +214,6 @@ async fn route(
         (&Method::GET, "/readyz") => readyz(&service),
         (&Method::GET, "/metrics") => metrics(service, requests).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
-    }
-}
-
-/// Reads a whole request body under the size and time limits; the error
-/// is the answer to send instead.
-async fn read_body(body: Incoming, max: usize, limits: &Limits) -> Result<Bytes, Response<Body>> {
-    let body = Limited::new(body, max);
-    match tokio::time::timeout(limits.request_timeout, body.collect()).await {
-        Err(_) => Err(text(
-            StatusCode::REQUEST_TIMEOUT,
-            "the request body did not arrive in time\n",
-        )),
-        Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return Err(text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("request bodies are limited to {max} bytes\n"),
-                ));
-            }
-            Err(text(
-                StatusCode::BAD_REQUEST,
-                format!("reading the request body: {e}\n"),
-            ))
-        }
-        Ok(Ok(c)) => Ok(c.to_bytes()),
     }
 }
 
@@ -235,7 +246,14 @@ async fn console_api(
     limits: &Limits,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = match read_body(body, MAX_API_BODY, limits).await {
+    let body = match read_body(
+        body,
+        MAX_API_BODY,
+        limits.request_timeout,
+        "console requests",
+    )
+    .await
+    {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -344,7 +362,14 @@ async fn edi(
             );
         }
     }
-    let bytes = match read_body(req.into_body(), limits.max_body_bytes, limits).await {
+    let bytes = match read_body(
+        req.into_body(),
+        limits.max_body_bytes,
+        limits.request_timeout,
+        "messages",
+    )
+    .await
+    {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -376,6 +401,40 @@ async fn edi(
         HeaderValue::from_static("text/plain; charset=UTF-8"),
     );
     r
+}
+
+/// Reads a request body of at most `max` bytes within `timeout`; the error
+/// is the reply to send. `what` names the bodies in the 413 text.
+/// Reads a whole request body under the size and time limits; the error
+/// is the answer to send instead.
+pub async fn read_body(
+    body: Incoming,
+    max: usize,
+    timeout: Duration,
+    what: &str,
+) -> Result<Bytes, Response<Body>> {
+    let body = Limited::new(body, max);
+    match tokio::time::timeout(timeout, body.collect()).await {
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time\n",
+        )),
+        Ok(Err(e)) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Err(text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("{what} are limited to {max} bytes\n"),
+                ));
+            }
+            Err(text(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}\n"),
+            ))
+        }
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
 }
 
 /// How long writers may wait for a flush before the appliance stops
@@ -462,6 +521,22 @@ fn status(service: &Service) -> Response<Body> {
         "declarations": service.store.declaration_count(),
         "flushes": stats.flushes,
         "durable_writes": stats.writes,
+    }))
+}
+
+/// `GET /api/sync`: how far delivery to the centre has got.
+fn sync_status(service: &Service) -> Response<Body> {
+    let store = &service.store;
+    let (head, _) = store.journal_head().unwrap_or_default();
+    let s = store.sync_status().unwrap_or_default();
+    json(serde_json::json!({
+        "journal_head": head,
+        "acknowledged": s.acknowledged,
+        "pending": head.saturating_sub(s.acknowledged),
+        "last_attempt": crate::clock::iso(s.last_attempt),
+        "last_success": crate::clock::iso(s.last_success),
+        "last_error": s.last_error,
+        "registry_version": store.registry_version().unwrap_or_default(),
     }))
 }
 

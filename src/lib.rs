@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod central;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod rules;
 pub mod service;
 pub mod smime;
 pub mod store;
+pub mod sync;
 pub mod systemd;
 pub mod tls;
 pub mod wire;

@@ -9,12 +9,15 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use outpost::config::Config;
+use outpost::rules::channel::ChannelRules;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
 use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
 use outpost::{admin, http, systemd, tls};
+
+mod sync_cli;
 
 #[derive(Parser)]
 #[command(
@@ -106,6 +109,28 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Write this site's client certificate and bundle public key into a
+    /// directory, for the centre to register.
+    SiteIdentity {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Upload to the centre now (one pass), with a progress bar.
+    Sync,
+    /// Write the events the centre lacks into one signed bundle file.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Events after this sequence number (default: after what the
+        /// centre has acknowledged; 0 for all).
+        #[arg(long)]
+        since: Option<u64>,
+    },
+    /// At the centre: verify a site's bundle and take in its events.
+    Import { file: PathBuf },
+    /// The central receiver and its commands (its own data directory).
+    #[command(subcommand)]
+    Central(sync_cli::CentralCmd),
 }
 
 #[derive(Subcommand)]
@@ -141,6 +166,32 @@ enum DirectionCmd {
     },
 }
 
+/// A declarant's login, terminal and tax codes.
+#[derive(Args)]
+struct UserArgs {
+    /// VNACCS user code + ID number, exactly 8 characters.
+    #[arg(long)]
+    code: String,
+    /// Password (up to 8 characters).
+    #[arg(long, env = "OUTPOST_USER_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Terminal ID, exactly 6 characters.
+    #[arg(long)]
+    terminal: String,
+    /// Terminal access key, 1–16 upper-case letters or digits.
+    #[arg(long, env = "OUTPOST_ACCESS_KEY", hide_env_values = true)]
+    access_key: String,
+    /// Tax code this user may declare for; repeat for several.
+    #[arg(long = "tax-code", required = true)]
+    tax_codes: Vec<String>,
+    /// The terminal's signing certificate (PEM or DER), for signed jobs.
+    #[arg(long, requires = "signing_ca")]
+    signing_cert: Option<PathBuf>,
+    /// The CA certificate that issued it (PEM or DER).
+    #[arg(long, requires = "signing_cert")]
+    signing_ca: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum OfficerCmd {
     /// Create an officer account, or change its name, password or roles.
@@ -165,29 +216,7 @@ enum OfficerCmd {
 #[derive(Subcommand)]
 enum UserCmd {
     /// Add a declarant, or replace its password, terminal and tax codes.
-    Add {
-        /// VNACCS user code + ID number, exactly 8 characters.
-        #[arg(long)]
-        code: String,
-        /// Password (up to 8 characters).
-        #[arg(long, env = "OUTPOST_USER_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Terminal ID, exactly 6 characters.
-        #[arg(long)]
-        terminal: String,
-        /// Terminal access key, 1–16 upper-case letters or digits.
-        #[arg(long, env = "OUTPOST_ACCESS_KEY", hide_env_values = true)]
-        access_key: String,
-        /// Tax code this user may declare for; repeat for several.
-        #[arg(long = "tax-code", required = true)]
-        tax_codes: Vec<String>,
-        /// The terminal's signing certificate (PEM or DER), for signed jobs.
-        #[arg(long, requires = "signing_ca")]
-        signing_cert: Option<PathBuf>,
-        /// The CA certificate that issued it (PEM or DER).
-        #[arg(long, requires = "signing_cert")]
-        signing_ca: Option<PathBuf>,
-    },
+    Add(UserArgs),
     /// List declarants.
     List,
 }
@@ -248,7 +277,7 @@ fn check_config(cfg: &Config, source: &str) -> Result<(), String> {
     let text = toml::to_string(&effective).map_err(|e| e.to_string())?;
     println!("# {source}: OK; the effective configuration:");
     if cfg.channel_rules.is_none() {
-        println!("# channel_rules: the built-in table");
+        println!("# channel_rules: the table the centre sent, else the built-in one");
     }
     print!("{text}");
     for note in &checked.notes {
@@ -272,28 +301,17 @@ fn run(cli: Cli) -> Result<(), String> {
             name,
         } => {
             let blocks = std::iter::once(site).chain(extra_blocks).collect();
-            admin_cmd(&cfg, admin::Command::Init { blocks, name })
+            admin_cmd(&cfg, admin::Command::Init { blocks, name })?;
+            sync_cli::init_identity(&cfg, site)
         }
-        Command::User(UserCmd::Add {
-            code,
-            password,
-            terminal,
-            access_key,
-            tax_codes,
-            signing_cert,
-            signing_ca,
-        }) => admin_cmd(
-            &cfg,
-            admin::Command::UserAdd(admin::NewUser {
-                code,
-                password,
-                terminal,
-                access_key,
-                tax_codes,
-                signing_cert: signing_cert.map(|p| read_certificate(&p)).transpose()?,
-                signing_ca: signing_ca.map(|p| read_certificate(&p)).transpose()?,
-            }),
-        ),
+        Command::SiteIdentity { out } => sync_cli::site_identity(&cfg, &out),
+        Command::Sync => sync_cli::sync(&cfg, operator()),
+        Command::Export { out, since } => sync_cli::export(&cfg, operator(), &out, since),
+        Command::Import { file } => sync_cli::import(&cfg, &file),
+        Command::Central(c) => sync_cli::central(cfg, c),
+        Command::User(UserCmd::Add(u)) => {
+            admin_cmd(&cfg, admin::Command::UserAdd(u.into_new_user()?))
+        }
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
         Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
         Command::Mode {
@@ -377,19 +395,6 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// A certificate file, PEM or DER, as DER.
-fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    use rustls_pki_types::pem::PemObject;
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.starts_with(b"-----BEGIN") {
-        rustls_pki_types::CertificateDer::from_pem_slice(&bytes)
-            .map(|c| c.to_vec())
-            .map_err(|e| format!("{}: {e}", path.display()))
-    } else {
-        Ok(bytes)
-    }
-}
-
 /// `DD/MM/YYYY` (or `DDMMYYYY`, as VNACCS sends dates).
 fn parse_day(flag: &str, s: &str) -> Result<Day, String> {
     let digits: String = s.chars().filter(|c| *c != '/').collect();
@@ -413,6 +418,25 @@ fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
     let out = admin::run(&cfg.data_dir, cfg.cache_capacity_mb << 20, req)?;
     print!("{out}");
     Ok(())
+}
+
+/// The channel rules: the configured file (read by preflight); else those
+/// the centre sent; else the built-in ones.
+fn channel_rules(configured: Option<ChannelRules>, store: &Store) -> Result<ChannelRules, String> {
+    if let Some(rules) = configured {
+        return Ok(rules);
+    }
+    let central = store.reference().map_err(|e| e.to_string())?;
+    match central.as_ref().and_then(|r| {
+        r.tables
+            .iter()
+            .find(|t| t.name == "channel-rules")
+            .map(|t| (r.version, &t.text))
+    }) {
+        Some((version, text)) => ChannelRules::parse(text)
+            .map_err(|e| format!("channel rules of registry version {version}: {e}")),
+        None => Ok(ChannelRules::builtin()),
+    }
 }
 
 fn ensure_site(store: &Store) -> Result<(), String> {
@@ -446,13 +470,10 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     for note in &checked.notes {
         log::info!("{note}");
     }
-    let (cert, key) = (cfg.cert_path(), cfg.key_path());
-    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
-        log::info!("generated a self-signed certificate: {}", cert.display());
-    }
-    let resolver = Arc::new(tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?);
+    let resolver = tls_resolver(&cfg)?;
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
+    let rules = channel_rules(checked.rules, &store)?;
     let mode = store.mode().map_err(|e| e.to_string())?;
     log::info!(
         "mode {} since {} ({}): {}",
@@ -462,35 +483,28 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, checked.rules, checked.offset, cfg.accept_unsigned)
+        Service::new(store, rules, checked.offset, cfg.accept_unsigned)
             .map_err(|e| e.to_string())?
+            .with_low_value(cfg.low_value()?)
             .with_disk_floor(cfg.min_free_disk_mb << 20),
     );
-    let limits = http::Limits {
-        max_body_bytes: cfg.max_body_bytes,
-        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
-        request_timeout: Duration::from_secs(cfg.request_timeout_secs),
-        shutdown_grace: Duration::from_secs(cfg.shutdown_grace_secs),
-        max_connections: cfg.max_connections,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("outpost-io")
-        .build()
-        .map_err(|e| format!("starting the runtime: {e}"))?;
+    let limits = limits(&cfg);
+    let uploader = sync_cli::uploader(&cfg, &service)?;
+    let runtime = runtime()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let admin_socket = admin::bind_socket(&cfg.data_dir)
-            .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
-        let store_owner = service.clone();
+        let (listener, addr, admin_socket) = bind(&cfg).await?;
         let admin_task = tokio::spawn(admin::serve_socket(
             admin_socket,
-            Arc::new(move |cmd| admin::execute(&store_owner.store, cmd)),
+            sync_cli::admin_exec(
+                service.clone(),
+                uploader.clone(),
+                tokio::runtime::Handle::current(),
+            ),
         ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(u) = &uploader {
+            tokio::spawn(u.clone().run(stop_rx.clone()));
+        }
         watch_signals(resolver.clone(), stop_tx)?;
         // Scripts and tests wait for this line to know the port.
         println!(
@@ -517,6 +531,56 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     service.store.close();
     log::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// The listener's certificate (self-signed on first start), reloadable.
+fn tls_resolver(cfg: &Config) -> Result<Arc<tls::Reloadable>, String> {
+    let (cert, key) = (cfg.cert_path(), cfg.key_path());
+    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
+        log::info!("generated a self-signed certificate: {}", cert.display());
+    }
+    Ok(Arc::new(
+        tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?,
+    ))
+}
+
+/// The HTTPS listener, its address, and the admin socket.
+async fn bind(
+    cfg: &Config,
+) -> Result<
+    (
+        tokio::net::TcpListener,
+        SocketAddr,
+        tokio::net::UnixListener,
+    ),
+    String,
+> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let socket = admin::bind_socket(&cfg.data_dir)
+        .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+    Ok((listener, addr, socket))
+}
+
+/// The listener's limits from the configuration.
+fn limits(cfg: &Config) -> http::Limits {
+    http::Limits {
+        max_body_bytes: cfg.max_body_bytes,
+        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
+        request_timeout: Duration::from_secs(cfg.request_timeout_secs),
+        shutdown_grace: Duration::from_secs(cfg.shutdown_grace_secs),
+        max_connections: cfg.max_connections,
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("outpost-io")
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))
 }
 
 /// SIGTERM/SIGINT stop the listener; SIGHUP reloads the TLS certificate.

@@ -12,7 +12,9 @@ use crate::rules::channel::ChannelRules;
 /// What the checks produced, ready for `serve`.
 pub struct Checked {
     pub offset: UtcOffset,
-    pub rules: ChannelRules,
+    /// The table `channel_rules` names; `None` when it names none (the
+    /// centre's or the built-in table then applies).
+    pub rules: Option<ChannelRules>,
     /// Things worth knowing that do not stop the appliance.
     pub notes: Vec<String>,
 }
@@ -59,14 +61,15 @@ pub fn check(cfg: &Config) -> Result<Checked, Vec<Problem>> {
     }
 }
 
-/// The channel rule table the configuration names, or the built-in one.
-fn channel_rules(cfg: &Config) -> Result<ChannelRules, Problem> {
+/// The channel rule table the configuration names, if it names one.
+fn channel_rules(cfg: &Config) -> Result<Option<ChannelRules>, Problem> {
     let Some(p) = &cfg.channel_rules else {
-        return Ok(ChannelRules::builtin());
+        return Ok(None);
     };
     let text = std::fs::read_to_string(p)
         .map_err(|e| Problem::new("channel_rules", format!("{}: {e}", p.display())))?;
     ChannelRules::parse(&text)
+        .map(Some)
         .map_err(|e| Problem::new("channel_rules", format!("{}: {e}", p.display())))
 }
 

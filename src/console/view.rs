@@ -180,7 +180,7 @@ fn balances(b: &[LineBalance]) -> Value {
                 "hs": l.hs,
                 "unit": l.unit,
                 "original": temporary::format_quantity(l.original),
-                "drawn": temporary::format_quantity(l.drawn),
+                "drawn": temporary::format_quantity(l.drawn()),
                 "remaining": temporary::format_quantity(l.remaining()),
             })
         })

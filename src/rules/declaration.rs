@@ -7,6 +7,7 @@ use super::channel::{Channel, ChannelRules, Facts};
 use super::decision::Decisions;
 use super::eligibility::Basis;
 use super::numbering::{DeclNumber, Family};
+use super::temporary::Management;
 use crate::wire::{tables, Fields, Layout, ResultCode};
 
 /// Where a declaration stands in the VNACCS flow.
@@ -32,6 +33,9 @@ pub struct Declaration {
     pub amended_at: Option<i64>,
     /// The temporary declaration this one re-exports or re-imports from.
     pub continues: Option<DeclNumber>,
+    /// A temporary declaration's management information as TIA last
+    /// corrected it; `None` until then.
+    pub management: Option<Management>,
     pub channel: Option<Channel>,
     /// Name of the channel rule that decided, `None` for the default.
     pub channel_rule: Option<String>,
@@ -67,6 +71,7 @@ impl Declaration {
             pending_amendment: None,
             amended_at: None,
             continues: None,
+            management: None,
             channel: None,
             channel_rule: None,
             user_code: user_code.into(),

@@ -5,6 +5,7 @@ use super::declaration::{Declaration, Spec};
 use super::eligibility::Day;
 use super::numbering::Family;
 use super::temporary::{self, LineBalance};
+use super::transport::{Transport, CARGO_BLOCKS};
 use crate::wire::{tables, Fields, Layout};
 
 /// How a channel notice, and the clearance output that repeats its items,
@@ -228,6 +229,28 @@ pub fn fill_by_name(src: &Fields, dst: &mut Fields) {
     }
 }
 
+/// Copies values into another layout by field id: each item of `dst` takes
+/// the value of the item with the same id in `src`, when both have it
+/// outside their repeated groups or both inside them.
+pub fn fill_by_id(src: &Fields, dst: &mut Fields) {
+    let grouped = |l: &Layout, id: &str| {
+        l.group
+            .is_some_and(|g| l.items[g.start..g.start + g.len].iter().any(|i| i.id == id))
+    };
+    for item in dst.layout.items {
+        let id = item.id;
+        match (grouped(dst.layout, id), grouped(src.layout, id)) {
+            (false, false) if src.layout.position(id, 0).is_some() => dst.set(id, src.get(id)),
+            (true, true) => {
+                for rep in src.reps_present() {
+                    dst.set_rep(id, rep, src.get_rep(id, rep));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Reference information of a declaration (IID → VAD0AP, IEX → VAE0LC):
 /// everything it holds, by field name, plus what the appliance decided.
 pub fn reference(spec: &Spec, decl: &Declaration, registered: Option<&Stamp>) -> Fields {
@@ -298,7 +321,7 @@ pub fn temporary_detail(
             ("D01", b.hs.clone()),
             ("D02", temporary::format_quantity(b.original)),
             ("D03", b.unit.clone()),
-            ("D04", temporary::format_quantity(b.drawn)),
+            ("D04", temporary::format_quantity(b.drawn())),
             ("D05", b.unit.clone()),
             ("D06", temporary::format_quantity(b.remaining())),
             ("D07", b.unit.clone()),
@@ -306,6 +329,24 @@ pub fn temporary_detail(
             out.set_rep(id, rep, &v);
         }
     }
+    out
+}
+
+/// A temporary declaration's management information in another layout
+/// that names its items like VAL816: the TIA form a TIB calls up, or the
+/// copy VAL811 a TIA queues.
+pub fn management(
+    layout: &'static Layout,
+    decl: &Declaration,
+    balances: &[LineBalance],
+    registered: Option<&Stamp>,
+    today: Day,
+) -> Fields {
+    let mut out = Fields::new(layout);
+    fill_by_name(
+        &temporary_detail(decl, balances, registered, today),
+        &mut out,
+    );
     out
 }
 
@@ -338,10 +379,90 @@ pub fn temporary_list(search: &TemporarySearch, found: &[Declaration], today: Da
     out
 }
 
+/// Reference information of a transport (ITF → VAS518): its data by field
+/// name, the number, and when it was cancelled.
+pub fn transport_reference(t: &Transport, cancelled: Option<&Stamp>) -> Fields {
+    let mut out = Fields::new(&tables::VAS518);
+    fill_by_name(&t.fields(), &mut out);
+    out.set("OLT", &t.number.to_string());
+    if let Some(c) = cancelled {
+        out.set("CDT", &c.date);
+        out.set("CAN", c.hhmm());
+    }
+    out
+}
+
+/// The notice of a transport cancelled by COT (VAS514): the backup system
+/// has no approval step, so every cancellation comes before approval.
+pub fn transport_cancellation(t: &Transport, at: &Stamp) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::VAS514);
+    out.set("AJ", &t.number.to_string());
+    out.set("AE", &at.date);
+    out.set("AT", at.hhmm());
+    out.set("DA", f.get("CHC"));
+    out.set("DC", t.user_code.get(..5).unwrap_or(&t.user_code));
+    for (to, from) in [
+        ("AU", "DPR"),
+        ("AV", "BRT"),
+        ("AX", "PRT"),
+        ("AY", "DPN"),
+        ("BA", "ARR"),
+        ("CA", "ARB"),
+        ("CB", "ARP"),
+        ("CC", "ARN"),
+    ] {
+        out.set(to, f.get(from));
+    }
+    for n in 1..=CARGO_BLOCKS {
+        out.set(&format!("BE{n}"), f.get(&format!("CG{n}")));
+    }
+    out
+}
+
+/// A departed transport as BIA11 calls it up for the arrival notice (BIA
+/// layout): where it left from and when, where it goes, its cargo and
+/// containers. The arrival date and time are the declarant's to enter.
+pub fn arrival_form(t: &Transport, departed: Option<&Stamp>) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::BIA);
+    out.set("OLT", &t.number.to_string());
+    // Transport declared with OLA/OLC (B and C are declarations' own transports).
+    out.set("TRT", "A");
+    for (to, from) in [
+        ("DPR", "DPR"),
+        ("BRT", "BRT"),
+        ("PRT", "PRT"),
+        ("SOH", "ARR"),
+        ("SOB", "ARB"),
+        ("SOP", "ARP"),
+    ] {
+        out.set(to, f.get(from));
+    }
+    if let Some(d) = departed {
+        out.set("DOT", &d.date);
+        out.set("TOT", d.hhmm());
+    }
+    for n in 1..=CARGO_BLOCKS {
+        out.set(&format!("CAR{n}"), f.get(&format!("CG{n}")));
+    }
+    for rep in f.reps_present() {
+        out.set_rep("CO", rep, f.get_rep("CNO", rep));
+    }
+    out
+}
+
 /// `DDMMYYYY` and `HHMMSS` of a moment, for registered date/time items.
 pub struct Stamp {
     pub date: String,
     pub time: String,
+}
+
+impl Stamp {
+    /// Hours and minutes, for the 4-character time items.
+    pub fn hhmm(&self) -> &str {
+        self.time.get(..4).unwrap_or(&self.time)
+    }
 }
 
 /// The channel-result notice (VAD1AC / VAE1LD) of a registered declaration;
@@ -643,5 +764,123 @@ mod tests {
         assert_eq!(r.get("K03"), "B11");
         assert_eq!(r.get("K16"), "0101234567");
         assert_eq!(r.get("K07"), "2");
+    }
+
+    #[test]
+    fn transport_outputs_carry_the_transport() {
+        use crate::rules::eligibility::Basis;
+        use crate::rules::transport::{Transport, TransportNumber};
+        let mut ola = Fields::new(&tables::OLA);
+        for (k, v) in [
+            ("IEI", "I"),
+            ("CHC", "03CC"),
+            ("DPR", "03CCS01"),
+            ("ARR", "02CIS01"),
+            ("CG1", "BL-ONE"),
+            ("CG2", "BL-TWO"),
+        ] {
+            ola.set(k, v);
+        }
+        ola.set_rep("CNO", 2, "MSKU1234567");
+        let t = Transport::pre_registered(
+            TransportNumber { block: 17, seq: 8 },
+            Basis::Outage,
+            "ABC12001",
+            "T12345",
+            ola.values().to_vec(),
+            0,
+        );
+        let at = Stamp {
+            date: "02122026".into(),
+            time: "101530".into(),
+        };
+        let r = transport_reference(&t, Some(&at));
+        let c = transport_cancellation(&t, &at);
+        let a = arrival_form(&t, Some(&at));
+        let cases = [
+            (&r, "OLT", 0, "T90170000008"),
+            (&r, "CDT", 0, "02122026"),
+            (&r, "CAN", 0, "1015"),
+            (&c, "AJ", 0, "T90170000008"),
+            (&c, "AE", 0, "02122026"),
+            (&c, "AT", 0, "1015"),
+            (&c, "DA", 0, "03CC"),
+            (&c, "DC", 0, "ABC12"),
+            (&c, "AU", 0, "03CCS01"),
+            (&c, "BA", 0, "02CIS01"),
+            (&c, "BE2", 0, "BL-TWO"),
+            (&a, "OLT", 0, "T90170000008"),
+            (&a, "TRT", 0, "A"),
+            (&a, "DPR", 0, "03CCS01"),
+            (&a, "DOT", 0, "02122026"),
+            (&a, "TOT", 0, "1015"),
+            (&a, "SOH", 0, "02CIS01"),
+            (&a, "CAR1", 0, "BL-ONE"),
+            (&a, "CO", 2, "MSKU1234567"),
+        ];
+        for (out, id, rep, want) in cases {
+            assert_eq!(out.get_rep(id, rep), want, "{} {id}", out.layout.code);
+        }
+        assert_eq!(transport_reference(&t, None).get("CDT"), "");
+    }
+
+    #[test]
+    fn management_information_by_name_in_the_tia_form_and_its_copy() {
+        let decl = declaration(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("CH", 0, "02CI"),
+                ("IMC", 0, "0101234567"),
+                ("IMN", 0, "CÔNG TY TNHH VÍ DỤ"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+            ],
+        );
+        let lines = [LineBalance {
+            line: 1,
+            hs: "84713020".into(),
+            unit: "PCE".into(),
+            original: 100_000_000,
+            here: 60_000_000,
+            elsewhere: 10_000_000,
+        }];
+        let stamp = Stamp {
+            date: "15012026".into(),
+            time: "120002".into(),
+        };
+        let form = management(&tables::TIA, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("ECN", 0, "190170000030"),
+            ("CFD", 0, "ABC12"),
+            ("IEC", 0, "0101234567"),
+            ("IEN", 0, "CÔNG TY TNHH VÍ DỤ"),
+            ("TED", 0, "31122026"),
+            ("CMD", 1, "84713020"),
+            ("QT", 1, "100"),
+            ("QTU", 1, "PCE"),
+            ("UT", 1, "70"),
+            ("UTU", 1, "PCE"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(form.get_rep(id, rep), want, "TIA {id}");
+        }
+        let copy = management(&tables::VAL811, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("A01", 0, "190170000030"),
+            ("A11", 0, "I"),
+            ("A02", 0, "02CI"),
+            ("A03", 0, "15012026"),
+            ("A06", 0, "0101234567"),
+            ("A09", 0, "31122026"),
+            ("A10", 0, ""),
+            ("D04", 1, "70"),
+            ("D06", 1, "30"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(copy.get_rep(id, rep), want, "VAL811 {id}");
+        }
     }
 }

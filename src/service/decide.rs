@@ -39,11 +39,7 @@ impl Service {
             .update_declaration(n, &actor, &decision.action(), |cur| {
                 let mut d = cur.ok_or(DecideError::NotFound(n))?;
                 let notify = decision::apply(&mut d, decision, &actor.name, now)?;
-                let queued = self
-                    .notification(&d, notify)
-                    .map(|o| (d.terminal.clone(), o))
-                    .into_iter()
-                    .collect();
+                let queued = self.notification(&d, notify).into_iter().collect();
                 Ok::<_, DecideError>((d, queued))
             })??;
         self.store.durable()?;
@@ -52,7 +48,7 @@ impl Service {
     }
 
     /// The output a decision sends to the declarant's terminal, if any.
-    fn notification(&self, d: &Declaration, notify: Notify) -> Option<Output> {
+    fn notification(&self, d: &Declaration, notify: Notify) -> Option<(String, Output)> {
         let spec = Spec::of(d.number.family);
         let registered = self.stamp_of(d.registered_at.unwrap_or(d.created_at));
         let corrected = d.amended_at.map(|t| self.stamp_of(t));
@@ -84,11 +80,12 @@ impl Service {
                 )
             }
         };
-        Some(self.output(
+        Some(self.output_to(
+            &d.user_code,
+            &d.terminal,
             code,
             spec.reg,
-            &d.user_code,
-            &d.number.to_string(),
+            d.number,
             body.render(),
         ))
     }

@@ -2,10 +2,11 @@
 //! records, and group commit for durability.
 
 mod backup;
-mod commit;
+pub(crate) mod commit;
 mod officers;
 pub mod records;
 mod scan;
+mod sync;
 mod verify;
 
 use std::cell::RefCell;
@@ -108,6 +109,8 @@ const RTP_SECRET_KEY: &[u8] = b"secret/rtp";
 const MODE_KEY: &[u8] = b"mode";
 const AUDIT_HEAD_KEY: &[u8] = b"audit/head";
 const DIRECTION_SEQ_KEY: &[u8] = b"seq/direction";
+/// Reference tables from the centre (journaled; see `store/sync.rs`).
+const REFERENCE_KEY: &[u8] = b"reference";
 
 fn seq_key(family: Family, block: u16) -> Vec<u8> {
     format!("seq/decl/{}/{block:03}", family.digit()).into_bytes()
@@ -165,6 +168,50 @@ fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// Opens (creating if needed) a sled database at `db_dir` inside the data
+/// directory `dir`, which only its owner may read. A database that another
+/// process holds is `StoreError::Locked`. Also returns sled's main file,
+/// which the group commit syncs.
+pub(crate) fn open_db(
+    dir: &Path,
+    db_dir: &Path,
+    cache_bytes: u64,
+) -> Result<(sled::Db, std::fs::File), StoreError> {
+    if !dir.exists() {
+        // Declarations and credential hashes: readable by the owner only.
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(|e| StoreError::Open {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+    }
+    let db = sled::Config::new()
+        .path(db_dir)
+        .cache_capacity(cache_bytes)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            sled::Error::Io(ref io) if io.to_string().contains("lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            e => StoreError::Open {
+                path: dir.to_path_buf(),
+                source: e,
+            },
+        })?;
+    let db_file = std::fs::File::open(db_dir.join("db")).map_err(|e| StoreError::Open {
+        path: db_dir.join("db"),
+        source: e.into(),
+    })?;
+    Ok((db, db_file))
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`. `cache_bytes` bounds
     /// sled's page cache (its default is 1 GiB).
@@ -172,39 +219,8 @@ impl Store {
         if dir.join(backup::RESTORE_MARKER).exists() {
             return Err(StoreError::RestoreUnfinished(dir.to_path_buf()));
         }
-        if !dir.exists() {
-            // Declarations and credential hashes: readable by the owner only.
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(|e| StoreError::Open {
-                path: dir.to_path_buf(),
-                source: e.into(),
-            })?;
-        }
         let db_dir = dir.join("db");
-        let db = sled::Config::new()
-            .path(&db_dir)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                sled::Error::Io(ref io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                e => StoreError::Open {
-                    path: dir.to_path_buf(),
-                    source: e,
-                },
-            })?;
-        let db_file = std::fs::File::open(db_dir.join("db")).map_err(|e| StoreError::Open {
-            path: db_dir.join("db"),
-            source: e.into(),
-        })?;
+        let (db, db_file) = open_db(dir, &db_dir, cache_bytes)?;
         let tree = |name: &str| db.open_tree(name);
         let t = Trees {
             declarations: tree("declarations")?,
@@ -639,6 +655,16 @@ impl Store {
             .transpose()
     }
 
+    /// Every transport, in number order (for searches).
+    pub fn transports(&self) -> Result<Vec<Transport>, StoreError> {
+        self.t
+            .transports
+            .iter()
+            .values()
+            .map(|v| decode("transport", &v?))
+            .collect()
+    }
+
     /// Issues the next transport number and stores what `build` makes of
     /// it, with its outputs, in one transaction; as `create_declaration`.
     pub fn create_transport<E>(
@@ -901,6 +927,7 @@ impl Tx<'_> {
             Change::Declaration(v) => self.put_declaration(v)?,
             Change::Transport(v) => self.put_transport(v)?,
             Change::Officer(v) => self.put_officer(v)?,
+            Change::Reference(v) => self.put_reference(v)?,
             Change::Output {
                 terminal,
                 seq,

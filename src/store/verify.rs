@@ -173,7 +173,11 @@ impl Store {
                 be_u64(Some(k.get(6..).unwrap_or_default().into()))
             )
         })?;
-        for (key, name) in [(SITE_KEY, "site"), (MODE_KEY, "mode")] {
+        for (key, name) in [
+            (SITE_KEY, "site"),
+            (MODE_KEY, "mode"),
+            (super::REFERENCE_KEY, "reference"),
+        ] {
             if let Some(v) = t.meta.get(key).map_err(StoreError::from)? {
                 expected.check(name.into(), &v)?;
                 records += 1;
