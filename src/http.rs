@@ -482,11 +482,15 @@ fn readyz(service: &Service) -> Response<Body> {
 async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
     let gauges = tokio::task::spawn_blocking(move || {
         let stats = service.store.commit_stats();
+        let (journal_head, _) = service.store.journal_head().unwrap_or_default();
+        let acknowledged = service.store.sync_status().unwrap_or_default().acknowledged;
         let gauges = metrics::Gauges {
             mode: service.store.mode().map_or("unknown", |m| m.mode.name()),
             declarations: service.store.declaration_count(),
             outputs_pending: service.store.pending_outputs_total(),
             commit_waiters: stats.waiting,
+            journal_head,
+            sync_pending: journal_head.saturating_sub(acknowledged),
             flushes: stats.flushes,
             durable_writes: stats.writes,
             disk_free_bytes: service.disk().space().ok().map(|s| s.free),

@@ -171,6 +171,10 @@ pub struct Gauges {
     pub declarations: usize,
     pub outputs_pending: usize,
     pub commit_waiters: u64,
+    /// The journal's newest sequence number.
+    pub journal_head: u64,
+    /// Journal events the centre has not acknowledged yet.
+    pub sync_pending: u64,
     pub flushes: u64,
     pub durable_writes: u64,
     /// `None` when the file system could not be asked.
@@ -264,6 +268,16 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             g.commit_waiters,
         ),
         (
+            "outpost_journal_head",
+            "Sequence number of the newest journal entry.",
+            g.journal_head,
+        ),
+        (
+            "outpost_sync_pending_events",
+            "Journal events the centre has not acknowledged yet.",
+            g.sync_pending,
+        ),
+        (
             "outpost_disk_floor_bytes",
             "Free space below which writing jobs are refused (A0060).",
             g.disk_floor_bytes,
@@ -306,6 +320,8 @@ mod tests {
             declarations: 3,
             outputs_pending: 2,
             commit_waiters: 0,
+            journal_head: 40,
+            sync_pending: 7,
             flushes: 5,
             durable_writes: 9,
             disk_free_bytes: Some(1 << 30),
@@ -359,6 +375,8 @@ mod tests {
             "outpost_http_refused_total{status=\"413\"} 2",
             "outpost_flush_duration_seconds_count 0",
             "outpost_outputs_pending 2",
+            "outpost_journal_head 40",
+            "outpost_sync_pending_events 7",
             "outpost_disk_free_bytes 1073741824",
             "outpost_disk_floor_bytes 268435456",
             "outpost_mode{mode=\"active\"} 1",

@@ -1,5 +1,6 @@
 //! Everything `serve` needs from its configuration, checked before it
-//! starts: the values, and the files and directories they name.
+//! starts: the values, and the files and directories they name (channel
+//! rules, the TLS pair, the data directory, the centre's certificate).
 //! `outpost check-config` runs the same checks and prints the result.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,13 @@ pub fn check(cfg: &Config) -> Result<Checked, Vec<Problem>> {
     };
     check_tls(cfg, &mut problems, &mut notes);
     check_data_dir(&cfg.data_dir, &mut problems);
+    if let Some(Err(e)) = cfg
+        .central_cert
+        .as_deref()
+        .map(crate::sync::identity::read_certificate)
+    {
+        problems.push(Problem::new("central_cert", e));
+    }
     let floor = nearest_existing(&cfg.data_dir)
         .map(|d| crate::disk::Floor::new(&d, cfg.min_free_disk_mb << 20));
     if let Some(Ok(space)) = floor.map(|f| f.space()) {
@@ -182,10 +190,12 @@ mod tests {
         let mut cfg = config_in(
             tmp.path(),
             &format!(
-                "channel_rules = {:?}\ntls_cert = {:?}\ntls_key = {:?}\nutc_offset = \"+7\"",
+                "channel_rules = {:?}\ntls_cert = {:?}\ntls_key = {:?}\nutc_offset = \"+7\"\n\
+                 central_url = \"https://centre:9443/\"\ncentral_cert = {:?}",
                 rules,
                 not_pem,
-                tmp.path().join("missing-key.pem")
+                tmp.path().join("missing-key.pem"),
+                tmp.path().join("missing-centre.pem"),
             ),
         );
         cfg.data_dir = file.join("data");
@@ -193,7 +203,13 @@ mod tests {
         let keys: Vec<&str> = got.iter().map(|p| p.split(':').next().unwrap()).collect();
         assert_eq!(
             keys,
-            ["utc_offset", "channel_rules", "tls_cert", "data_dir"],
+            [
+                "utc_offset",
+                "channel_rules",
+                "tls_cert",
+                "data_dir",
+                "central_cert"
+            ],
             "{got:?}"
         );
         assert!(got[1].contains("channel 4"), "{got:?}");

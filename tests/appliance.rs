@@ -133,6 +133,10 @@ async fn readyz_and_metrics_follow_the_work() {
     assert_eq!(at("outpost_declarations"), 3.0);
     assert_eq!(at("outpost_outputs_pending"), 3.0, "one copy per IDA");
     assert_eq!(at("outpost_commit_waiters"), 0.0);
+    // No centre is configured: every journal entry is still to be sent.
+    let head = at("outpost_journal_head");
+    assert!(head >= 7.0, "site, users, mode and three IDAs: {head}");
+    assert_eq!(at("outpost_sync_pending_events"), head);
     assert!(at("outpost_flush_duration_seconds_count") >= 3.0);
     assert!(at("outpost_durable_writes_total") >= 3.0);
     assert!(at("outpost_disk_free_bytes") > 0.0);

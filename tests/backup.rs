@@ -46,16 +46,6 @@ fn load(
         .collect()
 }
 
-fn run_ok(data: &std::path::Path, args: &[&str]) -> String {
-    let out = outpost(data, args);
-    assert!(
-        out.status.success(),
-        "outpost {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The stored declaration records of `numbers`, as bytes.
 fn records(data: &std::path::Path, numbers: &[&String]) -> BTreeMap<String, Vec<u8>> {
     let store = Store::open(data, 8 << 20).unwrap();
@@ -88,7 +78,7 @@ async fn backup_under_load_restores_everything_acknowledged_before_it() {
     let data = app.data().to_path_buf();
     let dest = backup_dir.clone();
     let report = tokio::task::spawn_blocking(move || {
-        run_ok(&data, &["backup", "--out", dest.to_str().unwrap()])
+        outpost_ok(&data, &["backup", "--out", dest.to_str().unwrap()])
     })
     .await
     .unwrap();
@@ -121,9 +111,9 @@ async fn backup_under_load_restores_everything_acknowledged_before_it() {
     let refused = outpost(app.data(), &["restore", "--from", from]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not empty"));
-    let text = run_ok(restored.path(), &["restore", "--from", from]);
+    let text = outpost_ok(restored.path(), &["restore", "--from", from]);
     assert!(text.contains("chain intact"), "{text}");
-    let verified = run_ok(restored.path(), &["verify"]);
+    let verified = outpost_ok(restored.path(), &["verify"]);
     assert!(verified.contains("chain intact"), "{verified}");
 
     // The restored appliance answers for every declaration acknowledged
@@ -156,9 +146,9 @@ async fn backup_under_load_restores_everything_acknowledged_before_it() {
     // With the appliance stopped, backup opens the store itself, and the
     // backup holds everything acknowledged.
     let offline = out.path().join("offline");
-    run_ok(app.data(), &["backup", "--out", offline.to_str().unwrap()]);
+    outpost_ok(app.data(), &["backup", "--out", offline.to_str().unwrap()]);
     let again = tempfile::tempdir().unwrap();
-    run_ok(
+    outpost_ok(
         again.path(),
         &["restore", "--from", offline.to_str().unwrap()],
     );

@@ -15,10 +15,11 @@
 //!
 //! A backup directory holds `trees/<tree>.kv` (every sled tree as length-
 //! prefixed key/value pairs), `journal.kv` (the entries H0+1..=H1 as the
-//! journal stores them), the generated TLS pair when the data directory has
-//! it (`tls/`; declarant software pins that certificate), and
-//! `manifest.json`, written last, with both heads and the SHA-256 of every
-//! file. A directory without a manifest is not a backup.
+//! journal stores them), the key files of the data directory (`tls/`: the
+//! generated listener certificate, which declarant software pins, and the
+//! site's sync identity, which the centre knows), and `manifest.json`,
+//! written last, with both heads and the SHA-256 of every file. A
+//! directory without a manifest is not a backup.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -39,8 +40,10 @@ const JOURNAL: &str = "journal.kv";
 /// Left in a data directory while a restore runs; `Store::open` refuses a
 /// directory that has it, so a half-restored store is never served.
 pub(super) const RESTORE_MARKER: &str = "RESTORE-IN-PROGRESS";
-/// The generated certificate and key, relative to the data directory.
-const TLS_FILES: [&str; 2] = ["tls/cert.pem", "tls/key.pem"];
+/// The data directory's key material: the generated listener certificate
+/// (declarant software pins it) and the site's sync identity (the centre
+/// knows it). Every plain file in it is backed up and restored.
+const TLS_DIR: &str = "tls";
 /// No key or value the appliance writes comes near this; a larger length
 /// in a file means damage, not data.
 const MAX_PART: u32 = 16 << 20;
@@ -303,6 +306,37 @@ fn copy_summed(from: &Path, to: &Path) -> Result<Sum, BackupError> {
     })
 }
 
+/// `tls/<name>` for a plain file name: nothing that could climb out.
+fn is_key_file(path: &str) -> bool {
+    path.strip_prefix("tls/").is_some_and(|name| {
+        !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    })
+}
+
+/// The key files in a data directory (`tls/<name>`), sorted.
+fn key_files(data_dir: &Path) -> Result<Vec<String>, BackupError> {
+    let dir = data_dir.join(TLS_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&dir)(e)),
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(io_err(&dir))?;
+        let path = format!("{TLS_DIR}/{}", e.file_name().to_string_lossy());
+        if e.file_type().map_err(io_err(&dir))?.is_file() && is_key_file(&path) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// A tree name as a file name: only the plain names sled and the store use.
 fn tree_file(name: &[u8]) -> Option<String> {
     let name = std::str::from_utf8(name).ok()?;
@@ -375,11 +409,9 @@ impl Store {
             )));
         }
         files.insert(JOURNAL.into(), journal);
-        if TLS_FILES.iter().all(|f| self.path.join(f).is_file()) {
-            create_private_dir(&out.join("tls"))?;
-            for f in TLS_FILES {
-                files.insert(f.into(), copy_summed(&self.path.join(f), &out.join(f))?);
-            }
+        for f in key_files(&self.path)? {
+            create_private_dir(&out.join(TLS_DIR))?;
+            files.insert(f.clone(), copy_summed(&self.path.join(&f), &out.join(&f))?);
         }
         for dir in ["trees", "tls", "."] {
             if out.join(dir).is_dir() {
@@ -559,6 +591,17 @@ fn check_backup(from: &Path) -> Result<Manifest, BackupError> {
             "the manifest does not list {JOURNAL}"
         )));
     }
+    let known = |f: &String| {
+        f == JOURNAL
+            || is_key_file(f)
+            || manifest
+                .trees
+                .iter()
+                .any(|t| tree_file(t.as_bytes()).as_ref() == Some(f))
+    };
+    if let Some(f) = manifest.files.keys().find(|f| !known(f)) {
+        return Err(not_a_backup(format!("the manifest names a file {f:?}")));
+    }
     for (file, want) in &manifest.files {
         let path = from.join(file);
         let mut input = File::open(&path).map_err(io_err(&path))?;
@@ -639,11 +682,9 @@ fn restore_checked(
     }
     store.durable()?;
     let verified = store.verify(|_| {})?;
-    for f in TLS_FILES {
-        if manifest.files.contains_key(f) {
-            create_private_dir(&data_dir.join("tls"))?;
-            copy_summed(&from.join(f), &data_dir.join(f))?;
-        }
+    for f in manifest.files.keys().filter(|f| is_key_file(f)) {
+        create_private_dir(&data_dir.join(TLS_DIR))?;
+        copy_summed(&from.join(f), &data_dir.join(f))?;
     }
     store.close();
     fs::remove_file(&marker).map_err(io_err(&marker))?;
@@ -793,31 +834,47 @@ mod tests {
     }
 
     #[test]
-    fn an_offline_backup_restores_with_its_certificate() {
+    fn an_offline_backup_restores_with_the_certificate_and_the_site_identity() {
         let (d, s) = store();
-        crate::tls::ensure_self_signed(
-            &d.path().join(TLS_FILES[0]),
-            &d.path().join(TLS_FILES[1]),
-            &[],
-        )
-        .unwrap();
+        let tls = d.path().join(TLS_DIR);
+        crate::tls::ensure_self_signed(&tls.join("cert.pem"), &tls.join("key.pem"), &[]).unwrap();
+        crate::sync::identity::ensure(d.path(), 17).unwrap();
+        fs::create_dir(tls.join("not-a-file")).unwrap();
         let out = tempfile::tempdir().unwrap();
         let report = s.backup(out.path()).unwrap();
         assert_eq!(report.journal_before, report.journal_after);
         let (r, back, _) = restored(out.path());
         assert_same_trees(&s, &back);
-        for f in TLS_FILES {
-            assert_eq!(
-                fs::read(d.path().join(f)).unwrap(),
-                fs::read(r.path().join("data").join(f)).unwrap()
-            );
-        }
+        let want = key_files(d.path()).unwrap();
+        assert!(want.len() >= 4, "{want:?}");
+        assert_eq!(key_files(&r.path().join("data")).unwrap(), want);
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(r.path().join("data").join(TLS_FILES[1]))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600, "the key stays private");
+        for f in want {
+            let restored = r.path().join("data").join(&f);
+            assert_eq!(
+                fs::read(d.path().join(&f)).unwrap(),
+                fs::read(&restored).unwrap()
+            );
+            let mode = fs::metadata(&restored).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{f} stays private");
+        }
+    }
+
+    #[test]
+    fn key_file_names_cannot_climb_out() {
+        for ok in ["tls/cert.pem", "tls/bundle-key.pk8", "tls/client_key.pem"] {
+            assert!(is_key_file(ok), "{ok}");
+        }
+        for bad in [
+            "tls/",
+            "tls/../db",
+            "tls/a/b",
+            "tls/.hidden",
+            "cert.pem",
+            "/tls/x",
+        ] {
+            assert!(!is_key_file(bad), "{bad}");
+        }
     }
 
     #[test]
