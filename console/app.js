@@ -57,7 +57,10 @@ const WORDS = {
     'role.supervision': 'Giám sát', 'role.tax': 'Thuế', 'role.risk': 'Quản lý rủi ro',
     'role.it': 'CNTT', 'role.statistics': 'Thống kê',
     'sync.title': 'Trạng thái đồng bộ', 'sync.entries': 'Số bản ghi nhật ký', 'sync.head': 'Mã băm bản ghi cuối',
-    'sync.none': 'Chưa cấu hình đồng bộ với hệ thống trung tâm.',
+    'sync.none': 'Chưa đồng bộ lần nào với hệ thống trung tâm.',
+    'sync.pending': 'Bản ghi chờ gửi', 'sync.acknowledged': 'Trung tâm đã xác nhận đến',
+    'sync.last_success': 'Lần gửi thành công gần nhất', 'sync.last_error': 'Lỗi gần nhất',
+    'sync.registry': 'Phiên bản danh mục từ trung tâm',
     'stat.title': 'Thống kê', 'stat.total': 'Tổng số', 'stat.by_day': 'Theo ngày', 'stat.by_kind': 'Theo mã loại hình',
     'stat.by_channel': 'Theo luồng', 'stat.by_state': 'Theo trạng thái', 'stat.by_trader': 'Theo doanh nghiệp',
     'stat.csv': 'Tải CSV', 'stat.apply': 'Áp dụng', 'stat.count': 'Số lượng',
@@ -126,7 +129,10 @@ const WORDS = {
     'role.supervision': 'Supervision', 'role.tax': 'Tax', 'role.risk': 'Risk',
     'role.it': 'IT', 'role.statistics': 'Statistics',
     'sync.title': 'Sync state', 'sync.entries': 'Journal entries', 'sync.head': 'Hash of the last entry',
-    'sync.none': 'Sync with the centre is not configured.',
+    'sync.none': 'This site has never synced with the centre.',
+    'sync.pending': 'Entries waiting to be sent', 'sync.acknowledged': 'Acknowledged by the centre up to',
+    'sync.last_success': 'Last successful upload', 'sync.last_error': 'Last error',
+    'sync.registry': 'Registry version from the centre',
     'stat.title': 'Statistics', 'stat.total': 'Total', 'stat.by_day': 'Per day', 'stat.by_kind': 'Per kind code',
     'stat.by_channel': 'Per channel', 'stat.by_state': 'Per state', 'stat.by_trader': 'Per trader',
     'stat.csv': 'Download CSV', 'stat.apply': 'Apply', 'stat.count': 'Count',
@@ -527,8 +533,13 @@ pages.sync = () => {
     fill(root, h('h1', {}, t('sync.title')), h('section', { class: 'card' },
       h('div', { class: 'items' },
         h('div', {}, h('span', { class: 'label' }, t('sync.entries')), h('span', { id: 'journal-entries' }, s.journal.entries)),
-        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', {}, s.journal.head))),
-      s.sync ? null : h('p', { class: 'muted', id: 'sync-state' }, t('sync.none'))));
+        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', {}, s.journal.head)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.pending')), h('span', { id: 'sync-pending' }, s.sync.pending)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.acknowledged')), h('span', {}, s.sync.acknowledged)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.last_success')), h('span', {}, s.sync.last_success)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.last_error')), h('span', {}, s.sync.last_error || '—')),
+        h('div', {}, h('span', { class: 'label' }, t('sync.registry')), h('span', {}, s.sync.registry_version))),
+      s.sync.last_attempt === 'never' ? h('p', { class: 'muted', id: 'sync-state' }, t('sync.none')) : null));
   }, (e) => flash(e.message, true));
   return root;
 };

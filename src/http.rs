@@ -206,7 +206,6 @@ async fn route(
             "VNACCS messages are sent with POST\n",
         ),
         (&Method::GET, "/api/status") => status(&service),
-        (&Method::GET, "/api/sync") => sync_status(&service),
         (&Method::GET, p) if p.starts_with("/api/codes/") => {
             code_description(&p["/api/codes/".len()..], req.uri().query())
         }
@@ -525,22 +524,7 @@ fn status(service: &Service) -> Response<Body> {
         "declarations": service.store.declaration_count(),
         "flushes": stats.flushes,
         "durable_writes": stats.writes,
-    }))
-}
-
-/// `GET /api/sync`: how far delivery to the centre has got.
-fn sync_status(service: &Service) -> Response<Body> {
-    let store = &service.store;
-    let (head, _) = store.journal_head().unwrap_or_default();
-    let s = store.sync_status().unwrap_or_default();
-    json(serde_json::json!({
-        "journal_head": head,
-        "acknowledged": s.acknowledged,
-        "pending": head.saturating_sub(s.acknowledged),
-        "last_attempt": crate::clock::iso(s.last_attempt),
-        "last_success": crate::clock::iso(s.last_success),
-        "last_error": s.last_error,
-        "registry_version": store.registry_version().unwrap_or_default(),
+        "sync": crate::sync::status(&service.store),
     }))
 }
 

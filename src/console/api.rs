@@ -530,8 +530,7 @@ impl Console {
                     200,
                     json!({
                         "journal": { "entries": entries, "head": head },
-                        "sync": null,
-                        "message": "sync not configured",
+                        "sync": crate::sync::status(store),
                     }),
                 )
             }

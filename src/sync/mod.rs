@@ -20,3 +20,19 @@ pub fn site_id(site: &crate::store::records::Site) -> Option<u16> {
         .copied()
         .filter(|&b| b != crate::rules::numbering::DEV_BLOCK)
 }
+
+/// How far delivery to the centre has got, for `/api/status` and the
+/// console's sync page.
+pub fn status(store: &crate::store::Store) -> serde_json::Value {
+    let (head, _) = store.journal_head().unwrap_or_default();
+    let s = store.sync_status().unwrap_or_default();
+    serde_json::json!({
+        "journal_head": head,
+        "acknowledged": s.acknowledged,
+        "pending": head.saturating_sub(s.acknowledged),
+        "last_attempt": crate::clock::iso(s.last_attempt),
+        "last_success": crate::clock::iso(s.last_success),
+        "last_error": s.last_error,
+        "registry_version": store.registry_version().unwrap_or_default(),
+    })
+}

@@ -218,7 +218,7 @@ impl<S: Send + Sync + 'static> Uploader<S> {
     }
 
     /// One pass: everything the centre lacks, then the registry. The
-    /// outcome is kept for `GET /api/sync`.
+    /// outcome is kept for `GET /api/status` and the console.
     pub async fn pass(
         &self,
         progress: &mut (dyn FnMut(Progress) + Send),
