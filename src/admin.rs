@@ -49,6 +49,11 @@ pub enum Command {
     },
     /// Walk the journal and cross-check the records against it.
     Verify,
+    /// Write a consistent backup into a new or empty directory (an
+    /// absolute path: the appliance may run elsewhere than the command).
+    Backup {
+        out: PathBuf,
+    },
     /// Create an officer's console account or change it.
     OfficerSave(OfficerChange),
     OfficerList,
@@ -207,6 +212,10 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
             .verify(|n| log::info!("verify: {n} journal entries checked"))
             .map(|r| r.to_string())
             .map_err(|e| format!("verify failed: {e}")),
+        Command::Backup { out } => store
+            .backup(&out)
+            .map(|r| r.to_string())
+            .map_err(|e| format!("backup failed: {e}")),
         Command::UserList => {
             let users = store.users().map_err(store_err)?;
             Ok(users

@@ -17,6 +17,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::console::{self, ApiRequest, Console};
+use crate::metrics::{self, Requests};
 use crate::service::Service;
 
 /// Limits the listener enforces.
@@ -59,6 +60,7 @@ pub async fn serve(
 ) {
     // Console sessions live as long as the listener: a restart logs out.
     let console = Arc::new(Console::default());
+    let requests = Arc::new(Requests::default());
     serve_with(
         listener,
         tls,
@@ -67,7 +69,8 @@ pub async fn serve(
         move |req, _peer, limits| {
             let service = service.clone();
             let console = console.clone();
-            async move { route(req, service, console, &limits).await }
+            let requests = requests.clone();
+            async move { route(req, service, console, &limits, &requests).await }
         },
     )
     .await
@@ -175,9 +178,16 @@ async fn route(
     service: Arc<Service>,
     console: Arc<Console>,
     limits: &Limits,
+    requests: &Requests,
 ) -> Response<Body> {
     match (req.method(), req.uri().path()) {
-        (&Method::POST, "/") => edi(req, service, limits).await,
+        (&Method::POST, "/") => {
+            let r = edi(req, service, limits, requests).await;
+            if r.status() != StatusCode::OK {
+                requests.refused(r.status().as_u16());
+            }
+            r
+        }
         (&Method::GET, "/console") => {
             let mut r = text(
                 StatusCode::MOVED_PERMANENTLY,
@@ -200,6 +210,8 @@ async fn route(
             code_description(&p["/api/codes/".len()..], req.uri().query())
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") => readyz(&service),
+        (&Method::GET, "/metrics") => metrics(service, requests).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -305,7 +317,14 @@ async fn console_api(
     with_security_headers(r)
 }
 
-async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+/// A VNACCS message in, its answer out; answered messages are counted by
+/// job and result here, refusals by status in `route`.
+async fn edi(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    limits: &Limits,
+    requests: &Requests,
+) -> Response<Body> {
     // The original value: a multipart boundary is case-sensitive.
     let raw_ctype = req
         .headers()
@@ -372,12 +391,9 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    log::debug!(
-        "{} -> {} in {:?}",
-        reply.job,
-        reply.result,
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    requests.record(&reply.job, &reply.result, took);
+    log::debug!("{} -> {} in {took:?}", reply.job, reply.result);
     let mut r = Response::new(Full::new(Bytes::from(reply.bytes)));
     r.headers_mut().insert(
         CONTENT_TYPE,
@@ -418,6 +434,80 @@ pub async fn read_body(
         }
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
+}
+
+/// How long writers may wait for a flush before the appliance stops
+/// calling itself ready.
+const READY_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
+/// `GET /readyz`: 200 while the store answers, its flushes keep up and the
+/// disk is above the floor; 503 with the reasons otherwise. Either way the
+/// JSON shows the mode and the free space.
+fn readyz(service: &Service) -> Response<Body> {
+    let mut problems = Vec::new();
+    let mode = match service.store.mode() {
+        Ok(m) => Some(m.mode.name()),
+        Err(e) => {
+            problems.push(format!("store: {e}"));
+            None
+        }
+    };
+    if let Err(e) = service.store.commit_health(READY_FLUSH_LIMIT) {
+        problems.push(format!("store: {e}"));
+    }
+    let space = service.disk().space();
+    match &space {
+        Ok(s) if s.low() => problems.push(format!(
+            "disk: {s}; new declarations and transports are refused (A0060)"
+        )),
+        Ok(_) => {}
+        Err(e) => problems.push(format!("disk: {e}")),
+    }
+    let mut r = json(serde_json::json!({
+        "ready": problems.is_empty(),
+        "mode": mode,
+        "disk_free_bytes": space.as_ref().ok().map(|s| s.free),
+        "min_free_disk_bytes": service.disk().floor_bytes(),
+        "problems": problems,
+    }));
+    if !problems.is_empty() {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r
+}
+
+/// `GET /metrics`: Prometheus text. Counting the trees scans them, so it
+/// runs on the blocking pool.
+async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
+    let gauges = tokio::task::spawn_blocking(move || {
+        let stats = service.store.commit_stats();
+        let (journal_head, _) = service.store.journal_head().unwrap_or_default();
+        let acknowledged = service.store.sync_status().unwrap_or_default().acknowledged;
+        let gauges = metrics::Gauges {
+            mode: service.store.mode().map_or("unknown", |m| m.mode.name()),
+            declarations: service.store.declaration_count(),
+            outputs_pending: service.store.pending_outputs_total(),
+            commit_waiters: stats.waiting,
+            journal_head,
+            sync_pending: journal_head.saturating_sub(acknowledged),
+            flushes: stats.flushes,
+            durable_writes: stats.writes,
+            disk_free_bytes: service.disk().space().ok().map(|s| s.free),
+            disk_floor_bytes: service.disk().floor_bytes(),
+        };
+        (gauges, service)
+    })
+    .await;
+    let Ok((gauges, service)) = gauges else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+    };
+    let body = metrics::render(requests, service.store.flush_latency(), &gauges);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
 }
 
 fn status(service: &Service) -> Response<Body> {

@@ -15,7 +15,7 @@ use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
 use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
-use outpost::{admin, http, tls};
+use outpost::{admin, http, systemd, tls};
 
 mod sync_cli;
 
@@ -78,6 +78,9 @@ enum Command {
     /// Directions: officers' authorisations for special cases in standby.
     #[command(subcommand)]
     Direction(DirectionCmd),
+    /// Check the configuration and the files it names, as `serve` does at
+    /// start; print the effective values or every problem found.
+    CheckConfig,
     /// Officers' console accounts. Create the first IT officer here; the
     /// others can then be managed from the console.
     #[command(subcommand)]
@@ -86,6 +89,26 @@ enum Command {
     /// every stored record, index and counter against it. Exits non-zero
     /// at the first problem. On a running appliance intake waits meanwhile.
     Verify,
+    /// Write a consistent backup of the data while the appliance keeps
+    /// serving (through its admin socket when it runs).
+    Backup {
+        /// New or empty directory for the backup.
+        #[arg(long, required_unless_present = "into", conflicts_with = "into")]
+        out: Option<PathBuf>,
+        /// Back up into a new directory named by the time, in this one.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        /// With --into: then remove all but the newest N backups there.
+        #[arg(long, requires = "into", value_parser = clap::value_parser!(u16).range(1..))]
+        keep: Option<u16>,
+    },
+    /// Restore a backup into the data directory, which must be new or
+    /// empty, and verify the result. The appliance must not be running.
+    Restore {
+        /// A directory written by `outpost backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Write this site's client certificate and bundle public key into a
     /// directory, for the centre to register.
     SiteIdentity {
@@ -210,26 +233,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(common: &Common) -> Result<Config, String> {
-    let mut cfg = match &common.config {
-        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+/// The configuration, and where it came from (for messages).
+fn load_config(common: &Common) -> Result<(Config, String), String> {
+    let file = match &common.config {
+        Some(p) => Some(p.clone()),
         None => {
             let dir = common
                 .data_dir
                 .clone()
                 .unwrap_or_else(|| Config::default().data_dir);
-            let p = dir.join("outpost.toml");
-            if p.exists() {
-                Config::load(&p).map_err(|e| e.to_string())?
-            } else {
-                Config::default()
-            }
+            Some(dir.join("outpost.toml")).filter(|p| p.exists())
         }
+    };
+    let (mut cfg, source) = match file {
+        Some(p) => (
+            Config::load(&p).map_err(|e| e.to_string())?,
+            p.display().to_string(),
+        ),
+        None => (Config::default(), "built-in defaults".to_string()),
     };
     if let Some(d) = &common.data_dir {
         cfg.data_dir = d.clone();
     }
-    Ok(cfg)
+    Ok((cfg, source))
+}
+
+/// Runs the start-up checks; every problem is one line naming its source.
+fn preflight(cfg: &Config, source: &str) -> Result<outpost::preflight::Checked, String> {
+    outpost::preflight::check(cfg).map_err(|problems| {
+        problems
+            .iter()
+            .map(|p| format!("{source}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn check_config(cfg: &Config, source: &str) -> Result<(), String> {
+    let checked = preflight(cfg, source)?;
+    let mut effective = cfg.clone();
+    effective.tls_cert = Some(cfg.cert_path());
+    effective.tls_key = Some(cfg.key_path());
+    let text = toml::to_string(&effective).map_err(|e| e.to_string())?;
+    println!("# {source}: OK; the effective configuration:");
+    if cfg.channel_rules.is_none() {
+        println!("# channel_rules: the table the centre sent, else the built-in one");
+    }
+    print!("{text}");
+    for note in &checked.notes {
+        println!("# note: {note}");
+    }
+    Ok(())
 }
 
 fn open_store(cfg: &Config) -> Result<Store, String> {
@@ -237,9 +291,10 @@ fn open_store(cfg: &Config) -> Result<Store, String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let cfg = load_config(&cli.common)?;
+    let (cfg, source) = load_config(&cli.common)?;
     match cli.command {
-        Command::Serve { listen } => serve(cfg, listen),
+        Command::Serve { listen } => serve(cfg, &source, listen),
+        Command::CheckConfig => check_config(&cfg, &source),
         Command::Init {
             site,
             extra_blocks,
@@ -289,6 +344,30 @@ fn run(cli: Cli) -> Result<(), String> {
         ),
         Command::Direction(DirectionCmd::List) => admin_cmd(&cfg, admin::Command::DirectionList),
         Command::Verify => admin_cmd(&cfg, admin::Command::Verify),
+        Command::Backup { out, into, keep } => {
+            let out = match (out, &into) {
+                (Some(out), _) => out,
+                (None, Some(parent)) => outpost::store::timestamped(parent, outpost::clock::now()),
+                (None, None) => unreachable!("clap requires --out or --into"),
+            };
+            // The appliance writes it, and its working directory is not ours.
+            let out = std::path::absolute(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            admin_cmd(&cfg, admin::Command::Backup { out })?;
+            if let (Some(parent), Some(keep)) = (into, keep) {
+                for old in outpost::store::prune(&parent, keep.into())
+                    .map_err(|e| format!("pruning old backups: {e}"))?
+                {
+                    println!("removed the older backup {}", old.display());
+                }
+            }
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let report = outpost::store::restore(&from, &cfg.data_dir, cfg.cache_capacity_mb << 20)
+                .map_err(|e| format!("restore failed: {e}"))?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Officer(OfficerCmd::Add {
             login,
             name,
@@ -341,25 +420,22 @@ fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
     Ok(())
 }
 
-/// The configured channel rules; else those the centre sent; else the
-/// built-in ones.
-fn channel_rules(cfg: &Config, store: &Store) -> Result<ChannelRules, String> {
+/// The channel rules: the configured file (read by preflight); else those
+/// the centre sent; else the built-in ones.
+fn channel_rules(configured: Option<ChannelRules>, store: &Store) -> Result<ChannelRules, String> {
+    if let Some(rules) = configured {
+        return Ok(rules);
+    }
     let central = store.reference().map_err(|e| e.to_string())?;
-    match &cfg.channel_rules {
-        None => match central.as_ref().and_then(|r| {
-            r.tables
-                .iter()
-                .find(|t| t.name == "channel-rules")
-                .map(|t| (r.version, &t.text))
-        }) {
-            Some((version, text)) => ChannelRules::parse(text)
-                .map_err(|e| format!("channel rules of registry version {version}: {e}")),
-            None => Ok(ChannelRules::builtin()),
-        },
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            ChannelRules::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
-        }
+    match central.as_ref().and_then(|r| {
+        r.tables
+            .iter()
+            .find(|t| t.name == "channel-rules")
+            .map(|t| (r.version, &t.text))
+    }) {
+        Some((version, text)) => ChannelRules::parse(text)
+            .map_err(|e| format!("channel rules of registry version {version}: {e}")),
+        None => Ok(ChannelRules::builtin()),
     }
 }
 
@@ -386,15 +462,18 @@ fn ensure_site(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
+fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<(), String> {
     if let Some(l) = listen {
         cfg.listen = l;
     }
-    let offset = cfg.offset()?;
+    let checked = preflight(&cfg, source)?;
+    for note in &checked.notes {
+        log::info!("{note}");
+    }
     let resolver = tls_resolver(&cfg)?;
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
-    let rules = channel_rules(&cfg, &store)?;
+    let rules = channel_rules(checked.rules, &store)?;
     let mode = store.mode().map_err(|e| e.to_string())?;
     log::info!(
         "mode {} since {} ({}): {}",
@@ -404,9 +483,10 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, rules, offset, cfg.accept_unsigned)
+        Service::new(store, rules, checked.offset, cfg.accept_unsigned)
             .map_err(|e| e.to_string())?
-            .with_low_value(cfg.low_value()?),
+            .with_low_value(cfg.low_value()?)
+            .with_disk_floor(cfg.min_free_disk_mb << 20),
     );
     let limits = limits(&cfg);
     let uploader = sync_cli::uploader(&cfg, &service)?;
@@ -432,6 +512,8 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             cfg.data_dir.display()
         );
         log::info!("listening on https://{addr}/");
+        systemd::ready(&format!("listening on https://{addr}/"));
+        let watchdog = tokio::spawn(systemd::watchdog(service.clone()));
         http::serve(
             listener,
             tls::server_config(resolver),
@@ -440,6 +522,7 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             stop_rx,
         )
         .await;
+        watchdog.abort();
         admin_task.abort();
         let _ = std::fs::remove_file(admin::socket_path(&cfg.data_dir));
         Ok::<(), String>(())
@@ -521,6 +604,7 @@ fn watch_signals(
                     }
                 } else {
                     log::info!("signal {sig}: shutting down");
+                    systemd::stopping();
                     let _ = stop.send(true);
                 }
             }

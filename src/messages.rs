@@ -30,6 +30,10 @@ pub struct Description {
     pub fields: Vec<&'static str>,
 }
 
+/// Result codes Outpost sends that VNACCS does not have: numbers left
+/// free in the VNACCS system table, so they can never mean something else.
+pub const OWN_CODES: &[&str] = &["A0060"];
+
 /// Codes with a text of their own: normal completion, every system code,
 /// and every code Outpost sends from its own rules. (code, Vietnamese, English)
 static SPECIFIC: &[(&str, &str, &str)] = &[
@@ -376,6 +380,16 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "A0036",
         "Số serial của chứng thư ký số khác với số đã đăng ký cho thiết bị đầu cuối.",
         "The signing certificate's serial number differs from the one registered for the terminal.",
+    ),
+    // Outpost's own system code: not in the VNACCS tables.
+    (
+        "A0060",
+        "Hệ thống dự phòng tạm ngừng nhận khai báo mới vì dung lượng đĩa còn trống dưới mức tối \
+         thiểu; chưa có gì được ghi. Tra cứu và lấy thông điệp đầu ra vẫn hoạt động. Hãy báo cán \
+         bộ CNTT của Chi cục và gửi lại sau.",
+        "The backup system is not taking new declarations because its free disk space is below \
+         the floor; nothing was written. Inquiries and output retrieval still work. Tell the \
+         branch IT officer and send again later.",
     ),
     (
         "A0070",
@@ -871,7 +885,7 @@ mod tests {
     const EMITTED: &[&str] = &[
         // system codes
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
-        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036",
+        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036", "A0060",
         // re-output (ROT)
         "E0002", "E0005", "E0007",
         // bonded transport
@@ -962,9 +976,10 @@ mod tests {
         for (code, vi, en) in SPECIFIC {
             assert!(seen.insert(*code), "{code} twice");
             assert_eq!(code.len(), 5, "{code}");
-            assert!(
-                *code == "00000" || !occurrences(code, None).is_empty(),
-                "{code} is in no job table"
+            assert_eq!(
+                *code == "00000" || OWN_CODES.contains(code),
+                occurrences(code, None).is_empty(),
+                "{code}: only normal completion and Outpost's own codes are in no job table"
             );
             assert!(has_diacritic(vi), "{code}: {vi}");
             assert!(!en.is_empty() && en.is_ascii(), "{code}: {en}");
@@ -1062,5 +1077,52 @@ mod tests {
         ] {
             assert_eq!(describe(bad), None, "{bad:?}");
         }
+    }
+
+    /// `appliance/result-codes.md`, the officers' reference: every code
+    /// Outpost sends, with its texts. Regenerate with
+    /// `OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current`.
+    #[test]
+    fn the_result_code_reference_is_current() {
+        let mut codes: Vec<&str> = EMITTED.to_vec();
+        codes.insert(0, "00000");
+        codes.sort();
+        let mut want = String::from(
+            "# Result codes Outpost sends\n\n\
+             Generated from `src/messages.rs` by the test `the_result_code_reference_is_current`; \
+             do not edit by hand. A reply carries codes as `XXXXX-IIII-NNNN`: the five-character \
+             code below, the item it points at, and the goods line (0000 for the header). \
+             `GET /api/codes/<code>` gives the same texts, and a text for every other code of the \
+             VNACCS job tables.\n\n\
+             | code | VNACCS tables | Tiếng Việt | English |\n\
+             |---|---|---|---|\n",
+        );
+        for code in codes {
+            let d = describe(code).unwrap();
+            let tables = if OWN_CODES.contains(&code) {
+                "Outpost's own".to_string()
+            } else if d.jobs.len() > 6 {
+                format!("{} and {} more", d.jobs[..5].join(", "), d.jobs.len() - 5)
+            } else {
+                d.jobs.join(", ")
+            };
+            let cell = |s: &str| s.replace('|', "\\|");
+            want.push_str(&format!(
+                "| {code} | {} | {} | {} |\n",
+                cell(&tables),
+                cell(&d.vi),
+                cell(&d.en)
+            ));
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/appliance/result-codes.md");
+        if std::env::var_os("OUTPOST_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "appliance/result-codes.md is out of date; regenerate it with \
+             OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current"
+        );
     }
 }

@@ -11,6 +11,7 @@ use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::auth::{Secret, Verifier};
+use crate::disk::Floor;
 use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{
     self, Declarant, Declaration, Division, OutputKind, Spec, Status, Step,
@@ -34,6 +35,21 @@ const MAX_CODES: usize = 30;
 const ITF_MAX_FOUND: usize = 100;
 /// The logon check's answer: anything under 400 bytes means success.
 pub const LOGON_OK: &[u8] = b"LOGON OK";
+/// Free disk space is under `min_free_disk_mb`: writing jobs wait.
+pub const DISK_LOW: &str = "A0060";
+
+/// Jobs that write a declaration, a transport or new outputs: the ones the
+/// disk floor holds back. Call-ups, inquiries and retrieval only read (an
+/// acknowledgement only deletes).
+fn writes(job: &str) -> bool {
+    match Spec::for_job(job) {
+        Some((_, step)) => matches!(
+            step,
+            Step::PreRegister | Step::Register | Step::Amend | Step::AmendRegister
+        ),
+        None => matches!(job, "OLA" | "OLC" | "BOA" | "BIA" | "ROT"),
+    }
+}
 
 pub struct Service {
     pub store: Store,
@@ -46,6 +62,8 @@ pub struct Service {
     /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
     /// appliance handed out in an access-key-checked retrieval.
     rtp_key: hmac::Key,
+    /// Free space the data directory must keep for jobs that write.
+    disk: Floor,
 }
 
 /// A reply ready for the HTTP body.
@@ -97,6 +115,7 @@ impl Service {
         accept_unsigned: bool,
     ) -> Result<Service, StoreError> {
         let secret = store.rtp_secret()?;
+        let disk = Floor::new(store.path(), 0);
         Ok(Service {
             store,
             rules,
@@ -105,7 +124,40 @@ impl Service {
             verifier: Verifier::default(),
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            disk,
         })
+    }
+
+    /// Refuses jobs that write (declarations, transports, re-outputs) with
+    /// `A0060` while the data directory's disk has less than `bytes` free.
+    pub fn with_disk_floor(mut self, bytes: u64) -> Service {
+        self.disk = Floor::new(self.store.path(), bytes);
+        self
+    }
+
+    /// The data directory's disk and its floor.
+    pub fn disk(&self) -> &Floor {
+        &self.disk
+    }
+
+    /// `A0060` when a writing job must wait for disk space. Nothing is
+    /// refused when the space cannot be read: the write itself will then
+    /// fail cleanly if the disk is really gone.
+    fn disk_refusal(&self, job: &str) -> Option<ResultCode> {
+        if !writes(job) {
+            return None;
+        }
+        match self.disk.space() {
+            Ok(space) if space.low() => {
+                log::warn!("refused {job}: the data directory's disk has {space}");
+                Some(ResultCode::sys(DISK_LOW))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                log::warn!("free space of {}: {e}", self.store.path().display());
+                None
+            }
+        }
     }
 
     /// The declarant as the journal names it.
@@ -168,6 +220,9 @@ impl Service {
             Ok(c) => c,
             Err(code) => return self.result(&req.header, &[code], ""),
         };
+        if let Some(code) = self.disk_refusal(&job) {
+            return self.result(&req.header, &[code], "");
+        }
         let outcome = match (Spec::for_job(&job), job.as_str()) {
             (Some((spec, Step::PreRegister)), _) => self.pre_register(spec, &req, &caller),
             (Some((spec, Step::CallUp)), _) => self.call_up(spec, &req, &caller),

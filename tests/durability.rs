@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use outpost::wire::{tables, Fields, HField};
+use outpost::wire::HField;
 
 /// Sends IDAs from `clients` concurrent connections until the server dies;
 /// returns every acknowledged (number, body) pair. `acked` counts them as
@@ -83,13 +83,7 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
         // Every acknowledged declaration is there with exactly its data.
         let mut c = app.client(true);
         for (n, body) in &all {
-            let r = send(&mut c, request("IDB", &ALICE, &format!("{n}\r\n"))).await;
-            assert_eq!(r.codes(), ["00000-0000-0000"], "round {round}: {n} lost");
-            let stored = r.first().body.split_once("\r\n").unwrap().1;
-            let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
-            want.set("ICN", n);
-            let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
-            assert_eq!(got, want, "round {round}: {n} changed");
+            assert_ida_stored(&mut c, n, body, &format!("round {round}")).await;
         }
         // The journal survived with them: its chain, records and counters agree.
         let v = outpost(app.dir.path(), &["verify"]);

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::records::{decode, encode};
-use super::{be_u64, Actor, Store, StoreError, TxResult, REFERENCE_KEY};
+use super::{be_u64, Actor, Store, StoreError, Tx, TxResult, REFERENCE_KEY};
 use crate::audit::Change;
 use crate::sync::batch::{self, Batch};
 use crate::sync::registry::{Reference, Registry};
@@ -95,17 +95,22 @@ impl Store {
             for t in r.terminals() {
                 tx.put_terminal(t)?;
             }
-            let reference = Reference {
+            tx.put_reference(&Reference {
                 version: r.version,
                 published_at: r.published_at,
                 tables: r.tables.clone(),
-            };
-            tx.meta.insert(REFERENCE_KEY, encode(&reference))?;
-            tx.changed(Change::Reference(reference));
-            Ok(())
+            })
         })?;
         self.durable()?;
         Ok(true)
+    }
+}
+
+impl Tx<'_> {
+    pub(super) fn put_reference(&self, r: &Reference) -> TxResult<()> {
+        self.meta.insert(REFERENCE_KEY, encode(r))?;
+        self.changed(Change::Reference(r.clone()));
+        Ok(())
     }
 }
 

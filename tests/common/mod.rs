@@ -102,6 +102,17 @@ impl Appliance {
         a
     }
 
+    /// Serves a data directory that already holds a store (a restored one).
+    pub fn open(dir: tempfile::TempDir) -> Appliance {
+        let mut a = Appliance {
+            dir,
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        a.spawn();
+        a
+    }
+
     pub fn data(&self) -> &Path {
         self.dir.path()
     }
@@ -112,7 +123,13 @@ impl Appliance {
 
     /// Starts the server and waits for its "listening" line.
     pub fn spawn(&mut self) {
-        let (child, addr) = spawn_listening(self.data(), &["serve", "--listen", "127.0.0.1:0"]);
+        self.spawn_with_env(&[]);
+    }
+
+    /// As `spawn`, with extra environment variables.
+    pub fn spawn_with_env(&mut self, env: &[(&str, &str)]) {
+        let (child, addr) =
+            spawn_listening_env(self.data(), &["serve", "--listen", "127.0.0.1:0"], env);
         self.addr = addr;
         self.child = Some(child);
     }
@@ -292,6 +309,18 @@ pub fn eda_body(d: &Declarant, lines: u16, kind: &str) -> String {
     f.render()
 }
 
+/// Asserts that the appliance holds IDA `number` with exactly the data of
+/// `body` (plus its number); `context` names the check in failures.
+pub async fn assert_ida_stored(c: &mut Client, number: &str, body: &str, context: &str) {
+    let r = send(c, request("IDB", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"], "{context}: {number} lost");
+    let stored = r.first().body.split_once("\r\n").unwrap().1;
+    let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
+    want.set("ICN", number);
+    let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
+    assert_eq!(got, want, "{context}: {number} changed");
+}
+
 /// Acknowledges outputs until the loop ends; returns (output code, body) of each.
 pub async fn retrieve_all(c: &mut Client, d: &Declarant) -> Vec<(String, String)> {
     let mut got = Vec::new();
@@ -362,6 +391,15 @@ impl Reply {
     }
 }
 
+/// `GET path`: status and body as text.
+pub async fn get(c: &mut Client, path: &str) -> (u16, String) {
+    let (status, body) = c
+        .request("GET", path, "text/plain", vec![])
+        .await
+        .expect("GET");
+    (status, String::from_utf8(body).expect("UTF-8 body"))
+}
+
 /// The data part of an M reply in `layout`, as a terminal fills its form:
 /// a call-up leaves the items the declarant must choose empty, so the data
 /// is not held to the layout's required items.
@@ -381,11 +419,21 @@ pub async fn send(c: &mut Client, bytes: Vec<u8>) -> Reply {
 /// Starts `outpost <args>` (a server) and returns it with the address from
 /// its "listening on https://…/" line; stdout keeps being drained.
 pub fn spawn_listening(data: &Path, args: &[&str]) -> (Child, SocketAddr) {
+    spawn_listening_env(data, args, &[])
+}
+
+/// As `spawn_listening`, with extra environment variables.
+pub fn spawn_listening_env(
+    data: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, SocketAddr) {
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(data)
         .args(args)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
