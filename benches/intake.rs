@@ -10,45 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use outpost::client::Client;
-use outpost::wire::{tables, Fields, HField, Header, Message};
+use outpost::wire::{HField, Header, Message};
 
-const BIN: &str = env!("CARGO_BIN_EXE_outpost");
-
-fn run(data: &Path, args: &[&str]) {
-    let st = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .status()
-        .expect("running outpost");
-    assert!(st.success(), "outpost {args:?}");
-}
+mod common;
+use common::{ida_fields, run, BIN};
 
 fn ida() -> Vec<u8> {
-    let mut f = Fields::new(&tables::IDA);
-    for (k, v) in [
-        ("ICB", "A11"),
-        ("MTC", "2"),
-        ("SKB", "4"),
-        ("CH", "02CI"),
-        ("IMC", "0101234567"),
-        ("IMN", "CÔNG TY TNHH THƯƠNG MẠI VÍ DỤ"),
-        ("NO", "10"),
-        ("NOT", "PK"),
-        ("ARR", "15012024"),
-        ("PSC", "JPTYO"),
-        ("IP4", "25000"),
-    ] {
-        f.set(k, v);
-    }
-    for r in 1..=3 {
-        f.set_rep("CMD", r, "84713020");
-        f.set_rep("CMN", r, "Máy tính xách tay, mới 100%");
-        f.set_rep("OR", r, "CN");
-        f.set_rep("QN1", r, "100");
-        f.set_rep("QT1", r, "PCE");
-    }
+    let f = ida_fields();
     let mut h = Header::default();
     h.set(HField::Control, "SS");
     h.set(HField::JobCode, "IDA");

@@ -3,6 +3,8 @@
 //! appliance's admin socket (`<data dir>/admin.sock`, mode 0600) when it holds
 //! the store: sled allows one process per data directory.
 
+mod officers;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use crate::rules::numbering::{DEV_BLOCK, MAX_BLOCK};
 use crate::store::records::{Site, Terminal, User};
 use crate::store::{Actor, Store, StoreError};
 use crate::{auth, smime};
+
+pub use officers::{OfficerChange, MIN_PASSWORD};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -45,6 +49,22 @@ pub enum Command {
     },
     /// Walk the journal and cross-check the records against it.
     Verify,
+    /// Write a consistent backup into a new or empty directory (an
+    /// absolute path: the appliance may run elsewhere than the command).
+    Backup {
+        out: PathBuf,
+    },
+    /// Create an officer's console account or change it.
+    OfficerSave(OfficerChange),
+    OfficerList,
+    /// Write the events after `since` (default: after what the centre
+    /// acknowledged) to a signed bundle.
+    Export {
+        out: PathBuf,
+        since: Option<u64>,
+    },
+    /// One upload pass; only an appliance with a central URL can run it.
+    Sync,
 }
 
 /// A declarant to add (or update) with its terminal.
@@ -174,10 +194,28 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
                 .map_err(store_err)?;
             Ok(format!("direction {} revoked: {}", d.id, describe(&d)))
         }
+        Command::OfficerSave(c) => officers::save(store, c, &actor),
+        Command::OfficerList => officers::list(store),
+        Command::Export { out, since } => {
+            crate::sync::export::export(store, &out, since).map(|m| {
+                format!(
+                    "wrote {}: {}",
+                    out.display(),
+                    crate::sync::export::describe(&m)
+                )
+            })
+        }
+        Command::Sync => Err(
+            "this appliance has no central_url in its configuration, so it does not sync".into(),
+        ),
         Command::Verify => store
             .verify(|n| log::info!("verify: {n} journal entries checked"))
             .map(|r| r.to_string())
             .map_err(|e| format!("verify failed: {e}")),
+        Command::Backup { out } => store
+            .backup(&out)
+            .map(|r| r.to_string())
+            .map_err(|e| format!("backup failed: {e}")),
         Command::UserList => {
             let users = store.users().map_err(store_err)?;
             Ok(users
@@ -254,7 +292,14 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) ->
     ))
 }
 
-fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
+/// Checks a declarant to add and builds its user and terminal records, given
+/// what is already held under its user code and terminal ID. Used by the
+/// appliance (`outpost user add`) and the centre's registry.
+pub fn declarant_records(
+    u: &NewUser,
+    existing: Option<User>,
+    terminal: Option<Terminal>,
+) -> Result<(User, Terminal), String> {
     check_code("user code", &u.code, 8..=8)?;
     check_code("terminal ID", &u.terminal, 6..=6)?;
     check_code("access key", &u.access_key, 1..=16)?;
@@ -283,7 +328,7 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
         }
         _ => return Err("give both --signing-cert and --signing-ca, or neither".into()),
     };
-    let mut terminal = match store.terminal(&u.terminal).map_err(store_err)? {
+    let mut terminal = match terminal {
         Some(t) => {
             let same = auth::Verifier::default().verify(
                 auth::Secret::AccessKey,
@@ -308,7 +353,6 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
     if signing.is_some() {
         terminal.signing = signing;
     }
-    let existing = store.user(&u.code).map_err(store_err)?;
     let mut terminals = existing
         .as_ref()
         .map(|x| x.terminals.clone())
@@ -317,13 +361,22 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
         terminals.push(u.terminal.clone());
     }
     let user = User {
-        code: u.code,
+        code: u.code.clone(),
         password_hash: auth::hash_secret(&u.password),
         terminals,
-        tax_codes: u.tax_codes,
+        tax_codes: u.tax_codes.clone(),
         disabled: false,
         created_at: existing.map_or_else(now, |x| x.created_at),
     };
+    Ok((user, terminal))
+}
+
+fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
+    let (user, terminal) = declarant_records(
+        &u,
+        store.user(&u.code).map_err(store_err)?,
+        store.terminal(&u.terminal).map_err(store_err)?,
+    )?;
     store.put_user(&user, &terminal, actor).map_err(store_err)?;
     Ok(format!(
         "user {} saved: terminals {:?}, tax codes {:?}{}\n",
@@ -345,12 +398,14 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
 pub fn run(data_dir: &Path, cache_bytes: u64, req: Request) -> Outcome {
     match Store::open(data_dir, cache_bytes) {
         Ok(store) => execute(&store, req),
-        Err(StoreError::Locked(_)) => remote(data_dir, req),
+        Err(StoreError::Locked(_)) => remote(data_dir, &req),
         Err(e) => Err(e.to_string()),
     }
 }
 
-fn remote(data_dir: &Path, cmd: Request) -> Outcome {
+/// Sends a command to the process that holds `data_dir` (the appliance or
+/// the centre) through its admin socket, and returns its answer.
+pub fn remote<R: Serialize>(data_dir: &Path, cmd: &R) -> Outcome {
     let path = socket_path(data_dir);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -364,7 +419,7 @@ fn remote(data_dir: &Path, cmd: Request) -> Outcome {
             )
         })?;
         let (r, mut w) = stream.into_split();
-        let mut line = serde_json::to_string(&cmd).map_err(|e| e.to_string())?;
+        let mut line = serde_json::to_string(cmd).map_err(|e| e.to_string())?;
         line.push('\n');
         w.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
         let mut answer = String::new();
@@ -378,11 +433,14 @@ fn remote(data_dir: &Path, cmd: Request) -> Outcome {
 }
 
 /// Serves the admin socket until the task is dropped. `exec` runs a command
-/// on the blocking pool against the appliance's store.
-pub async fn serve_socket(
+/// on the blocking pool against the store (the appliance's `Request`, or
+/// the centre's commands).
+pub async fn serve_socket<R>(
     listener: tokio::net::UnixListener,
-    exec: std::sync::Arc<dyn Fn(Request) -> Outcome + Send + Sync>,
-) {
+    exec: std::sync::Arc<dyn Fn(R) -> Outcome + Send + Sync>,
+) where
+    R: serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -395,7 +453,7 @@ pub async fn serve_socket(
             let mut reader = BufReader::new(r).take(64 * 1024);
             let outcome = match reader.read_line(&mut line).await {
                 Err(e) => Err(format!("reading the command: {e}")),
-                Ok(_) => match serde_json::from_str::<Request>(&line) {
+                Ok(_) => match serde_json::from_str::<R>(&line) {
                     Err(e) => Err(format!("unreadable command: {e}")),
                     Ok(cmd) => {
                         let desc = format!("{cmd:?}");

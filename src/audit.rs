@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::declaration::Declaration;
 use crate::rules::eligibility::Direction;
 use crate::rules::transport::Transport;
-use crate::store::records::{Output, Site, Terminal, User};
+use crate::store::records::{Officer, Output, Site, Terminal, User};
 use crate::store::ModeState;
 
 /// A record as a change left it.
@@ -25,6 +25,10 @@ pub enum Change {
     Terminal(Terminal),
     Declaration(Declaration),
     Transport(Transport),
+    /// An officer's console account.
+    Officer(Officer),
+    /// Reference tables received from the centre, with their version.
+    Reference(crate::sync::registry::Reference),
     /// An output queued for a terminal under the store-wide output sequence.
     Output {
         terminal: String,
@@ -45,7 +49,9 @@ impl Change {
             Change::Terminal(t) => format!("terminal/{}", t.id),
             Change::Declaration(d) => format!("declaration/{}", d.number.base()),
             Change::Transport(t) => format!("transport/{}", t.number),
+            Change::Officer(o) => format!("officer/{}", o.login),
             Change::Output { terminal, seq, .. } => format!("output/{terminal}/{seq}"),
+            Change::Reference(_) => "reference".into(),
         }
     }
 
@@ -60,7 +66,9 @@ impl Change {
             Change::Terminal(v) => encode(v),
             Change::Declaration(v) => encode(v),
             Change::Transport(v) => encode(v),
+            Change::Officer(v) => encode(v),
             Change::Output { output, .. } => encode(output),
+            Change::Reference(v) => encode(v),
         }
     }
 }

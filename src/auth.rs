@@ -22,7 +22,8 @@ pub fn hash_secret(secret: &str) -> String {
         .to_string()
 }
 
-fn argon2_verify(secret: &str, phc: &str) -> bool {
+/// Checks a secret against its stored hash, with no cache (console logins).
+pub fn argon2_verify(secret: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|h| {
             Argon2::default()

@@ -12,15 +12,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST};
+use hyper::header::{CONNECTION, HOST};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName};
 use tokio_rustls::TlsConnector;
+
+use crate::tls::KnownPeer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -30,66 +29,10 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("http: {0}")]
     Http(#[from] hyper::Error),
+    #[error("request: {0}")]
+    Request(String),
     #[error("server answered HTTP {status}: {body}")]
     Status { status: u16, body: String },
-}
-
-/// Accepts only the pinned certificate, with real handshake signatures.
-#[derive(Debug)]
-struct Pinned {
-    cert: CertificateDer<'static>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.cert.as_ref() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the pinned certificate".into()))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 pub struct Client {
@@ -104,15 +47,42 @@ impl Client {
     /// new TLS connection per message and sends `Connection: close`, as the
     /// official terminal does.
     pub fn new(addr: SocketAddr, cert_pem: &Path, keep_alive: bool) -> Result<Client, ClientError> {
+        Client::with_identity(addr, cert_pem, keep_alive, None)
+    }
+
+    /// As `new`, presenting a client certificate (`cert`, `key` PEM files)
+    /// for mutual TLS: how a site talks to the centre.
+    pub fn with_identity(
+        addr: SocketAddr,
+        cert_pem: &Path,
+        keep_alive: bool,
+        identity: Option<(&Path, &Path)>,
+    ) -> Result<Client, ClientError> {
         let cert = CertificateDer::from_pem_file(cert_pem)
             .map_err(|e| ClientError::Cert(format!("{}: {e}", cert_pem.display())))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| ClientError::Cert(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned { cert, provider }))
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(Arc::new(KnownPeer::new(
+                move |der| Ok(der == cert.as_ref()),
+                "not the pinned certificate",
+                provider,
+            )));
+        let cfg = match identity {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_file_iter(cert)
+                    .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| ClientError::Cert(format!("{}: {e}", cert.display())))?;
+                let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| ClientError::Cert(format!("{}: {e}", key.display())))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| ClientError::Cert(e.to_string()))?
+            }
+        };
         Ok(Client {
             addr,
             connector: TlsConnector::from(Arc::new(cfg)),
@@ -163,6 +133,20 @@ impl Client {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>), ClientError> {
+        let a = self
+            .exchange(method, path, &[("content-type", content_type)], body)
+            .await?;
+        Ok((a.status, a.body))
+    }
+
+    /// Any request with its own headers; returns the whole answer.
+    pub async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Answer, ClientError> {
         let mut send = match self.conn.take() {
             Some(s) if self.keep_alive && !s.is_closed() => s,
             _ => self.connect().await?,
@@ -171,20 +155,34 @@ impl Client {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(HOST, "localhost")
-            .header(CONTENT_TYPE, content_type);
+            .header(HOST, "localhost");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if !self.keep_alive {
             req = req.header(CONNECTION, "close");
         }
         let req = req
             .body(Full::new(Bytes::from(body)))
-            .expect("static request parts are valid");
+            .map_err(|e| ClientError::Request(e.to_string()))?;
         let resp = send.send_request(req).await?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await?.to_bytes().to_vec();
         if self.keep_alive {
             self.conn = Some(send);
         }
-        Ok((status, bytes))
+        Ok(Answer {
+            status,
+            headers,
+            body: bytes,
+        })
     }
+}
+
+/// A whole HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
 }

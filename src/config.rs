@@ -1,12 +1,15 @@
 //! `outpost.toml`: every option has a default, unknown keys are errors.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::UtcOffset;
 
-#[derive(Debug, Clone, Deserialize)]
+use crate::rules::eligibility::{LowValue, DEFAULT_LOW_VALUE_VND};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address of the HTTPS listener for declarants (and later officers).
@@ -40,6 +43,33 @@ pub struct Config {
     /// may arrive as plain text; they are then recorded as unsigned. When
     /// false they are refused with E9990.
     pub accept_unsigned: bool,
+    /// Free space the data directory's file system must keep, MiB. Below
+    /// it, jobs that would write a declaration or transport are refused
+    /// (A0060) before anything is written; reads and retrieval go on.
+    /// 0 turns the floor off.
+    pub min_free_disk_mb: u64,
+    /// Post/express goods (cargo class F) on IDA/EDA whose total invoice
+    /// value is at or under this many VND are low-value goods, refused with
+    /// A0002 like the MIC/MEC jobs; 0 turns the check off.
+    pub low_value_threshold_vnd: u64,
+    /// VND per unit of other invoice currencies (`USD = 25400`), to value
+    /// invoices for that check. An invoice in a currency without a rate is
+    /// not judged low-value.
+    pub vnd_rates: BTreeMap<String, f64>,
+    /// The centre to sync to, `https://host:port/`; no sync when absent.
+    pub central_url: Option<String>,
+    /// The centre's certificate (PEM), pinned: required with `central_url`.
+    pub central_cert: Option<PathBuf>,
+    /// Most events in one upload.
+    pub sync_batch_events: usize,
+    /// Most bytes in one upload.
+    pub sync_batch_bytes: usize,
+    /// Seconds between passes while the centre answers.
+    pub sync_interval_secs: u64,
+    /// Longest wait between tries while the centre does not answer, seconds.
+    pub sync_backoff_max_secs: u64,
+    /// Longest wait for one answer from the centre, seconds.
+    pub sync_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -59,6 +89,16 @@ impl Default for Config {
             utc_offset: "+07:00".into(),
             channel_rules: None,
             accept_unsigned: true,
+            min_free_disk_mb: 256,
+            low_value_threshold_vnd: DEFAULT_LOW_VALUE_VND,
+            vnd_rates: BTreeMap::new(),
+            central_url: None,
+            central_cert: None,
+            sync_batch_events: 1000,
+            sync_batch_bytes: 4 << 20,
+            sync_interval_secs: 5,
+            sync_backoff_max_secs: 300,
+            sync_timeout_secs: 60,
         }
     }
 }
@@ -71,45 +111,153 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Syntax { path: PathBuf, message: String },
+}
+
+/// One thing wrong with the configuration, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl Problem {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            key,
+            message: message.into(),
+        }
+    }
 }
 
 impl Config {
-    /// Reads `path`; unknown keys and bad values are reported with the file name.
+    /// Reads `path`; syntax errors and unknown keys are reported with the
+    /// file name. The values are checked by [`Config::problems`], which
+    /// `serve` and `check-config` run (through `preflight`); operator
+    /// commands only need the data directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        toml::from_str(&text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        Ok(cfg)
+        })
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        self.offset()?;
-        if self.max_body_bytes < 400 {
-            return Err("max_body_bytes must be at least 400 (one message header)".into());
+    /// Every value that is out of range, each named by its key, in the
+    /// order of the file. Files and directories the values name are checked
+    /// by `preflight`.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if let Err(e) = self.offset() {
+            out.push(Problem::new("utc_offset", e));
         }
-        if self.max_connections == 0 {
-            return Err("max_connections must be at least 1".into());
+        let at_least = [
+            (
+                "max_body_bytes",
+                self.max_body_bytes as u64,
+                400,
+                " (one message header)",
+            ),
+            ("max_connections", self.max_connections as u64, 1, ""),
+            ("cache_capacity_mb", self.cache_capacity_mb, 1, ""),
+            (
+                "header_read_timeout_secs",
+                self.header_read_timeout_secs,
+                1,
+                "",
+            ),
+            ("request_timeout_secs", self.request_timeout_secs, 1, ""),
+        ];
+        for (key, value, min, why) in at_least {
+            if value < min {
+                out.push(Problem::new(
+                    key,
+                    format!("is {value}, must be at least {min}{why}"),
+                ));
+            }
         }
-        if self.cache_capacity_mb == 0 {
-            return Err("cache_capacity_mb must be at least 1".into());
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => {
+                out.push(Problem::new("tls_key", "tls_cert is set, set tls_key too"))
+            }
+            (None, Some(_)) => {
+                out.push(Problem::new("tls_cert", "tls_key is set, set tls_cert too"))
+            }
+            _ => {}
         }
-        Ok(())
+        if let Err(e) = self.low_value() {
+            let e = e.strip_prefix("vnd_rates: ").unwrap_or(&e).to_string();
+            out.push(Problem::new("vnd_rates", e));
+        }
+        if let Some(url) = &self.central_url {
+            if let Err(e) = crate::sync::upload::centre_address(url) {
+                out.push(Problem::new("central_url", e));
+            }
+            if self.central_cert.is_none() {
+                out.push(Problem::new(
+                    "central_cert",
+                    "central_url needs central_cert, the centre's certificate",
+                ));
+            }
+        }
+        if self.sync_batch_events == 0 {
+            out.push(Problem::new("sync_batch_events", "must be at least 1"));
+        }
+        let max = crate::sync::batch::MAX_BATCH_BYTES / 2;
+        if !(1024..=max).contains(&self.sync_batch_bytes) {
+            out.push(Problem::new(
+                "sync_batch_bytes",
+                format!("must be between 1024 and {max}"),
+            ));
+        }
+        let secs = [
+            ("sync_interval_secs", self.sync_interval_secs),
+            ("sync_backoff_max_secs", self.sync_backoff_max_secs),
+            ("sync_timeout_secs", self.sync_timeout_secs),
+        ];
+        for (key, value) in secs {
+            if value == 0 {
+                out.push(Problem::new(key, "must be at least 1 second"));
+            }
+        }
+        out
+    }
+
+    /// The low-value rule: threshold, and rates in millionths of a VND.
+    pub fn low_value(&self) -> Result<LowValue, String> {
+        let mut rates = Vec::new();
+        for (currency, &rate) in &self.vnd_rates {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "vnd_rates: {currency:?} is not a currency code like \"USD\""
+                ));
+            }
+            if currency == "VND" || !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                return Err(format!(
+                    "vnd_rates: {currency} = {rate} is not a rate in VND per unit"
+                ));
+            }
+            rates.push((currency.clone(), (rate * 1e6).round() as i128));
+        }
+        Ok(LowValue {
+            threshold_vnd: self.low_value_threshold_vnd,
+            rates,
+        })
     }
 
     pub fn offset(&self) -> Result<UtcOffset, String> {
         let fmt = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
         UtcOffset::parse(&self.utc_offset, &fmt)
-            .map_err(|_| format!("utc_offset {:?} is not like \"+07:00\"", self.utc_offset))
+            .map_err(|_| format!("{:?} is not like \"+07:00\"", self.utc_offset))
     }
 
     pub fn cert_path(&self) -> PathBuf {
@@ -129,10 +277,23 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// Loads `text` from a file and checks its values; the errors come back
+    /// one per line.
     fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        cfg.validate()?;
-        Ok(cfg)
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outpost.toml");
+        std::fs::write(&path, text).unwrap();
+        let cfg = Config::load(&path).map_err(|e| {
+            let msg = e.to_string();
+            assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+            msg
+        })?;
+        let problems: Vec<String> = cfg.problems().iter().map(ToString::to_string).collect();
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(problems.join("\n"))
+        }
     }
 
     #[test]
@@ -140,20 +301,117 @@ mod tests {
         let d = parse("").unwrap();
         assert_eq!(d.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(d.offset().unwrap(), UtcOffset::from_hms(7, 0, 0).unwrap());
+        assert_eq!(d.min_free_disk_mb, 256);
         assert_eq!(
             parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
             443
         );
+        assert_eq!(d.low_value().unwrap(), LowValue::default());
+        let lv = parse("low_value_threshold_vnd = 2000000\nvnd_rates = { USD = 25400.5 }")
+            .unwrap()
+            .low_value()
+            .unwrap();
+        assert_eq!(lv.threshold_vnd, 2_000_000);
+        assert_eq!(lv.rates, [("USD".to_string(), 25_400_500_000)]);
         let cases = [
-            ("lisen = \"0.0.0.0:1\"", "unknown field"),
+            ("lisen = \"0.0.0.0:1\"", "unknown field `lisen`"),
             ("listen = \"nowhere\"", "invalid socket address"),
-            ("utc_offset = \"7\"", "utc_offset"),
-            ("max_body_bytes = 10", "max_body_bytes"),
-            ("max_connections = 0", "max_connections"),
+            ("min_free_disk_mb = -1", "min_free_disk_mb"),
+            (
+                "utc_offset = \"7\"",
+                "utc_offset: \"7\" is not like \"+07:00\"",
+            ),
+            (
+                "max_body_bytes = 10",
+                "max_body_bytes: is 10, must be at least 400",
+            ),
+            (
+                "max_connections = 0",
+                "max_connections: is 0, must be at least 1",
+            ),
+            ("request_timeout_secs = 0", "request_timeout_secs: is 0"),
+            (
+                "tls_cert = \"/etc/c.pem\"",
+                "tls_key: tls_cert is set, set tls_key too",
+            ),
+            (
+                "vnd_rates = { usd = 25000 }",
+                "vnd_rates: \"usd\" is not a currency code",
+            ),
+            ("vnd_rates = { USD = 0 }", "VND per unit"),
+            ("vnd_rates = { VND = 1 }", "VND per unit"),
+            ("low_value_threshold_vnd = -1", "low_value_threshold_vnd"),
+            (
+                "central_url = \"https://c:9443/\"",
+                "central_cert: central_url needs",
+            ),
+            (
+                "central_url = \"http://c/\"\ncentral_cert = \"c.pem\"",
+                "https://",
+            ),
+            ("sync_batch_bytes = 10", "sync_batch_bytes: must be between"),
+            ("sync_batch_events = 0", "sync_batch_events"),
+            (
+                "sync_timeout_secs = 0",
+                "sync_timeout_secs: must be at least 1 second",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let err =
+            parse("max_connections = 0\ncache_capacity_mb = 0\nutc_offset = \"UTC\"").unwrap_err();
+        let keys: Vec<&str> = err.lines().map(|l| l.split(':').next().unwrap()).collect();
+        assert_eq!(keys, ["utc_offset", "max_connections", "cache_capacity_mb"]);
+    }
+
+    /// The shipped `appliance/outpost.toml` names every key, is valid as it
+    /// stands and with every `#key = value` line switched on, and its
+    /// commented values are the built-in defaults (where there is one;
+    /// optional paths and empty lists show examples).
+    #[test]
+    fn the_shipped_config_lists_every_option_with_its_default() {
+        let text = include_str!("../appliance/outpost.toml");
+        let shipped = parse(text).unwrap();
+        assert_eq!(shipped.data_dir, PathBuf::from("/var/lib/outpost"));
+        let is_key_line = |l: &str| l.starts_with(|c: char| c.is_ascii_lowercase());
+        let commented: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix('#').filter(|r| is_key_line(r)))
+            .collect();
+        let all_on: String = text
+            .lines()
+            .map(|l| l.strip_prefix('#').filter(|r| is_key_line(r)).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all_on = parse(&all_on).unwrap();
+        let table = |c: &Config| match toml::Value::try_from(c).unwrap() {
+            toml::Value::Table(t) => t,
+            _ => unreachable!("a struct serialises as a table"),
+        };
+        let (defaults, switched_on) = (table(&Config::default()), table(&all_on));
+        for key in switched_on.keys() {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start_matches('#').starts_with(&format!("{key} = "))),
+                "appliance/outpost.toml does not mention {key}"
+            );
+        }
+        for line in commented {
+            let key = line.split(' ').next().unwrap();
+            if let Some(default) = defaults.get(key).filter(|v| match v {
+                // Empty lists and tables: the line shows an example.
+                toml::Value::Array(a) => !a.is_empty(),
+                toml::Value::Table(t) => !t.is_empty(),
+                _ => true,
+            }) {
+                assert_eq!(Some(default), switched_on.get(key), "#{line}");
+            }
         }
     }
 }

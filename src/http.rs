@@ -1,4 +1,5 @@
-//! The HTTPS listener: VNACCS messages on `POST /`, status JSON under `/api/`.
+//! The HTTPS listener: VNACCS messages on `POST /`, status JSON under
+//! `/api/`, and the officers' console (`/console/` and its API under `/api/`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::console::{self, ApiRequest, Console};
+use crate::metrics::{self, Requests};
 use crate::service::Service;
 
 /// Limits the listener enforces.
@@ -27,9 +30,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-type Body = Full<Bytes>;
+pub type Body = Full<Bytes>;
 
-fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
+pub fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(msg.into())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -39,22 +42,60 @@ fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
     r
 }
 
-fn json(value: serde_json::Value) -> Response<Body> {
+pub fn json(value: serde_json::Value) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
-/// Serves until `shutdown` turns true, then lets in-flight requests finish
-/// (up to the grace period) and returns.
+/// Serves the appliance until `shutdown` turns true, then lets in-flight
+/// requests finish (up to the grace period) and returns.
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     service: Arc<Service>,
     limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    // Console sessions live as long as the listener: a restart logs out.
+    let console = Arc::new(Console::default());
+    let requests = Arc::new(Requests::default());
+    serve_with(
+        listener,
+        tls,
+        limits,
+        shutdown,
+        move |req, _peer, limits| {
+            let service = service.clone();
+            let console = console.clone();
+            let requests = requests.clone();
+            async move { route(req, service, console, &limits, &requests).await }
+        },
+    )
+    .await
+}
+
+/// Who is at the other end of a connection: its address and, under mutual
+/// TLS, the certificates it presented.
+#[derive(Debug)]
+pub struct Peer {
+    pub addr: std::net::SocketAddr,
+    pub certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+}
+
+/// The listener loop under any router: TLS, connection limit, timeouts and
+/// graceful shutdown are the same for the appliance and the centre.
+pub async fn serve_with<F, Fut>(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+    router: F,
+) where
+    F: Fn(Request<Incoming>, Arc<Peer>, Arc<Limits>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -78,7 +119,7 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = service.clone();
+        let router = router.clone();
         let limits = limits.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
@@ -96,11 +137,19 @@ pub async fn serve(
                     return;
                 }
             };
+            let who = Arc::new(Peer {
+                addr: peer,
+                certs: tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                    .unwrap_or_default(),
+            });
             let svc_limits = limits.clone();
             let svc = hyper::service::service_fn(move |req| {
-                let service = service.clone();
-                let limits = svc_limits.clone();
-                async move { Ok::<_, Infallible>(route(req, service, &limits).await) }
+                let fut = router(req, who.clone(), svc_limits.clone());
+                async move { Ok::<_, Infallible>(fut.await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -124,9 +173,34 @@ pub async fn serve(
     }
 }
 
-async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+async fn route(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    console: Arc<Console>,
+    limits: &Limits,
+    requests: &Requests,
+) -> Response<Body> {
     match (req.method(), req.uri().path()) {
-        (&Method::POST, "/") => edi(req, service, limits).await,
+        (&Method::POST, "/") => {
+            let r = edi(req, service, limits, requests).await;
+            if r.status() != StatusCode::OK {
+                requests.refused(r.status().as_u16());
+            }
+            r
+        }
+        (&Method::GET, "/console") => {
+            let mut r = text(
+                StatusCode::MOVED_PERMANENTLY,
+                "the console is at /console/\n",
+            );
+            r.headers_mut().insert(
+                hyper::header::LOCATION,
+                HeaderValue::from_static("/console/"),
+            );
+            r
+        }
+        (&Method::GET, p) if p.starts_with("/console/") => asset(p),
+        (_, p) if console::api::handles(p) => console_api(req, service, console, limits).await,
         (_, "/") => text(
             StatusCode::METHOD_NOT_ALLOWED,
             "VNACCS messages are sent with POST\n",
@@ -136,11 +210,121 @@ async fn route(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -
             code_description(&p["/api/codes/".len()..], req.uri().query())
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") => readyz(&service),
+        (&Method::GET, "/metrics") => metrics(service, requests).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
-async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> Response<Body> {
+fn with_security_headers(mut r: Response<Body>) -> Response<Body> {
+    for (k, v) in console::assets::SECURITY_HEADERS {
+        r.headers_mut().insert(*k, HeaderValue::from_static(v));
+    }
+    r
+}
+
+fn asset(path: &str) -> Response<Body> {
+    match console::assets::get(path) {
+        None => text(StatusCode::NOT_FOUND, "not found\n"),
+        Some(a) => {
+            let mut r = Response::new(Full::new(Bytes::from_static(a.body)));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            with_security_headers(r)
+        }
+    }
+}
+
+/// Largest console API request body: forms, never files.
+const MAX_API_BODY: usize = 64 * 1024;
+
+async fn console_api(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    console: Arc<Console>,
+    limits: &Limits,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(
+        body,
+        MAX_API_BODY,
+        limits.request_timeout,
+        "console requests",
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let cookie = header(hyper::header::COOKIE);
+    let csrf = header(hyper::header::HeaderName::from_static(
+        console::session::CSRF_HEADER,
+    ));
+    let json = header(CONTENT_TYPE).is_some_and(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    });
+    let (method, path, query) = (
+        parts.method.as_str().to_string(),
+        parts.uri.path().to_string(),
+        parts.uri.query().map(str::to_string),
+    );
+    let answer = tokio::task::spawn_blocking(move || {
+        console.handle(
+            &service,
+            ApiRequest {
+                method: &method,
+                path: &path,
+                query: query.as_deref(),
+                cookie: cookie.as_deref(),
+                csrf: csrf.as_deref(),
+                json,
+                body: &body,
+            },
+        )
+    })
+    .await;
+    let a = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            log::error!("console handler failed: {e}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    let mut r = Response::new(Full::new(Bytes::from(a.body)));
+    *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    if let Some(c) = a.set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(hyper::header::SET_COOKIE, c);
+    }
+    if let Some(f) = a.filename {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{f}\"")) {
+            r.headers_mut()
+                .insert(hyper::header::CONTENT_DISPOSITION, v);
+        }
+    }
+    with_security_headers(r)
+}
+
+/// A VNACCS message in, its answer out; answered messages are counted by
+/// job and result here, refusals by status in `route`.
+async fn edi(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    limits: &Limits,
+    requests: &Requests,
+) -> Response<Body> {
     // The original value: a multipart boundary is case-sensitive.
     let raw_ctype = req
         .headers()
@@ -177,29 +361,16 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             );
         }
     }
-    let body = Limited::new(req.into_body(), limits.max_body_bytes);
-    let bytes = match tokio::time::timeout(limits.request_timeout, body.collect()).await {
-        Err(_) => {
-            return text(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request body did not arrive in time\n",
-            )
-        }
-        Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("messages are limited to {} bytes\n", limits.max_body_bytes),
-                );
-            }
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("reading the request body: {e}\n"),
-            );
-        }
-        Ok(Ok(c)) => c.to_bytes(),
+    let bytes = match read_body(
+        req.into_body(),
+        limits.max_body_bytes,
+        limits.request_timeout,
+        "messages",
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let started = std::time::Instant::now();
     let reply = match tokio::task::spawn_blocking(move || {
@@ -220,16 +391,121 @@ async fn edi(req: Request<Incoming>, service: Arc<Service>, limits: &Limits) -> 
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    log::debug!(
-        "{} -> {} in {:?}",
-        reply.job,
-        reply.result,
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    requests.record(&reply.job, &reply.result, took);
+    log::debug!("{} -> {} in {took:?}", reply.job, reply.result);
     let mut r = Response::new(Full::new(Bytes::from(reply.bytes)));
     r.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    r
+}
+
+/// Reads a request body of at most `max` bytes within `timeout`; the error
+/// is the reply to send. `what` names the bodies in the 413 text.
+/// Reads a whole request body under the size and time limits; the error
+/// is the answer to send instead.
+pub async fn read_body(
+    body: Incoming,
+    max: usize,
+    timeout: Duration,
+    what: &str,
+) -> Result<Bytes, Response<Body>> {
+    let body = Limited::new(body, max);
+    match tokio::time::timeout(timeout, body.collect()).await {
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time\n",
+        )),
+        Ok(Err(e)) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Err(text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("{what} are limited to {max} bytes\n"),
+                ));
+            }
+            Err(text(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}\n"),
+            ))
+        }
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+/// How long writers may wait for a flush before the appliance stops
+/// calling itself ready.
+const READY_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
+/// `GET /readyz`: 200 while the store answers, its flushes keep up and the
+/// disk is above the floor; 503 with the reasons otherwise. Either way the
+/// JSON shows the mode and the free space.
+fn readyz(service: &Service) -> Response<Body> {
+    let mut problems = Vec::new();
+    let mode = match service.store.mode() {
+        Ok(m) => Some(m.mode.name()),
+        Err(e) => {
+            problems.push(format!("store: {e}"));
+            None
+        }
+    };
+    if let Err(e) = service.store.commit_health(READY_FLUSH_LIMIT) {
+        problems.push(format!("store: {e}"));
+    }
+    let space = service.disk().space();
+    match &space {
+        Ok(s) if s.low() => problems.push(format!(
+            "disk: {s}; new declarations and transports are refused (A0060)"
+        )),
+        Ok(_) => {}
+        Err(e) => problems.push(format!("disk: {e}")),
+    }
+    let mut r = json(serde_json::json!({
+        "ready": problems.is_empty(),
+        "mode": mode,
+        "disk_free_bytes": space.as_ref().ok().map(|s| s.free),
+        "min_free_disk_bytes": service.disk().floor_bytes(),
+        "problems": problems,
+    }));
+    if !problems.is_empty() {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r
+}
+
+/// `GET /metrics`: Prometheus text. Counting the trees scans them, so it
+/// runs on the blocking pool.
+async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
+    let gauges = tokio::task::spawn_blocking(move || {
+        let stats = service.store.commit_stats();
+        let (journal_head, _) = service.store.journal_head().unwrap_or_default();
+        let acknowledged = service.store.sync_status().unwrap_or_default().acknowledged;
+        let gauges = metrics::Gauges {
+            mode: service.store.mode().map_or("unknown", |m| m.mode.name()),
+            declarations: service.store.declaration_count(),
+            outputs_pending: service.store.pending_outputs_total(),
+            commit_waiters: stats.waiting,
+            journal_head,
+            sync_pending: journal_head.saturating_sub(acknowledged),
+            flushes: stats.flushes,
+            durable_writes: stats.writes,
+            disk_free_bytes: service.disk().space().ok().map(|s| s.free),
+            disk_floor_bytes: service.disk().floor_bytes(),
+        };
+        (gauges, service)
+    })
+    .await;
+    let Ok((gauges, service)) = gauges else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+    };
+    let body = metrics::render(requests, service.store.flush_latency(), &gauges);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
 }
@@ -248,6 +524,7 @@ fn status(service: &Service) -> Response<Body> {
         "declarations": service.store.declaration_count(),
         "flushes": stats.flushes,
         "durable_writes": stats.writes,
+        "sync": crate::sync::status(&service.store),
     }))
 }
 

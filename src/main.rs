@@ -13,9 +13,11 @@ use outpost::rules::channel::ChannelRules;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
-use outpost::store::records::Site;
+use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
-use outpost::{admin, http, tls};
+use outpost::{admin, http, systemd, tls};
+
+mod sync_cli;
 
 #[derive(Parser)]
 #[command(
@@ -76,10 +78,59 @@ enum Command {
     /// Directions: officers' authorisations for special cases in standby.
     #[command(subcommand)]
     Direction(DirectionCmd),
+    /// Check the configuration and the files it names, as `serve` does at
+    /// start; print the effective values or every problem found.
+    CheckConfig,
+    /// Officers' console accounts. Create the first IT officer here; the
+    /// others can then be managed from the console.
+    #[command(subcommand)]
+    Officer(OfficerCmd),
     /// Check the data: walk the audit journal's hash chain and cross-check
     /// every stored record, index and counter against it. Exits non-zero
     /// at the first problem. On a running appliance intake waits meanwhile.
     Verify,
+    /// Write a consistent backup of the data while the appliance keeps
+    /// serving (through its admin socket when it runs).
+    Backup {
+        /// New or empty directory for the backup.
+        #[arg(long, required_unless_present = "into", conflicts_with = "into")]
+        out: Option<PathBuf>,
+        /// Back up into a new directory named by the time, in this one.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        /// With --into: then remove all but the newest N backups there.
+        #[arg(long, requires = "into", value_parser = clap::value_parser!(u16).range(1..))]
+        keep: Option<u16>,
+    },
+    /// Restore a backup into the data directory, which must be new or
+    /// empty, and verify the result. The appliance must not be running.
+    Restore {
+        /// A directory written by `outpost backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Write this site's client certificate and bundle public key into a
+    /// directory, for the centre to register.
+    SiteIdentity {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Upload to the centre now (one pass), with a progress bar.
+    Sync,
+    /// Write the events the centre lacks into one signed bundle file.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Events after this sequence number (default: after what the
+        /// centre has acknowledged; 0 for all).
+        #[arg(long)]
+        since: Option<u64>,
+    },
+    /// At the centre: verify a site's bundle and take in its events.
+    Import { file: PathBuf },
+    /// The central receiver and its commands (its own data directory).
+    #[command(subcommand)]
+    Central(sync_cli::CentralCmd),
 }
 
 #[derive(Subcommand)]
@@ -115,32 +166,57 @@ enum DirectionCmd {
     },
 }
 
+/// A declarant's login, terminal and tax codes.
+#[derive(Args)]
+struct UserArgs {
+    /// VNACCS user code + ID number, exactly 8 characters.
+    #[arg(long)]
+    code: String,
+    /// Password (up to 8 characters).
+    #[arg(long, env = "OUTPOST_USER_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Terminal ID, exactly 6 characters.
+    #[arg(long)]
+    terminal: String,
+    /// Terminal access key, 1–16 upper-case letters or digits.
+    #[arg(long, env = "OUTPOST_ACCESS_KEY", hide_env_values = true)]
+    access_key: String,
+    /// Tax code this user may declare for; repeat for several.
+    #[arg(long = "tax-code", required = true)]
+    tax_codes: Vec<String>,
+    /// The terminal's signing certificate (PEM or DER), for signed jobs.
+    #[arg(long, requires = "signing_ca")]
+    signing_cert: Option<PathBuf>,
+    /// The CA certificate that issued it (PEM or DER).
+    #[arg(long, requires = "signing_cert")]
+    signing_ca: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum OfficerCmd {
+    /// Create an officer account, or change its name, password or roles.
+    Add {
+        /// 3–32 lower-case letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        login: String,
+        /// Full name (required for a new account).
+        #[arg(long)]
+        name: Option<String>,
+        /// supervision, tax, risk, it or statistics; repeat for several.
+        #[arg(long = "role", value_parser = ["supervision", "tax", "risk", "it", "statistics"])]
+        roles: Vec<String>,
+        /// At least 10 characters (required for a new account).
+        #[arg(long, env = "OUTPOST_OFFICER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List officer accounts.
+    List,
+}
+
 #[derive(Subcommand)]
 enum UserCmd {
     /// Add a declarant, or replace its password, terminal and tax codes.
-    Add {
-        /// VNACCS user code + ID number, exactly 8 characters.
-        #[arg(long)]
-        code: String,
-        /// Password (up to 8 characters).
-        #[arg(long, env = "OUTPOST_USER_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Terminal ID, exactly 6 characters.
-        #[arg(long)]
-        terminal: String,
-        /// Terminal access key, 1–16 upper-case letters or digits.
-        #[arg(long, env = "OUTPOST_ACCESS_KEY", hide_env_values = true)]
-        access_key: String,
-        /// Tax code this user may declare for; repeat for several.
-        #[arg(long = "tax-code", required = true)]
-        tax_codes: Vec<String>,
-        /// The terminal's signing certificate (PEM or DER), for signed jobs.
-        #[arg(long, requires = "signing_ca")]
-        signing_cert: Option<PathBuf>,
-        /// The CA certificate that issued it (PEM or DER).
-        #[arg(long, requires = "signing_cert")]
-        signing_ca: Option<PathBuf>,
-    },
+    Add(UserArgs),
     /// List declarants.
     List,
 }
@@ -157,26 +233,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(common: &Common) -> Result<Config, String> {
-    let mut cfg = match &common.config {
-        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+/// The configuration, and where it came from (for messages).
+fn load_config(common: &Common) -> Result<(Config, String), String> {
+    let file = match &common.config {
+        Some(p) => Some(p.clone()),
         None => {
             let dir = common
                 .data_dir
                 .clone()
                 .unwrap_or_else(|| Config::default().data_dir);
-            let p = dir.join("outpost.toml");
-            if p.exists() {
-                Config::load(&p).map_err(|e| e.to_string())?
-            } else {
-                Config::default()
-            }
+            Some(dir.join("outpost.toml")).filter(|p| p.exists())
         }
+    };
+    let (mut cfg, source) = match file {
+        Some(p) => (
+            Config::load(&p).map_err(|e| e.to_string())?,
+            p.display().to_string(),
+        ),
+        None => (Config::default(), "built-in defaults".to_string()),
     };
     if let Some(d) = &common.data_dir {
         cfg.data_dir = d.clone();
     }
-    Ok(cfg)
+    Ok((cfg, source))
+}
+
+/// Runs the start-up checks; every problem is one line naming its source.
+fn preflight(cfg: &Config, source: &str) -> Result<outpost::preflight::Checked, String> {
+    outpost::preflight::check(cfg).map_err(|problems| {
+        problems
+            .iter()
+            .map(|p| format!("{source}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn check_config(cfg: &Config, source: &str) -> Result<(), String> {
+    let checked = preflight(cfg, source)?;
+    let mut effective = cfg.clone();
+    effective.tls_cert = Some(cfg.cert_path());
+    effective.tls_key = Some(cfg.key_path());
+    let text = toml::to_string(&effective).map_err(|e| e.to_string())?;
+    println!("# {source}: OK; the effective configuration:");
+    if cfg.channel_rules.is_none() {
+        println!("# channel_rules: the table the centre sent, else the built-in one");
+    }
+    print!("{text}");
+    for note in &checked.notes {
+        println!("# note: {note}");
+    }
+    Ok(())
 }
 
 fn open_store(cfg: &Config) -> Result<Store, String> {
@@ -184,37 +291,27 @@ fn open_store(cfg: &Config) -> Result<Store, String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let cfg = load_config(&cli.common)?;
+    let (cfg, source) = load_config(&cli.common)?;
     match cli.command {
-        Command::Serve { listen } => serve(cfg, listen),
+        Command::Serve { listen } => serve(cfg, &source, listen),
+        Command::CheckConfig => check_config(&cfg, &source),
         Command::Init {
             site,
             extra_blocks,
             name,
         } => {
             let blocks = std::iter::once(site).chain(extra_blocks).collect();
-            admin_cmd(&cfg, admin::Command::Init { blocks, name })
+            admin_cmd(&cfg, admin::Command::Init { blocks, name })?;
+            sync_cli::init_identity(&cfg, site)
         }
-        Command::User(UserCmd::Add {
-            code,
-            password,
-            terminal,
-            access_key,
-            tax_codes,
-            signing_cert,
-            signing_ca,
-        }) => admin_cmd(
-            &cfg,
-            admin::Command::UserAdd(admin::NewUser {
-                code,
-                password,
-                terminal,
-                access_key,
-                tax_codes,
-                signing_cert: signing_cert.map(|p| read_certificate(&p)).transpose()?,
-                signing_ca: signing_ca.map(|p| read_certificate(&p)).transpose()?,
-            }),
-        ),
+        Command::SiteIdentity { out } => sync_cli::site_identity(&cfg, &out),
+        Command::Sync => sync_cli::sync(&cfg, operator()),
+        Command::Export { out, since } => sync_cli::export(&cfg, operator(), &out, since),
+        Command::Import { file } => sync_cli::import(&cfg, &file),
+        Command::Central(c) => sync_cli::central(cfg, c),
+        Command::User(UserCmd::Add(u)) => {
+            admin_cmd(&cfg, admin::Command::UserAdd(u.into_new_user()?))
+        }
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
         Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
         Command::Mode {
@@ -247,22 +344,54 @@ fn run(cli: Cli) -> Result<(), String> {
         ),
         Command::Direction(DirectionCmd::List) => admin_cmd(&cfg, admin::Command::DirectionList),
         Command::Verify => admin_cmd(&cfg, admin::Command::Verify),
+        Command::Backup { out, into, keep } => {
+            let out = match (out, &into) {
+                (Some(out), _) => out,
+                (None, Some(parent)) => outpost::store::timestamped(parent, outpost::clock::now()),
+                (None, None) => unreachable!("clap requires --out or --into"),
+            };
+            // The appliance writes it, and its working directory is not ours.
+            let out = std::path::absolute(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            admin_cmd(&cfg, admin::Command::Backup { out })?;
+            if let (Some(parent), Some(keep)) = (into, keep) {
+                for old in outpost::store::prune(&parent, keep.into())
+                    .map_err(|e| format!("pruning old backups: {e}"))?
+                {
+                    println!("removed the older backup {}", old.display());
+                }
+            }
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let report = outpost::store::restore(&from, &cfg.data_dir, cfg.cache_capacity_mb << 20)
+                .map_err(|e| format!("restore failed: {e}"))?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::Officer(OfficerCmd::Add {
+            login,
+            name,
+            roles,
+            password,
+        }) => admin_cmd(
+            &cfg,
+            admin::Command::OfficerSave(admin::OfficerChange {
+                login,
+                name,
+                password,
+                roles: (!roles.is_empty()).then(|| {
+                    roles
+                        .iter()
+                        .map(|r| Role::parse(r).expect("clap checked the value"))
+                        .collect()
+                }),
+                disabled: None,
+            }),
+        ),
+        Command::Officer(OfficerCmd::List) => admin_cmd(&cfg, admin::Command::OfficerList),
         Command::Direction(DirectionCmd::Revoke { id, reason }) => {
             admin_cmd(&cfg, admin::Command::DirectionRevoke { id, reason })
         }
-    }
-}
-
-/// A certificate file, PEM or DER, as DER.
-fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    use rustls_pki_types::pem::PemObject;
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.starts_with(b"-----BEGIN") {
-        rustls_pki_types::CertificateDer::from_pem_slice(&bytes)
-            .map(|c| c.to_vec())
-            .map_err(|e| format!("{}: {e}", path.display()))
-    } else {
-        Ok(bytes)
     }
 }
 
@@ -291,13 +420,22 @@ fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
     Ok(())
 }
 
-fn channel_rules(cfg: &Config) -> Result<ChannelRules, String> {
-    match &cfg.channel_rules {
+/// The channel rules: the configured file (read by preflight); else those
+/// the centre sent; else the built-in ones.
+fn channel_rules(configured: Option<ChannelRules>, store: &Store) -> Result<ChannelRules, String> {
+    if let Some(rules) = configured {
+        return Ok(rules);
+    }
+    let central = store.reference().map_err(|e| e.to_string())?;
+    match central.as_ref().and_then(|r| {
+        r.tables
+            .iter()
+            .find(|t| t.name == "channel-rules")
+            .map(|t| (r.version, &t.text))
+    }) {
+        Some((version, text)) => ChannelRules::parse(text)
+            .map_err(|e| format!("channel rules of registry version {version}: {e}")),
         None => Ok(ChannelRules::builtin()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            ChannelRules::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
-        }
     }
 }
 
@@ -324,19 +462,18 @@ fn ensure_site(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
+fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<(), String> {
     if let Some(l) = listen {
         cfg.listen = l;
     }
-    let offset = cfg.offset()?;
-    let rules = channel_rules(&cfg)?;
-    let (cert, key) = (cfg.cert_path(), cfg.key_path());
-    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
-        log::info!("generated a self-signed certificate: {}", cert.display());
+    let checked = preflight(&cfg, source)?;
+    for note in &checked.notes {
+        log::info!("{note}");
     }
-    let resolver = Arc::new(tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?);
+    let resolver = tls_resolver(&cfg)?;
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
+    let rules = channel_rules(checked.rules, &store)?;
     let mode = store.mode().map_err(|e| e.to_string())?;
     log::info!(
         "mode {} since {} ({}): {}",
@@ -346,33 +483,28 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, rules, offset, cfg.accept_unsigned).map_err(|e| e.to_string())?,
+        Service::new(store, rules, checked.offset, cfg.accept_unsigned)
+            .map_err(|e| e.to_string())?
+            .with_low_value(cfg.low_value()?)
+            .with_disk_floor(cfg.min_free_disk_mb << 20),
     );
-    let limits = http::Limits {
-        max_body_bytes: cfg.max_body_bytes,
-        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
-        request_timeout: Duration::from_secs(cfg.request_timeout_secs),
-        shutdown_grace: Duration::from_secs(cfg.shutdown_grace_secs),
-        max_connections: cfg.max_connections,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("outpost-io")
-        .build()
-        .map_err(|e| format!("starting the runtime: {e}"))?;
+    let limits = limits(&cfg);
+    let uploader = sync_cli::uploader(&cfg, &service)?;
+    let runtime = runtime()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let admin_socket = admin::bind_socket(&cfg.data_dir)
-            .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
-        let store_owner = service.clone();
+        let (listener, addr, admin_socket) = bind(&cfg).await?;
         let admin_task = tokio::spawn(admin::serve_socket(
             admin_socket,
-            Arc::new(move |cmd| admin::execute(&store_owner.store, cmd)),
+            sync_cli::admin_exec(
+                service.clone(),
+                uploader.clone(),
+                tokio::runtime::Handle::current(),
+            ),
         ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(u) = &uploader {
+            tokio::spawn(u.clone().run(stop_rx.clone()));
+        }
         watch_signals(resolver.clone(), stop_tx)?;
         // Scripts and tests wait for this line to know the port.
         println!(
@@ -380,6 +512,8 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             cfg.data_dir.display()
         );
         log::info!("listening on https://{addr}/");
+        systemd::ready(&format!("listening on https://{addr}/"));
+        let watchdog = tokio::spawn(systemd::watchdog(service.clone()));
         http::serve(
             listener,
             tls::server_config(resolver),
@@ -388,6 +522,7 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
             stop_rx,
         )
         .await;
+        watchdog.abort();
         admin_task.abort();
         let _ = std::fs::remove_file(admin::socket_path(&cfg.data_dir));
         Ok::<(), String>(())
@@ -396,6 +531,56 @@ fn serve(mut cfg: Config, listen: Option<SocketAddr>) -> Result<(), String> {
     service.store.close();
     log::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// The listener's certificate (self-signed on first start), reloadable.
+fn tls_resolver(cfg: &Config) -> Result<Arc<tls::Reloadable>, String> {
+    let (cert, key) = (cfg.cert_path(), cfg.key_path());
+    if tls::ensure_self_signed(&cert, &key, &cfg.tls_names).map_err(|e| e.to_string())? {
+        log::info!("generated a self-signed certificate: {}", cert.display());
+    }
+    Ok(Arc::new(
+        tls::Reloadable::new(cert, key).map_err(|e| e.to_string())?,
+    ))
+}
+
+/// The HTTPS listener, its address, and the admin socket.
+async fn bind(
+    cfg: &Config,
+) -> Result<
+    (
+        tokio::net::TcpListener,
+        SocketAddr,
+        tokio::net::UnixListener,
+    ),
+    String,
+> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let socket = admin::bind_socket(&cfg.data_dir)
+        .map_err(|e| format!("admin socket in {}: {e}", cfg.data_dir.display()))?;
+    Ok((listener, addr, socket))
+}
+
+/// The listener's limits from the configuration.
+fn limits(cfg: &Config) -> http::Limits {
+    http::Limits {
+        max_body_bytes: cfg.max_body_bytes,
+        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
+        request_timeout: Duration::from_secs(cfg.request_timeout_secs),
+        shutdown_grace: Duration::from_secs(cfg.shutdown_grace_secs),
+        max_connections: cfg.max_connections,
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("outpost-io")
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))
 }
 
 /// SIGTERM/SIGINT stop the listener; SIGHUP reloads the TLS certificate.
@@ -419,6 +604,7 @@ fn watch_signals(
                     }
                 } else {
                     log::info!("signal {sig}: shutting down");
+                    systemd::stopping();
                     let _ = stop.send(true);
                 }
             }

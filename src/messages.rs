@@ -30,6 +30,10 @@ pub struct Description {
     pub fields: Vec<&'static str>,
 }
 
+/// Result codes Outpost sends that VNACCS does not have: numbers left
+/// free in the VNACCS system table, so they can never mean something else.
+pub const OWN_CODES: &[&str] = &["A0060"];
+
 /// Codes with a text of their own: normal completion, every system code,
 /// and every code Outpost sends from its own rules. (code, Vietnamese, English)
 static SPECIFIC: &[(&str, &str, &str)] = &[
@@ -37,8 +41,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     // ---- temporary-trade inquiry (ITI) -----------------------------------------
     (
         "R0002",
-        "ITI: nhập số tờ khai tạm nhập/tạm xuất, hoặc chỉ tiêu tìm kiếm (nhập/xuất), một trong hai.",
-        "ITI: give either a temporary declaration number or search conditions (import/export).",
+        "ITI: nhập số tờ khai tạm nhập/tạm xuất, hoặc chỉ tiêu tìm kiếm (nhập/xuất), một trong hai. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan tiếp nhận.)",
+        "ITI: give either a temporary declaration number or search conditions (import/export). \
+         (For ITF: with a transport declaration number, leave the submitting office empty.)",
     ),
     (
         "R0005",
@@ -67,15 +73,35 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "W1001",
-        "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm.",
-        "ITI: more than 100 declarations match; the list holds the first 100, narrow the search.",
+        "ITI: có hơn 100 tờ khai khớp chỉ tiêu; danh sách chỉ gồm 100 tờ khai đầu tiên, hãy thu hẹp tìm kiếm. \
+         (Với ITF: có nhiều tờ khai vận chuyển khớp; thông điệp trả lời là tờ khai đầu tiên, các tờ \
+         khai còn lại, tối đa 99, được gửi vào hàng đợi thông điệp đầu ra của thiết bị đầu cuối.)",
+        "ITI: more than 100 declarations match; the list holds the first 100, narrow the search. \
+         (For ITF: several transports match; the answer shows the first, and the others, up to \
+         99, wait in the terminal's output queue.)",
     ),
     // ---- bonded transport (OLA…BIA) -------------------------------------------
     (
         "R0003",
-        "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn.",
+        "OLB: nhập số tờ khai vận chuyển; hệ thống dự phòng không tra cứu theo số vận đơn. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống cơ quan hải quan nơi đến. Với TIA: \
+         số lượng ban đầu phải đúng số lượng đã đăng ký, và số lượng đã tái xuất/tái nhập không \
+         được vượt quá số lượng đó.)",
         "OLB: give the transport declaration number; the backup system does not look up by \
-         cargo number.",
+         cargo number. (For ITF: with a transport declaration number, leave the arrival office \
+         empty. For TIA: the original quantity must be the registered one, and the quantity \
+         re-exported/re-imported may not exceed it.)",
+    ),
+    (
+        "R0004",
+        "ITF: để tra cứu theo điều kiện, nhập cơ quan hải quan tiếp nhận tờ khai (DEC). Hệ thống \
+         dự phòng không lưu cơ quan hải quan nơi đến nên không tra cứu theo ARV; để trống chỉ tiêu này. \
+         (Với TIA: đơn vị tính của số lượng đã tái xuất/tái nhập phải giống đơn vị của số lượng \
+         ban đầu.)",
+        "ITF: to search, give the submitting customs office (DEC). The backup system keeps no \
+         customs office for arrival places, so it cannot search by ARV; leave it empty. (For \
+         TIA: the unit of the quantity re-exported/re-imported must be that of the original \
+         quantity.)",
     ),
     (
         "R0007",
@@ -84,15 +110,87 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "E0003",
-        "Tờ khai vận chuyển đã được đăng ký (OLC) hoặc chưa đến bước này: không thể thực hiện lại.",
-        "The transport declaration is already registered (OLC), or not at this step yet.",
+        "Tờ khai vận chuyển đã được đăng ký (OLC) hoặc chưa đến bước này: không thể thực hiện lại. \
+         (Với COT11: chỉ gọi được tờ khai đã đăng ký mà hàng chưa đi; với BIA11: chỉ gọi được tờ khai \
+         đã báo hàng đi. Với COT: không được đổi cơ quan hải quan.)",
+        "The transport declaration is already registered (OLC), or not at this step yet. (COT11 \
+         calls up registered transports whose goods have not left, BIA11 those that have left. \
+         For COT: the customs office cannot be changed.)",
+    ),
+    (
+        "E0004",
+        "COT: số vận đơn của lô hàng giữ lại hoặc hủy (loại 5 hoặc 3) khác với số đã đăng ký ở vị trí đó.",
+        "COT: the cargo number of a cargo kept or dropped (type 5 or 3) differs from the one \
+         registered in that place.",
+    ),
+    (
+        "E0008",
+        "COT: hàng đã rời địa điểm đi (BOA) nên không thể sửa hay hủy tờ khai vận chuyển. \
+         (Với TIA: số tờ khai không phải tờ khai tạm nhập/tạm xuất đã đăng ký.)",
+        "COT: the goods have left (BOA), so the transport declaration can no longer be corrected \
+         or cancelled. (For TIA: the number is not a registered temporary import or export.)",
+    ),
+    // ---- temporary-trade management information (TIB, TIA) -----------------
+    (
+        "S0033",
+        "TIA: thời hạn tái xuất/tái nhập mới là ngày đã qua.",
+        "TIA: the new re-export/re-import deadline is a day in the past.",
+    ),
+    (
+        "E0011",
+        "TIA: số lượng đã tái xuất/tái nhập ít hơn số lượng các tờ khai tái xuất/tái nhập đã khai \
+         trên hệ thống dự phòng đã dùng cho dòng hàng này; những tờ khai đó không thể bị xóa bỏ.",
+        "TIA: the quantity re-exported/re-imported is less than what the re-exports/re-imports \
+         lodged on the backup system drew from this line; they cannot be taken back.",
+    ),
+    (
+        "E0013",
+        "TIA: thiếu dòng hàng của tờ khai tạm; gửi lại đủ các dòng hàng như TIB đã gọi ra.",
+        "TIA: a goods line of the temporary declaration is missing; send every line as TIB \
+         called it up.",
+    ),
+    (
+        "S0007",
+        "COT: tờ khai vận chuyển chưa được đăng ký (OLC) hoặc đã bị hủy; tờ khai chưa đăng ký thì \
+         khai lại bằng OLA.",
+        "COT: the transport declaration is not registered (OLC) or is already cancelled; replace an \
+         unregistered one with a new OLA.",
+    ),
+    (
+        "S0065",
+        "COT: loại chỉnh sửa của lô hàng phải là 2 (thêm), 3 (hủy) hoặc 5 (giữ, có thể sửa).",
+        "COT: a cargo's correction type must be 2 (add), 3 (drop) or 5 (keep, possibly corrected).",
+    ),
+    (
+        "S0118",
+        "COT: mỗi lô hàng đã đăng ký phải có loại chỉnh sửa (3 hoặc 5), và không được hủy tất cả \
+         các lô; muốn hủy cả tờ khai thì dùng loại xử lý 1.",
+        "COT: every registered cargo needs a correction type (3 or 5), and not all of them may be \
+         dropped; to cancel the whole declaration use processing type 1.",
+    ),
+    (
+        "R0014",
+        "COT: ngày kết thúc vận chuyển dự kiến trước ngày bắt đầu.",
+        "COT: the planned end of transport is before its start.",
+    ),
+    (
+        "R0026",
+        "COT: loại chỉnh sửa và số vận đơn của một lô hàng mới phải được nhập cùng nhau.",
+        "COT: a new cargo needs both its correction type and its cargo number.",
+    ),
+    (
+        "R0027",
+        "COT: lô hàng giữ lại hoặc thêm mới phải có mô tả hàng hóa.",
+        "COT: a cargo kept or added needs its goods description.",
     ),
     (
         "E0007",
         "Số tờ khai vận chuyển thuộc người khai khác hoặc không có trên hệ thống dự phòng. \
-         (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập.)",
+         (Với ROT: không có thông điệp đầu ra ứng với mã và số tờ khai đã nhập. Với COT: lô hàng \
+         mới phải có loại chỉnh sửa 2. Với TIA: không có tờ khai mang số này.)",
         "The transport declaration number belongs to another declarant or is unknown. (For ROT: \
-         there is no such output for this declaration number and user.)",
+         there is no such output for this declaration number and user. For COT: a new cargo needs \
+         correction type 2. For TIA: there is no declaration with this number.)",
     ),
     (
         "E0009",
@@ -119,17 +217,28 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "E0002",
         "Giá trị đã nhập không có trên hệ thống dự phòng: mã thông điệp cần xuất lại (ROT), \
          hoặc số tờ khai vận chuyển của người khai chưa đăng ký/không ở trạng thái phù hợp \
-         (OLB/OLC/BOA/BIA/ITF).",
+         (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). Với COT: tờ khai vận chuyển đã được sửa 9 lần, \
+         không sửa thêm được. Với TIB: không có tờ khai tạm nhập/tạm xuất đã đăng ký mang số này. \
+         Với TIA: mã người khai đầu tiên (CFD) không phải của người đã khai tờ khai tạm.",
         "The value is not on the backup system: the output code to re-send (ROT), or a transport \
          declaration number of this declarant that is unknown or not in the right state \
-         (OLB/OLC/BOA/BIA/ITF).",
+         (OLB/OLC/BOA/BIA/ITF/COT11/BIA11). For COT: the transport declaration has been corrected \
+         nine times; no further correction. For TIB: there is no registered temporary import or \
+         export with this number. For TIA: the first declarant's user code (CFD) is not that of \
+         the one who lodged the temporary declaration.",
     ),
     (
         "E0005",
         "Hệ thống dự phòng không phát hành thông điệp đầu ra này nên không thể xuất lại (ROT). \
-         Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi.",
+         Có thể xuất lại: bản sao tờ khai, thông báo phân luồng, bản sao khai sửa đổi. \
+         (Với COT: lô hàng đã đăng ký chỉ có loại chỉnh sửa 3 hoặc 5. Với ITF: không có tờ khai \
+         vận chuyển nào của người khai khớp điều kiện tra cứu. Với TIA: mã người nhập khẩu/xuất khẩu \
+         không phải mã trên tờ khai tạm.)",
         "ROT: the backup system does not issue this output, so it cannot re-send it. It re-sends \
-         registered copies, channel notices and amendment copies.",
+         registered copies, channel notices and amendment copies. (For COT: a registered cargo \
+         takes correction type 3 or 5. For ITF: none of the declarant's transports matches the \
+         search. For TIA: the importer/exporter code is not the one on the temporary \
+         declaration.)",
     ),
     // ---- system codes (header, user, terminal, signature) -------------------
     (
@@ -140,10 +249,13 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     (
         "A0002",
         "Hệ thống dự phòng không phục vụ nghiệp vụ này (ví dụ: tờ khai trị giá thấp qua bưu chính, \
-         chuyển phát nhanh MIC/MID/MIE, MEC/MED/MEE, hoặc nghiệp vụ chưa được hỗ trợ). \
-         Thực hiện trên VNACCS.",
+         chuyển phát nhanh MIC/MID/MIE, MEC/MED/MEE, hàng bưu chính, chuyển phát nhanh (mã phân \
+         loại hàng hóa F) khai trên IDA/EDA với tổng trị giá hóa đơn không vượt ngưỡng trị giá \
+         thấp, hoặc nghiệp vụ chưa được hỗ trợ). Thực hiện trên VNACCS.",
         "This job is not served by the backup system (for example low-value post/express \
-         declarations MIC/MID/MIE, MEC/MED/MEE, or a job not supported yet). Use VNACCS for it.",
+         declarations MIC/MID/MIE, MEC/MED/MEE, post/express goods (cargo class F) declared on \
+         IDA/EDA with a total invoice value at or under the low-value threshold, or a job not \
+         supported). Use VNACCS for it.",
     ),
     (
         "A0003",
@@ -269,6 +381,16 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "Số serial của chứng thư ký số khác với số đã đăng ký cho thiết bị đầu cuối.",
         "The signing certificate's serial number differs from the one registered for the terminal.",
     ),
+    // Outpost's own system code: not in the VNACCS tables.
+    (
+        "A0060",
+        "Hệ thống dự phòng tạm ngừng nhận khai báo mới vì dung lượng đĩa còn trống dưới mức tối \
+         thiểu; chưa có gì được ghi. Tra cứu và lấy thông điệp đầu ra vẫn hoạt động. Hãy báo cán \
+         bộ CNTT của Chi cục và gửi lại sau.",
+        "The backup system is not taking new declarations because its free disk space is below \
+         the floor; nothing was written. Inquiries and output retrieval still work. Tell the \
+         branch IT officer and send again later.",
+    ),
     (
         "A0070",
         "Đang lấy các thông điệp đầu ra của thiết bị đầu cuối này; chờ một lát.",
@@ -324,6 +446,26 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
          pre-registration; use the amendment jobs.",
     ),
     (
+        "E0209",
+        "Hàng đã được giải phóng hoặc thông quan; tờ khai không thể sửa đổi nữa.",
+        "The goods have already been released or cleared; the declaration can no \
+         longer be amended.",
+    ),
+    (
+        "E1038",
+        "Cơ quan Hải quan đã giải phóng hàng hoặc thông quan tờ khai này; không nhận \
+         dữ liệu sửa đổi nữa.",
+        "Customs has already released or cleared this declaration; amendment data \
+         is no longer accepted.",
+    ),
+    (
+        "E4026",
+        "Việc kiểm tra tờ khai đã hoàn tất và tờ khai đã được thông quan; không thể \
+         sửa đổi nữa.",
+        "The checks of this declaration are complete and it has been cleared; it can \
+         no longer be amended.",
+    ),
+    (
         "E0223",
         "Không có tờ khai đã đăng ký mang số này để sửa đổi.",
         "There is no registered declaration with this number to amend.",
@@ -357,9 +499,11 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "R0001",
-        "Cần nhập số tờ khai, số vận đơn hoặc số hóa đơn điện tử để gọi tờ khai.",
+        "Cần nhập số tờ khai, số vận đơn hoặc số hóa đơn điện tử để gọi tờ khai. \
+         (Với ITF: đã nhập số tờ khai vận chuyển thì để trống ngày kết thúc vận chuyển.)",
         "Enter a declaration number, a B/L number or an electronic invoice number to call \
-         the declaration up.",
+         the declaration up. (For ITF: with a transport declaration number, leave the finish \
+         date empty.)",
     ),
     (
         "S0003",
@@ -370,10 +514,14 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "S0005",
-        "Số tờ khai không có trên hệ thống dự phòng hoặc không phải tờ khai của người khai này. \
-         (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY.)",
-        "The declaration number is unknown on the backup system or is not this declarant's. \
-         (For ITI: the deadline searched for is not a DDMMYYYY date.)",
+        "Số tờ khai (hoặc số tờ khai vận chuyển, với COT) không có trên hệ thống dự phòng hoặc \
+         không phải tờ khai của người khai này. \
+         (Với ITI: thời hạn tái xuất/tái nhập tìm kiếm không phải ngày DDMMYYYY. Với TIA: thời \
+         hạn tái xuất/tái nhập mới không phải ngày DDMMYYYY.)",
+        "The declaration number (the transport declaration number, for COT) is unknown on the \
+         backup system or is not this declarant's. \
+         (For ITI: the deadline searched for is not a DDMMYYYY date. For TIA: the new deadline \
+         is not a DDMMYYYY date.)",
     ),
     (
         "S0006",
@@ -393,9 +541,10 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
     ),
     (
         "U0004",
-        "Tờ khai thuộc người khai khác nên không thể sửa đổi hay tra cứu thông tin tạm nhập/tạm xuất.",
-        "The declaration belongs to another declarant, so it cannot be amended or inquired into \
-         with ITI.",
+        "Tờ khai thuộc người khai khác nên không thể sửa đổi, tra cứu hay sửa thông tin quản lý \
+         tạm nhập/tạm xuất (ITI, TIB, TIA).",
+        "The declaration belongs to another declarant, so it cannot be amended, nor its \
+         temporary-trade management information inquired into or corrected (ITI, TIB, TIA).",
     ),
     // ---- divided declarations (more than 50 goods lines) ----------------------
     (
@@ -478,6 +627,13 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "Tờ khai được nêu không phải tờ khai tạm nhập nên không thể tái xuất theo nó.",
         "The declaration named is not a temporary import, so nothing can be re-exported \
          against it.",
+    ),
+    (
+        "E8303",
+        "Sửa đổi không được đổi hay bỏ tờ khai tạm (TDN) mà tờ khai tái xuất/tái nhập này đang \
+         trừ lùi; trên hệ thống dự phòng liên kết này được giữ cố định.",
+        "An amendment cannot change or drop the temporary declaration (TDN) this re-export or \
+         re-import draws on; the backup system keeps that link fixed.",
     ),
     (
         "E8304",
@@ -729,21 +885,29 @@ mod tests {
     const EMITTED: &[&str] = &[
         // system codes
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
-        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036",
+        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036", "A0060",
         // re-output (ROT)
         "E0002", "E0005", "E0007",
         // bonded transport
         "R0003", "R0007", "E0003", "E0009", "E0027", "E0029", "S0002",
+        // transport inquiry by search (ITF)
+        "R0004",
+        // temporary-trade management information (TIB, TIA)
+        "E0011", "E0013", "S0033",
+        // transport corrections and cancellations (COT)
+        "E0004", "E0008", "R0014", "R0026", "R0027", "S0007", "S0065", "S0118",
         // temporary-trade inquiry (ITI)
         "R0002", "R0005", "E0025", "S0008", "U0003", "L0001", "W1001",
         // declarations
         "E0001", "E0074", "E0103", "E0153", "E0206", "E0208", "E0213", "E0220", "E0223", "E0399",
         "E1000", "E1200", "E3000", "E9990", "R0001", "S0003", "S0005", "S0006", "S0055", "U0002",
         "U0004",
+        // amendments after release or clearance
+        "E0209", "E1038", "E4026",
         // divided declarations
         "R1028", "R1029", "R1030", "R1031", "S1000",
         // temporary trade and continuations
-        "E1111", "E8300", "E8301", "E8304", "E8305", "E8306", "E8307", "E8308", "E8309", "E8348",
+        "E1111", "E8300", "E8301", "E8303", "E8304", "E8305", "E8306", "E8307", "E8308", "E8309", "E8348",
         "R1000", "R1002", "R1003", "R1025", "S1129", "S1138",
     ];
 
@@ -812,9 +976,10 @@ mod tests {
         for (code, vi, en) in SPECIFIC {
             assert!(seen.insert(*code), "{code} twice");
             assert_eq!(code.len(), 5, "{code}");
-            assert!(
-                *code == "00000" || !occurrences(code, None).is_empty(),
-                "{code} is in no job table"
+            assert_eq!(
+                *code == "00000" || OWN_CODES.contains(code),
+                occurrences(code, None).is_empty(),
+                "{code}: only normal completion and Outpost's own codes are in no job table"
             );
             assert!(has_diacritic(vi), "{code}: {vi}");
             assert!(!en.is_empty() && en.is_ascii(), "{code}: {en}");
@@ -912,5 +1077,52 @@ mod tests {
         ] {
             assert_eq!(describe(bad), None, "{bad:?}");
         }
+    }
+
+    /// `appliance/result-codes.md`, the officers' reference: every code
+    /// Outpost sends, with its texts. Regenerate with
+    /// `OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current`.
+    #[test]
+    fn the_result_code_reference_is_current() {
+        let mut codes: Vec<&str> = EMITTED.to_vec();
+        codes.insert(0, "00000");
+        codes.sort();
+        let mut want = String::from(
+            "# Result codes Outpost sends\n\n\
+             Generated from `src/messages.rs` by the test `the_result_code_reference_is_current`; \
+             do not edit by hand. A reply carries codes as `XXXXX-IIII-NNNN`: the five-character \
+             code below, the item it points at, and the goods line (0000 for the header). \
+             `GET /api/codes/<code>` gives the same texts, and a text for every other code of the \
+             VNACCS job tables.\n\n\
+             | code | VNACCS tables | Tiếng Việt | English |\n\
+             |---|---|---|---|\n",
+        );
+        for code in codes {
+            let d = describe(code).unwrap();
+            let tables = if OWN_CODES.contains(&code) {
+                "Outpost's own".to_string()
+            } else if d.jobs.len() > 6 {
+                format!("{} and {} more", d.jobs[..5].join(", "), d.jobs.len() - 5)
+            } else {
+                d.jobs.join(", ")
+            };
+            let cell = |s: &str| s.replace('|', "\\|");
+            want.push_str(&format!(
+                "| {code} | {} | {} | {} |\n",
+                cell(&tables),
+                cell(&d.vi),
+                cell(&d.en)
+            ));
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/appliance/result-codes.md");
+        if std::env::var_os("OUTPOST_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "appliance/result-codes.md is out of date; regenerate it with \
+             OUTPOST_BLESS=1 cargo test --lib the_result_code_reference_is_current"
+        );
     }
 }

@@ -3,19 +3,26 @@
 //! One call per HTTP request body. Blocking (Argon2, sled, group commit):
 //! the HTTP layer runs it on tokio's blocking pool.
 
+mod decide;
+
+pub use decide::{ApproveError, DecideError};
+
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::auth::{Secret, Verifier};
+use crate::disk::Floor;
 use crate::rules::channel::ChannelRules;
 use crate::rules::declaration::{
     self, Declarant, Declaration, Division, OutputKind, Spec, Status, Step,
 };
-use crate::rules::eligibility::{self, Basis, Day, JobClass, Mode, Subject};
+use crate::rules::eligibility::{self, Basis, Day, JobClass, LowValue, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::outputs::{self, Stamp};
-use crate::rules::temporary;
-use crate::rules::transport::{self, Transport, TransportNumber, TransportStatus};
+use crate::rules::temporary::{self, NotManaged};
+use crate::rules::transport::{
+    self, Correction, Inquiry, Transport, TransportNumber, TransportStatus,
+};
 use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Actor, Store, StoreError};
@@ -23,18 +30,40 @@ use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, Resul
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
 const MAX_CODES: usize = 30;
+/// Most transports one ITF search answers with (the first in the reply,
+/// the rest queued as outputs).
+const ITF_MAX_FOUND: usize = 100;
 /// The logon check's answer: anything under 400 bytes means success.
 pub const LOGON_OK: &[u8] = b"LOGON OK";
+/// Free disk space is under `min_free_disk_mb`: writing jobs wait.
+pub const DISK_LOW: &str = "A0060";
+
+/// Jobs that write a declaration, a transport or new outputs: the ones the
+/// disk floor holds back. Call-ups, inquiries and retrieval only read (an
+/// acknowledgement only deletes).
+fn writes(job: &str) -> bool {
+    match Spec::for_job(job) {
+        Some((_, step)) => matches!(
+            step,
+            Step::PreRegister | Step::Register | Step::Amend | Step::AmendRegister
+        ),
+        None => matches!(job, "OLA" | "OLC" | "BOA" | "BIA" | "ROT"),
+    }
+}
 
 pub struct Service {
     pub store: Store,
     rules: ChannelRules,
     accept_unsigned: bool,
+    /// When post/express goods on IDA/EDA count as low-value.
+    low_value: LowValue,
     verifier: Verifier,
     offset: UtcOffset,
     /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
     /// appliance handed out in an access-key-checked retrieval.
     rtp_key: hmac::Key,
+    /// Free space the data directory must keep for jobs that write.
+    disk: Floor,
 }
 
 /// A reply ready for the HTTP body.
@@ -86,14 +115,49 @@ impl Service {
         accept_unsigned: bool,
     ) -> Result<Service, StoreError> {
         let secret = store.rtp_secret()?;
+        let disk = Floor::new(store.path(), 0);
         Ok(Service {
             store,
             rules,
             accept_unsigned,
+            low_value: LowValue::default(),
             verifier: Verifier::default(),
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            disk,
         })
+    }
+
+    /// Refuses jobs that write (declarations, transports, re-outputs) with
+    /// `A0060` while the data directory's disk has less than `bytes` free.
+    pub fn with_disk_floor(mut self, bytes: u64) -> Service {
+        self.disk = Floor::new(self.store.path(), bytes);
+        self
+    }
+
+    /// The data directory's disk and its floor.
+    pub fn disk(&self) -> &Floor {
+        &self.disk
+    }
+
+    /// `A0060` when a writing job must wait for disk space. Nothing is
+    /// refused when the space cannot be read: the write itself will then
+    /// fail cleanly if the disk is really gone.
+    fn disk_refusal(&self, job: &str) -> Option<ResultCode> {
+        if !writes(job) {
+            return None;
+        }
+        match self.disk.space() {
+            Ok(space) if space.low() => {
+                log::warn!("refused {job}: the data directory's disk has {space}");
+                Some(ResultCode::sys(DISK_LOW))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                log::warn!("free space of {}: {e}", self.store.path().display());
+                None
+            }
+        }
     }
 
     /// The declarant as the journal names it.
@@ -102,6 +166,24 @@ impl Service {
             name: caller.user.code.clone(),
             at: self.now().unix_timestamp(),
         }
+    }
+
+    /// The low-value threshold and rates from the configuration (the
+    /// default is [`LowValue::default`]).
+    pub fn with_low_value(mut self, low_value: LowValue) -> Service {
+        self.low_value = low_value;
+        self
+    }
+
+    /// Whether a declaration's data shows low-value post/express goods.
+    fn is_low_value(&self, fields: &Fields) -> bool {
+        self.low_value
+            .covers(fields.get("CCC"), fields.get("IP3"), fields.get("IP4"))
+    }
+
+    /// The branch's offset from UTC, for its calendar days.
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -138,6 +220,9 @@ impl Service {
             Ok(c) => c,
             Err(code) => return self.result(&req.header, &[code], ""),
         };
+        if let Some(code) = self.disk_refusal(&job) {
+            return self.result(&req.header, &[code], "");
+        }
         let outcome = match (Spec::for_job(&job), job.as_str()) {
             (Some((spec, Step::PreRegister)), _) => self.pre_register(spec, &req, &caller),
             (Some((spec, Step::CallUp)), _) => self.call_up(spec, &req, &caller),
@@ -151,9 +236,12 @@ impl Service {
             (None, "TCC") => Ok(self.channel_check(&req)),
             (None, "ROT") => self.re_output(&req, &caller),
             (None, "ITI") => self.temporary_inquiry(&req, &caller),
+            (None, "TIB") => self.management_call_up(&req, &caller),
+            (None, "TIA") => self.management_correction(&req, &caller),
             (None, "OLA") => self.transport_pre_register(&req, &caller),
-            (None, "OLB") => self.transport_call_up(&req, &caller),
+            (None, "OLB" | "COT11" | "BIA11") => self.transport_call_up(&req, &caller),
             (None, "OLC" | "BOA" | "BIA") => self.transport_step(&req, &caller),
+            (None, "COT") => self.transport_correction(&req, &caller),
             (None, "ITF") => self.transport_inquiry(&req, &caller),
             (None, j) if JobClass::of(j) == Some(JobClass::LowValue) => {
                 let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
@@ -339,6 +427,7 @@ impl Service {
             tax_code: fields.get(tax_field),
             today: crate::clock::day(self.now().unix_timestamp(), self.offset),
             continues,
+            low_value: self.is_low_value(fields),
         };
         let mode = self.store.mode()?.mode;
         Ok(eligibility::decide(
@@ -420,34 +509,13 @@ impl Service {
         let decided = self.eligibility(spec.pre, &fields, spec.kind, spec.trader, caller)?;
         // A continuation of one of our temporary declarations (the other
         // family: re-export <- temporary import, re-import <- temporary export).
-        let continues = temporary::is_continuation(spec, &fields)
-            .then(|| DeclNumber::parse(fields.get("TDN")))
-            .flatten()
-            .filter(|n| n.family != spec.family);
+        let continues = temporary::continues(spec, &fields);
         let now = self.now().unix_timestamp();
         // Runs under the store's writer lock: the balance it checks cannot
         // change before the declaration is written.
         let make = |number: DeclNumber, created_at: i64, basis: Basis| {
             if let Some(orig) = continues {
-                let original = self.store.declaration(orig).map_err(Refusal::Store)?;
-                let earlier: Vec<Declaration> = self
-                    .store
-                    .continuations_of(orig)
-                    .map_err(Refusal::Store)?
-                    .into_iter()
-                    .filter(|d| d.number.base() != number.base() && d.continues == Some(orig))
-                    .collect();
-                let errors = temporary::check_continuation(
-                    spec,
-                    &fields,
-                    &caller.user.code,
-                    today,
-                    original.as_ref(),
-                    &earlier,
-                );
-                if !errors.is_empty() {
-                    return Err(Refusal::Codes(errors));
-                }
+                self.check_draw(spec, &fields, &caller.user.code, today, orig, number)?;
             }
             let decl = Declaration {
                 basis,
@@ -463,14 +531,8 @@ impl Service {
                 )
             };
             let copy = outputs::registered_copy(spec, &decl);
-            let out = self.output(
-                spec.copy_out,
-                spec.pre,
-                &decl.user_code,
-                &decl.number.to_string(),
-                copy.render(),
-            );
-            Ok((decl, vec![(caller.terminal.clone(), out)]))
+            let out = self.output(caller, spec.copy_out, spec.pre, decl.number, copy.render());
+            Ok((decl, vec![out]))
         };
         let given = fields.get(spec.number);
         let outcome = if given.is_empty() {
@@ -502,9 +564,16 @@ impl Service {
                     declaration::check_replace(spec, cur.as_ref(), &caller.user.code)
                         .map_err(|c| Refusal::Codes(vec![c]))?;
                     let cur = cur.expect("checked above");
+                    // Nor can it move a continuation's link (see IDA01).
+                    temporary::amended_link(spec, cur.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
                     // A replacement keeps what it was accepted under; one taken
                     // during an outage needs the outage (or a new basis) still.
+                    // Low-value goods are refused whatever the basis.
                     let basis = match (cur.basis, decided) {
+                        (_, Err(c)) if c.code() == eligibility::LOW_VALUE_REFUSED => {
+                            return Err(Refusal::Codes(vec![c]))
+                        }
                         (Basis::Outage, decided) => decided.map_err(|c| Refusal::Codes(vec![c]))?,
                         (kept, _) => kept,
                     };
@@ -526,6 +595,33 @@ impl Service {
         Ok(reply)
     }
 
+    /// [`temporary::check_draw`] for the continuation `own` (being lodged,
+    /// replaced or amended), with the declaration it continues and that
+    /// one's continuations read from the store. Called under the store's
+    /// writer lock, so the balance cannot change before the write.
+    fn check_draw(
+        &self,
+        spec: &Spec,
+        fields: &Fields,
+        user_code: &str,
+        today: Day,
+        original: DeclNumber,
+        own: DeclNumber,
+    ) -> Result<(), Refusal> {
+        let orig = self.store.declaration(original).map_err(Refusal::Store)?;
+        let lodged = self
+            .store
+            .continuations_of(original)
+            .map_err(Refusal::Store)?;
+        let errors =
+            temporary::check_draw(spec, fields, user_code, today, orig.as_ref(), &lodged, own);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::Codes(errors))
+        }
+    }
+
     /// The success reply, sent only once everything written so far is on
     /// disk: the appliance's promise that nothing acknowledged is lost.
     fn durable_reply(
@@ -537,23 +633,47 @@ impl Service {
         Ok(self.result(req, &[], &number.to_string()))
     }
 
-    /// An output for the retrieval queue; `subject` is the number it is about.
-    fn output(
+    /// An output about `number` for the terminal queue of `terminal`, whose
+    /// declarant `user_code` owns what it is about, as a write hands it to
+    /// the store.
+    pub(crate) fn output_to(
         &self,
+        user_code: &str,
+        terminal: &str,
         out_code: &str,
         job: &str,
-        owner: &str,
-        subject: &str,
+        number: impl std::fmt::Display,
         body: String,
-    ) -> Output {
-        Output {
+    ) -> (String, Output) {
+        let out = Output {
             out_code: out_code.into(),
             job: job.into(),
-            user_code: owner.into(),
-            subject: subject.into(),
+            user_code: user_code.into(),
+            subject: number.to_string(),
             body,
             created_at: self.now().unix_timestamp(),
-        }
+        };
+        (terminal.into(), out)
+    }
+
+    /// [`Service::output_to`] the caller, who owns what it is about: every
+    /// job that queues one has checked that.
+    fn output(
+        &self,
+        caller: &Caller,
+        out_code: &str,
+        job: &str,
+        number: impl std::fmt::Display,
+        body: String,
+    ) -> (String, Output) {
+        self.output_to(
+            &caller.user.code,
+            &caller.terminal,
+            out_code,
+            job,
+            number,
+            body,
+        )
     }
 
     /// The caller's own declaration of `spec`'s family named `number`, or
@@ -713,14 +833,9 @@ impl Service {
                     d.channel_rule = rule.map(str::to_string);
                     d.registered_at = Some(now);
                     let notice = outputs::channel_notice(spec, &d, &stamp, None);
-                    let out = self.output(
-                        spec.notice_out,
-                        spec.reg,
-                        &d.user_code,
-                        &d.number.to_string(),
-                        notice.render(),
-                    );
-                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                    let out =
+                        self.output(caller, spec.notice_out, spec.reg, d.number, notice.render());
+                    Ok((d, vec![out]))
                 })?;
         let decl = match changed {
             Ok(d) => d,
@@ -811,12 +926,9 @@ impl Service {
                 (spec.amend_copy_out, copy.render())
             }
         };
-        let out = self.output(out_code, "ROT", &d.user_code, &d.number.to_string(), body);
-        self.store.queue_outputs(
-            &self.actor(caller),
-            &action(req),
-            &[(caller.terminal.clone(), out)],
-        )?;
+        let out = self.output(caller, out_code, "ROT", d.number, body);
+        self.store
+            .queue_outputs(&self.actor(caller), &action(req), &[out])?;
         Ok(self.result(&req.header, &[], &d.number.to_string()))
     }
 
@@ -838,19 +950,9 @@ impl Service {
             _ => {}
         }
         if !number.is_empty() {
-            let found = match DeclNumber::parse(number) {
-                Some(n) => self.store.declaration(n)?,
-                None => None,
-            };
-            let d = match found {
-                Some(d) if d.user_code != caller.user.code => return refuse("U0004", "ICN"),
-                Some(d)
-                    if d.status == Status::Registered
-                        && temporary::temporary_spec(&d).is_some() =>
-                {
-                    d
-                }
-                _ => return refuse("E0025", "ICN"),
+            let d = match self.temporary_of(number, caller)? {
+                Ok(d) => d,
+                Err(e) => return refuse(e.code("E0025", "E0025"), "ICN"),
             };
             let balances = temporary::balances(&d, &self.store.continuations_of(d.number)?);
             let registered = d.registered_at.map(|t| self.stamp_of(t));
@@ -914,6 +1016,97 @@ impl Service {
         Ok(self.data_reply_with(&req.header, "ITI", &code, "VAL8150", "", &data))
     }
 
+    /// The caller's registered temporary declaration with this number.
+    fn temporary_of(
+        &self,
+        number: &str,
+        caller: &Caller,
+    ) -> Result<Result<Declaration, NotManaged>, StoreError> {
+        let found = match DeclNumber::parse(number) {
+            Some(n) => self.store.declaration(n)?,
+            None => None,
+        };
+        Ok(temporary::managed(found, &caller.user.code))
+    }
+
+    /// TIB: a temporary declaration's management information, called up in
+    /// the TIA form: deadline, and per line the original, re-exported or
+    /// re-imported quantities.
+    fn management_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "TIB") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let d = match self.temporary_of(fields.get("ECN"), caller)? {
+            Ok(d) => d,
+            Err(e) => {
+                let code = ResultCode::new(e.code("E0002", "E0002"), "ECN", 0);
+                return Ok(self.result(&req.header, &[code], ""));
+            }
+        };
+        let today = crate::clock::day(self.now().unix_timestamp(), self.offset);
+        let balances = temporary::balances(&d, &self.store.continuations_of(d.number)?);
+        let registered = d.registered_at.map(|t| self.stamp_of(t));
+        let form = outputs::management(&tables::TIA, &d, &balances, registered.as_ref(), today);
+        Ok(self.data_reply(&req.header, "TIB", "", &d.number.to_string(), &form))
+    }
+
+    /// TIA: corrects a temporary declaration's management information (a
+    /// new deadline, quantities that left its balance elsewhere) and queues
+    /// the copy VAL811. Balances and continuations read it from then on.
+    fn management_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "TIA") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let Some(n) = DeclNumber::parse(fields.get("ECN")) else {
+            return Ok(self.result(&req.header, &[ResultCode::new("E0007", "ECN", 0)], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let today = crate::clock::day(now, self.offset);
+        // Under the writer lock: the continuations it reads cannot change
+        // before the management information is written.
+        let changed =
+            self.store
+                .update_declaration(n, &self.actor(caller), &action(req), |cur| {
+                    let mut d = temporary::managed(cur, &caller.user.code).map_err(|e| {
+                        Refusal::Codes(vec![ResultCode::new(e.code("E0007", "E0008"), "ECN", 0)])
+                    })?;
+                    let continuations = self
+                        .store
+                        .continuations_of(d.number)
+                        .map_err(Refusal::Store)?;
+                    let spec = Spec::of(d.number.family);
+                    let trader = spec.fields(&d).get(spec.trader).to_string();
+                    let management = temporary::check_management(
+                        &temporary::balances(&d, &continuations),
+                        &d.user_code,
+                        &trader,
+                        &fields,
+                        today,
+                        now,
+                    )
+                    .map_err(Refusal::Codes)?;
+                    d.management = Some(management);
+                    let registered = d.registered_at.map(|t| self.stamp_of(t));
+                    let balances = temporary::balances(&d, &continuations);
+                    let copy = outputs::management(
+                        &tables::VAL811,
+                        &d,
+                        &balances,
+                        registered.as_ref(),
+                        today,
+                    );
+                    let out = self.output(caller, "VAL8110", "TIA", d.number, copy.render());
+                    Ok((d, vec![out]))
+                })?;
+        match changed {
+            Ok(d) => self.durable_reply(&req.header, d.number),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
+        }
+    }
+
     // ---- bonded transport ----------------------------------------------------
 
     /// The caller's transport named in `field`, or `unknown` for it.
@@ -941,7 +1134,7 @@ impl Service {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let errors = transport::check_ola(&fields);
+        let errors = transport::check_values("OLA", &fields);
         if !errors.is_empty() {
             return Ok(self.result(&req.header, &errors, ""));
         }
@@ -951,28 +1144,18 @@ impl Service {
         };
         let now = self.now().unix_timestamp();
         let make = |number: TransportNumber, created_at: i64| {
-            let t = Transport {
+            let t = Transport::pre_registered(
                 number,
-                status: TransportStatus::PreRegistered,
                 basis,
-                user_code: caller.user.code.clone(),
-                terminal: caller.terminal.clone(),
-                values: fields.values().to_vec(),
+                &caller.user.code,
+                &caller.terminal,
+                fields.values().to_vec(),
                 created_at,
-                registered_at: None,
-                departed_at: None,
-                arrived_at: None,
-            };
+            );
             let mut copy = t.fields();
             copy.set("OLT", &number.to_string());
-            let out = self.output(
-                "VAS5020",
-                "OLA",
-                &t.user_code,
-                &t.number.to_string(),
-                copy.render(),
-            );
-            (t, vec![(caller.terminal.clone(), out)])
+            let out = self.output(caller, "VAS5020", "OLA", t.number, copy.render());
+            (t, vec![out])
         };
         let outcome = match fields.get("OLT") {
             "" => self
@@ -997,26 +1180,112 @@ impl Service {
         }
     }
 
-    /// OLB: the pre-registration back in the OLA layout.
+    /// OLB, COT11 and BIA11: a transport called up in the form of the job
+    /// that follows (OLA, COT, BIA), while its state allows that job.
     fn transport_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "OLB") {
+        let job = req.job_code();
+        let job: &'static str = ["OLB", "COT11", "BIA11"]
+            .into_iter()
+            .find(|j| *j == job)
+            .expect("routed here");
+        let fields = match self.parse_fields(req, job) {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
         if fields.get("OLT").is_empty() {
-            // Call-up by cargo number is not kept on the backup system.
+            // Only OLB may leave it empty, to call up by cargo number, which
+            // the backup system does not keep.
             return Ok(self.result(&req.header, &[ResultCode::new("R0003", "OLT", 0)], ""));
         }
-        let t = match self.own_transport(&fields, "OLT", caller, "E0003")? {
-            Ok(t) => t,
-            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+        let found = match TransportNumber::parse(fields.get("OLT")) {
+            Some(n) => self.store.transport(n)?,
+            None => None,
         };
-        if let Err(code) = transport::check_call(Some(&t), &caller.user.code) {
+        let check = match job {
+            "OLB" => transport::check_call,
+            "COT11" => transport::check_correction_call,
+            _ => transport::check_arrival_call,
+        };
+        if let Err(code) = check(found.as_ref(), &caller.user.code) {
             return Ok(self.result(&req.header, &[code], ""));
         }
-        let mut data = t.fields();
-        data.set("OLT", &t.number.to_string());
-        Ok(self.data_reply(&req.header, "OLB", "", &t.number.to_string(), &data))
+        let t = found.expect("checked above");
+        let data = match job {
+            "OLB" => {
+                let mut data = t.fields();
+                data.set("OLT", &t.number.to_string());
+                data
+            }
+            "COT11" => t.correction_form(),
+            _ => {
+                let departed = t.departed_at.map(|at| self.stamp_of(at));
+                outputs::arrival_form(&t, departed.as_ref())
+            }
+        };
+        Ok(self.data_reply(&req.header, job, "", &t.number.to_string(), &data))
+    }
+
+    /// COT: corrects (KND 5) or cancels (KND 1) a registered transport
+    /// before its goods leave. The copy VAS515 (the COT form) is queued,
+    /// and for a cancellation the notice VAS514 (VAS508 once approved).
+    fn transport_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
+        let fields = match self.parse_fields(req, "COT") {
+            Ok(f) => f,
+            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+        };
+        let Some(n) = TransportNumber::parse(fields.get("OLT")) else {
+            return Ok(self.result(&req.header, &[ResultCode::new("S0005", "OLT", 0)], ""));
+        };
+        let now = self.now().unix_timestamp();
+        let stamp = self.stamp();
+        let changed = self.store.update_transport(
+            n,
+            &self.actor(caller),
+            &action(req),
+            |cur| -> Result<_, Vec<ResultCode>> {
+                let asked =
+                    transport::check_correction(fields.get("KND"), cur.as_ref(), &caller.user.code)
+                        .map_err(|c| vec![c])?;
+                let mut t = cur.expect("checked above");
+                let number = t.number.to_string();
+                let mut copy = fields.clone();
+                copy.set("OLT", &number);
+                let mut outs = vec![self.output(caller, "VAS5150", "COT", &number, copy.render())];
+                match asked {
+                    Correction::Correct => {
+                        t.values = transport::apply_correction(&t.fields(), &fields)?
+                            .values()
+                            .to_vec();
+                        t.corrections += 1;
+                        t.correction = Some(fields.values().to_vec());
+                        // VNACCS approves corrected data again (VAS506).
+                        t.approved = None;
+                    }
+                    Correction::Cancel => {
+                        t.status = TransportStatus::Cancelled;
+                        t.cancelled_at = Some(now);
+                        let notice = outputs::transport_cancellation(&t, &stamp);
+                        let code = format!("{}0", notice.layout.code);
+                        outs.push(self.output(caller, &code, "COT", &number, notice.render()));
+                    }
+                }
+                Ok((t, outs))
+            },
+        )?;
+        match changed {
+            Err(codes) => Ok(self.result(&req.header, &codes, "")),
+            Ok(t) => {
+                let reply = self.durable_reply(&req.header, t.number)?;
+                log::info!(
+                    "COT {} from {}: {:?}, {} corrections",
+                    t.number,
+                    caller.user.code,
+                    t.status,
+                    t.corrections
+                );
+                Ok(reply)
+            }
+        }
     }
 
     /// OLC (register), BOA (departure or its withdrawal) and BIA (arrival):
@@ -1076,32 +1345,14 @@ impl Service {
                         let mut copy = Fields::new(&tables::VAS501);
                         copy.set("OLT", &t.number.to_string());
                         copy.set("SCG", fields.get("SCG"));
-                        vec![(
-                            caller.terminal.clone(),
-                            self.output(
-                                "VAS5010",
-                                job,
-                                &t.user_code,
-                                &t.number.to_string(),
-                                copy.render(),
-                            ),
-                        )]
+                        vec![self.output(caller, "VAS5010", job, t.number, copy.render())]
                     }
                     "BIA" => {
                         let mut confirm = Fields::new(&tables::VAS516);
                         outputs::fill_by_name(&t.fields(), &mut confirm);
                         outputs::fill_by_name(&fields, &mut confirm);
                         confirm.set("OLT", &t.number.to_string());
-                        vec![(
-                            caller.terminal.clone(),
-                            self.output(
-                                "VAS5160",
-                                job,
-                                &t.user_code,
-                                &t.number.to_string(),
-                                confirm.render(),
-                            ),
-                        )]
+                        vec![self.output(caller, "VAS5160", job, t.number, confirm.render())]
                     }
                     _ => Vec::new(),
                 };
@@ -1122,20 +1373,57 @@ impl Service {
         }
     }
 
-    /// ITF: reference information of one of the caller's transports (VAS518).
+    /// ITF: reference information (VAS518) of one of the caller's transports
+    /// by number, or of those a search finds: the first in the answer, the
+    /// others (up to 100 in all) queued for the caller's terminal, with
+    /// W1001 saying there are more.
     fn transport_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
         let fields = match self.parse_fields(req, "ITF") {
             Ok(f) => f,
             Err(codes) => return Ok(self.result(&req.header, &codes, "")),
         };
-        let t = match self.own_transport(&fields, "OLT", caller, "E0002")? {
-            Ok(t) => t,
+        let yesterday = crate::clock::day(self.now().unix_timestamp() - 86_400, self.offset);
+        let found = match transport::inquiry(&fields, yesterday) {
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            Ok(Inquiry::Number) => match self.own_transport(&fields, "OLT", caller, "E0002")? {
+                Ok(t) => vec![t],
+                Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            },
+            Ok(Inquiry::Search { finish_by, office }) => self
+                .store
+                .transports()?
+                .into_iter()
+                .filter(|t| t.user_code == caller.user.code && t.found_by(finish_by, &office))
+                .take(ITF_MAX_FOUND)
+                .collect(),
         };
-        let mut data = Fields::new(&tables::VAS518);
-        outputs::fill_by_name(&t.fields(), &mut data);
-        data.set("OLT", &t.number.to_string());
-        Ok(self.data_reply(&req.header, "ITF", "VAS5180", &t.number.to_string(), &data))
+        let reference = |t: &Transport| {
+            let cancelled = t.cancelled_at.map(|at| self.stamp_of(at));
+            outputs::transport_reference(t, cancelled.as_ref())
+        };
+        let Some((first, rest)) = found.split_first() else {
+            return Ok(self.result(&req.header, &[ResultCode::new("E0005", "", 0)], ""));
+        };
+        let code = if rest.is_empty() {
+            ResultCode::OK
+        } else {
+            let queued: Vec<(String, Output)> = rest
+                .iter()
+                .map(|t| self.output(caller, "VAS5180", "ITF", t.number, reference(t).render()))
+                .collect();
+            self.store
+                .queue_outputs(&self.actor(caller), &action(req), &queued)?;
+            ResultCode::new("W1001", "", 0)
+        };
+        let number = first.number.to_string();
+        Ok(self.data_reply_with(
+            &req.header,
+            "ITF",
+            &code,
+            "VAS5180",
+            &number,
+            &reference(first),
+        ))
     }
 
     /// TCC: the communication check. The answer is VAQ001 inline, echoing
@@ -1208,10 +1496,16 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let (fields, _) = match self.declaration_fields(spec, spec.amend, req, caller) {
+        let (fields, today) = match self.declaration_fields(spec, spec.amend, req, caller) {
             Ok(v) => v,
             Err(reply) => return Ok(reply),
         };
+        // An amendment cannot turn a declaration into the low-value goods
+        // the backup system never takes (continuations aside, as at lodging).
+        if self.is_low_value(&fields) && temporary::continues(spec, &fields).is_none() {
+            let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
+            return Ok(self.result(&req.header, &[code], "LOW-VALUE"));
+        }
         let n = match self.number_in(spec, &fields, "E0223") {
             Ok(n) => n,
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
@@ -1219,22 +1513,31 @@ impl Service {
         let changed =
             self.store
                 .update_declaration(n, &self.actor(caller), &action(req), |cur| {
-                    declaration::check_amend(spec, cur.as_ref(), &caller.user.code)?;
+                    declaration::check_amend(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
                     let mut d = cur.expect("checked above");
+                    // An amended continuation must still fit its temporary
+                    // declaration's balance, net of its own earlier draw.
+                    let link = temporary::amended_link(spec, d.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    if let Some(orig) = link {
+                        self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+                    }
                     d.pending_amendment = Some(fields.values().to_vec());
                     let mut copy = Fields::from_values(spec.amend_layout, fields.values().to_vec());
                     copy.set(spec.number, &d.number.to_string());
                     let out = self.output(
+                        caller,
                         spec.amend_copy_out,
                         spec.amend,
-                        &d.user_code,
-                        &d.number.to_string(),
+                        d.number,
                         copy.render(),
                     );
-                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                    Ok((d, vec![out]))
                 })?;
         match changed {
-            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
             Ok(d) => self.durable_reply(&req.header, d.number),
         }
     }
@@ -1256,13 +1559,25 @@ impl Service {
             Err(code) => return Ok(self.result(&req.header, &[code], "")),
         };
         let now = self.now().unix_timestamp();
+        let today = crate::clock::day(now, self.offset);
         let stamp = self.stamp();
         let changed =
             self.store
                 .update_declaration(n, &self.actor(caller), &action(req), |cur| {
-                    declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)?;
+                    declaration::check_amend_register(spec, cur.as_ref(), &caller.user.code)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
                     let mut d = cur.expect("checked above");
-                    d.values = d.pending_amendment.take().expect("checked above");
+                    let amended = d.pending_amendment.take().expect("checked above");
+                    // Checked again when it takes effect: other continuations may
+                    // have drawn on the same lines since the IDA01/EDA01.
+                    let fields = Fields::from_values(spec.layout, amended.clone());
+                    let link = temporary::amended_link(spec, d.continues, &fields)
+                        .map_err(|c| Refusal::Codes(vec![c]))?;
+                    if let Some(orig) = link {
+                        self.check_draw(spec, &fields, &d.user_code, today, orig, d.number)?;
+                    }
+                    d.continues = link;
+                    d.values = amended;
                     d.number = d.number.amended().expect("checked above");
                     d.amended_at = Some(now);
                     let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
@@ -1271,16 +1586,17 @@ impl Service {
                     let registered = self.stamp_of(d.registered_at.unwrap_or(now));
                     let notice = outputs::channel_notice(spec, &d, &registered, Some(&stamp));
                     let out = self.output(
+                        caller,
                         spec.notice_out,
                         spec.amend_reg,
-                        &d.user_code,
-                        &d.number.to_string(),
+                        d.number,
                         notice.render(),
                     );
-                    Ok((d, vec![(caller.terminal.clone(), out)]))
+                    Ok((d, vec![out]))
                 })?;
         match changed {
-            Err(code) => Ok(self.result(&req.header, &[code], "")),
+            Err(Refusal::Codes(codes)) => Ok(self.result(&req.header, &codes, "")),
+            Err(Refusal::Store(e)) => Err(e),
             Ok(d) => {
                 let reply = self.durable_reply(&req.header, d.number)?;
                 log::info!(
@@ -1461,6 +1777,10 @@ mod tests {
     }
 
     fn ida() -> String {
+        message("IDA", &ida_fields().render())
+    }
+
+    fn ida_fields() -> Fields {
         let mut f = Fields::new(&tables::IDA);
         for (k, v) in [
             ("ICB", "A11"),
@@ -1483,7 +1803,7 @@ mod tests {
         ] {
             f.set_rep(k, 1, v);
         }
-        message("IDA", &f.render())
+        f
     }
 
     fn codes(r: &Reply) -> Vec<String> {
@@ -1577,5 +1897,43 @@ mod tests {
         assert_eq!(codes(&signed(&svc, &body)), ["00000-0000-0000"]);
         let r = svc.handle(Body::Plain(message("IDB", "\r\n").as_bytes()));
         assert_eq!(codes(&r), ["R0001-ICN -0000"]);
+    }
+
+    /// A pre-registration replaced with low-value post/express data is
+    /// refused even when the direction it was taken under still holds.
+    #[test]
+    fn low_value_replacement_is_refused_whatever_the_basis() {
+        let (_d, svc) = service(true, None);
+        svc.store
+            .set_mode(Mode::Standby, "VNACCS up", &actor())
+            .unwrap();
+        let travel = eligibility::Direction {
+            id: 0,
+            tax_code: "0101234567".into(),
+            category: eligibility::Category::TravellerWorkItems,
+            valid_from: (2000, 1, 1),
+            valid_until: (2999, 12, 31),
+            max_declarations: None,
+            used: 0,
+            revoked: false,
+            reason: "test".into(),
+        };
+        svc.store.add_direction(&travel, &actor()).unwrap();
+        let mut f = ida_fields();
+        f.set("ICB", "G12");
+        f.set("RED", "31122999");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"]);
+        let d = stored(&svc, &r);
+        assert_eq!(d.basis, Basis::Direction(1));
+        f.set("ICN", &d.number.to_string());
+        f.set("CCC", "F");
+        f.set("IP3", "VND");
+        f.set("IP4", "900000");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["A0002-0000-0000"]);
+        f.set("IP4", "9000000");
+        let r = svc.handle(Body::Plain(message("IDA", &f.render()).as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"], "over the threshold");
     }
 }

@@ -4,20 +4,27 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use outpost::wire::{tables, Fields, HField};
+use outpost::wire::HField;
 
 /// Sends IDAs from `clients` concurrent connections until the server dies;
-/// returns every acknowledged (number, body) pair.
-async fn load_until_killed(app: &Appliance, clients: usize) -> Vec<(String, String)> {
+/// returns every acknowledged (number, body) pair. `acked` counts them as
+/// they come, so the killer can wait until the load is really running.
+async fn load_until_killed(
+    app: &Appliance,
+    clients: usize,
+    count: Arc<AtomicUsize>,
+) -> Vec<(String, String)> {
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for i in 0..clients {
         let mut c = app.client(i % 2 == 0);
         let acked = acked.clone();
+        let count = count.clone();
         tasks.push(tokio::spawn(async move {
             for k in 0..10_000u32 {
                 let body = ida_body(
@@ -31,6 +38,7 @@ async fn load_until_killed(app: &Appliance, clients: usize) -> Vec<(String, Stri
                 let r = Reply::parse(raw);
                 if r.codes() == ["00000-0000-0000"] {
                     acked.lock().unwrap().push((r.number(), body));
+                    count.fetch_add(1, Ordering::SeqCst);
                 }
             }
         }));
@@ -47,13 +55,21 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
     let mut all: HashMap<String, String> = HashMap::new();
     for round in 0..3 {
         let pid = app.pid();
-        // Kill at a moment chosen while requests are in flight.
+        // Kill while requests are in flight: once the first acknowledgements
+        // are in (a loaded machine can take long over the first logins),
+        // then a little later each round.
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
         let killer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(700 + 300 * round));
+            let start = std::time::Instant::now();
+            while seen.load(Ordering::SeqCst) < 16 && start.elapsed() < Duration::from_secs(60) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(200 + 300 * round));
             // SAFETY: kill(2) on our child's pid.
             unsafe { libc::kill(pid, 9) };
         });
-        let acked = load_until_killed(&app, 16).await;
+        let acked = load_until_killed(&app, 16, count).await;
         killer.join().unwrap();
         app.wait_exit(Duration::from_secs(10));
         assert!(!acked.is_empty(), "round {round}: load ran before the kill");
@@ -67,13 +83,7 @@ async fn kill_9_under_concurrent_load_loses_no_acknowledged_declaration() {
         // Every acknowledged declaration is there with exactly its data.
         let mut c = app.client(true);
         for (n, body) in &all {
-            let r = send(&mut c, request("IDB", &ALICE, &format!("{n}\r\n"))).await;
-            assert_eq!(r.codes(), ["00000-0000-0000"], "round {round}: {n} lost");
-            let stored = r.first().body.split_once("\r\n").unwrap().1;
-            let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
-            want.set("ICN", n);
-            let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
-            assert_eq!(got, want, "round {round}: {n} changed");
+            assert_ida_stored(&mut c, n, body, &format!("round {round}")).await;
         }
         // The journal survived with them: its chain, records and counters agree.
         let v = outpost(app.dir.path(), &["verify"]);

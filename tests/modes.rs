@@ -196,3 +196,49 @@ fn mode_and_direction_commands_refuse_mistakes() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// Post/express goods (cargo class F) on the ordinary import form, valued
+/// in `currency`.
+fn express(currency: &str, total: &str) -> String {
+    ida_with(&ALICE, &[("CCC", "F"), ("IP3", currency), ("IP4", total)])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn low_value_post_and_express_goods_are_refused_on_ida_too() {
+    let mut app = Appliance::start();
+    let mut c = app.client(true);
+    // The default threshold: VND 1 million, no exchange rates.
+    let r = send(&mut c, request("IDA", &ALICE, &express("VND", "500000"))).await;
+    assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    let r = send(&mut c, request("IDA", &ALICE, &express("VND", "2000000"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let n = r.number();
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{n}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "30"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"], "no rate: not judged");
+
+    // The branch raises the threshold and gives a dollar rate.
+    std::fs::write(
+        app.data().join("outpost.toml"),
+        "low_value_threshold_vnd = 5000000\nvnd_rates = { USD = 25000 }\n",
+    )
+    .unwrap();
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(std::time::Duration::from_secs(10)).success());
+    app.spawn();
+    let mut c = app.client(true);
+    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "30"))).await;
+    assert_eq!(r.codes(), ["A0002-0000-0000"], "USD 30 = VND 750,000");
+    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "300"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    // Nor can an amendment bring registered goods under it.
+    let mut amended = Fields::parse(&tables::IDA, &express("VND", "2000000"), None)
+        .unwrap()
+        .unwrap();
+    amended.set("ICN", &n);
+    let amended = Fields::from_values(&tables::IDA01, amended.values().to_vec());
+    let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
+    assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    assert_verified(app.data());
+}

@@ -18,6 +18,27 @@ fn temporary_import() -> String {
     f.render()
 }
 
+/// Alice's temporary import, lodged and registered; its number.
+async fn registered_temporary_import(c: &mut outpost::client::Client) -> String {
+    let r = send(c, request("IDA", &ALICE, &temporary_import())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = r.number();
+    let r = send(c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    tdn
+}
+
+/// ITI by number: the temporary declaration's balances (VAL816).
+async fn balance_detail(c: &mut outpost::client::Client, tdn: &str) -> Fields {
+    let r = send(
+        c,
+        request("ITI", &ALICE, &format!("\r\n\r\n\r\n\r\n{tdn}\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    form(&r, &tables::VAL816)
+}
+
 /// A G21 re-export drawing `qty` of each (original line, HS, unit).
 fn re_export(tdn: &str, lines: &[(&str, &str, &str, &str)]) -> String {
     let mut f = Fields::parse(&tables::EDA, &eda_body(&ALICE, 1, "G21"), None)
@@ -184,4 +205,138 @@ async fn temporary_import_partial_re_exports_and_standby() {
     )
     .await;
     assert_eq!(r.codes(), ["A0015-0000-0000"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn management_information_called_up_and_corrected() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let tdn = registered_temporary_import(&mut c).await;
+    let first = re_export(&tdn, &[("01", "84713020", "60", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &first)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let n1 = r.number();
+
+    // TIB: the management information in the TIA form.
+    let r = send(&mut c, request("TIB", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut tia = form(&r, &tables::TIA);
+    assert_eq!(tia.get("TED"), "31122099");
+    assert_eq!(tia.get("CFD"), &ALICE.code[..5]);
+    assert_eq!(
+        ["CMD", "QT", "QTU", "UT"].map(|id| tia.get_rep(id, 1).to_string()),
+        ["84713020", "100", "PCE", "60"]
+    );
+    // TIA: the deadline extended, and 10 more laptops recorded as gone
+    // (disposed of under customs supervision).
+    tia.set("TED", "30062100");
+    tia.set_rep("UT", 1, "70");
+    let r = send(&mut c, request("TIA", &ALICE, &tia.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let detail = balance_detail(&mut c, &tdn).await;
+    assert_eq!(detail.get("A11"), "30062100");
+    assert_eq!(
+        ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
+        ["70", "30"]
+    );
+    // Re-exports go by the corrected balance.
+    let too_much = re_export(&tdn, &[("01", "84713020", "31", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &too_much)).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    let rest = re_export(&tdn, &[("01", "84713020", "30", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &rest)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // What re-exports lodged here drew (90) cannot be written off.
+    tia.set_rep("UT", 1, "80");
+    let r = send(&mut c, request("TIA", &ALICE, &tia.render())).await;
+    assert_eq!(r.codes(), ["E0011-UT  -0001"]);
+    tia.set_rep("UT", 1, "100");
+    tia.set("TED", "01012020");
+    let r = send(&mut c, request("TIA", &ALICE, &tia.render())).await;
+    assert_eq!(r.codes(), ["S0033-TED -0000"]);
+    let r = send(&mut c, request("TIA", &BOB, &tia.render())).await;
+    assert_eq!(r.codes(), ["U0004-ECN -0000"]);
+    let r = send(&mut c, request("TIB", &BOB, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["U0004-ECN -0000"]);
+    let r = send(&mut c, request("TIB", &ALICE, &format!("{n1}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0002-ECN -0000"], "a re-export is not managed");
+
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let copy = outputs
+        .iter()
+        .find(|(code, _)| code == "VAL8110")
+        .expect("the TIA copy");
+    let copy = Fields::parse(&tables::VAL811, &copy.1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        [copy.get("A01"), copy.get("A09"), copy.get_rep("D06", 1)],
+        [tdn.as_str(), "30062100", "30"]
+    );
+    assert_verified(app.data());
+}
+
+/// `body` (an EDA) as the EDA01 amendment of declaration `n`.
+fn amendment_of(n: &str, body: &str) -> String {
+    let f = Fields::parse(&tables::EDA, body, None).unwrap().unwrap();
+    let mut f = Fields::from_values(&tables::EDA01, f.values().to_vec());
+    f.set("ECN", n);
+    f.render()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amended_re_exports_still_fit_the_balance() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let tdn = registered_temporary_import(&mut c).await;
+    let mut lodged = Vec::new();
+    for qty in ["60", "30"] {
+        let body = re_export(&tdn, &[("01", "84713020", qty, "PCE")]);
+        let r = send(&mut c, request("EDA", &ALICE, &body)).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"]);
+        let n = r.number();
+        let r = send(&mut c, request("EDC", &ALICE, &format!("{n}\r\n"))).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"]);
+        lodged.push(n);
+    }
+    let first = &lodged[0];
+
+    // The first re-export amended: its own 60 does not count against it,
+    // the other 30 does.
+    let to = |qty| {
+        let body = re_export(&tdn, &[("01", "84713020", qty, "PCE")]);
+        request("EDA01", &ALICE, &amendment_of(first, &body))
+    };
+    let r = send(&mut c, to("71")).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    let r = send(&mut c, to("70")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // Another re-export takes 1 before the amendment is registered: the
+    // amendment no longer fits when EDE registers it.
+    let one = re_export(&tdn, &[("01", "84713020", "1", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &one)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("EDE", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["E8306-QN1 -0001"]);
+    // Amended to what is left, it registers, and the balance follows it.
+    let r = send(&mut c, to("69")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("EDE", &ALICE, &format!("{first}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let detail = balance_detail(&mut c, &tdn).await;
+    assert_eq!(
+        ["D04", "D06"].map(|id| detail.get_rep(id, 1).to_string()),
+        ["100", "0"]
+    );
+    // The link to the temporary import stays: another TDN is refused.
+    let body = re_export("190170000990", &[("01", "84713020", "1", "PCE")]);
+    let r = send(
+        &mut c,
+        request("EDA01", &ALICE, &amendment_of(first, &body)),
+    )
+    .await;
+    assert_eq!(r.codes(), ["E8303-TDN -0000"]);
+    assert_verified(app.data());
 }

@@ -5,30 +5,6 @@ mod common;
 use common::*;
 use outpost::wire::{tables, Fields, HField};
 
-fn ola() -> String {
-    let mut f = Fields::new(&tables::OLA);
-    for (k, v) in [
-        ("IEI", "I"),
-        ("CHC", "03CC"),
-        ("TRC", ALICE.tax_code),
-        ("TRN", "CÔNG TY VẬN TẢI VÍ DỤ"),
-        ("BYA", "31"),
-        ("OBJ", "FAC"),
-        ("USS", "NR"),
-        ("SDT", "01122026"),
-        ("SDH", "08"),
-        ("EDT", "02122026"),
-        ("EDH", "17"),
-        ("DPR", "03CCS01"),
-        ("ARR", "02CIS01"),
-        ("CG1", "EXAMPLEBL0001"),
-        ("CM1", "Máy tính xách tay"),
-    ] {
-        f.set(k, v);
-    }
-    f.render()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bonded_transport_from_ola_to_arrival() {
     let app = Appliance::start();
@@ -113,4 +89,146 @@ async fn bonded_transport_from_ola_to_arrival() {
         send(&mut c, request("OLA", &ALICE, &ola())).await.codes(),
         ["A0015-0000-0000"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_corrected_and_cancelled_before_departure_only() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let olt = registered_transport(&mut c).await;
+
+    // COT11 calls the registered data up in the COT form; the terminal
+    // changes the finish date, keeps the cargo and sends it back.
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut cot = form(&r, &tables::COT);
+    assert_eq!(
+        (cot.get("OLT"), cot.get("CG1")),
+        (olt.as_str(), "EXAMPLEBL0001")
+    );
+    cot.set("KND", "5");
+    cot.set("EDT", "03122026");
+    cot.set("TES1", "5");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(form(&r, &tables::COT).get("EDT"), "03122026");
+    let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(form(&r, &tables::VAS518).get("SAD"), "03122026");
+    // The customs office is not the declarant's to change; Bob cannot
+    // touch Alice's transport at all.
+    cot.set("CHC", "01B1");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
+    assert_eq!(r.codes(), ["E0003-CHC -0000"]);
+    cot.set("CHC", "03CC");
+    let r = send(&mut c, request("COT", &BOB, &cot.render())).await;
+    assert_eq!(r.codes(), ["S0005-OLT -0000"]);
+
+    // Cancellation: nothing can follow it.
+    cot.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &cot.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(
+        send(&mut c, request("COT", &ALICE, &cot.render()))
+            .await
+            .codes(),
+        ["S0007-OLT -0000"]
+    );
+    let boa = request("BOA", &ALICE, &format!("9\r\n{olt}\r\n"));
+    assert_eq!(send(&mut c, boa).await.codes(), ["E0003-CGO -0000"]);
+    let r = send(&mut c, request("ITF", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(
+        form(&r, &tables::VAS518).get("CDT").len(),
+        8,
+        "cancellation date"
+    );
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = outputs.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["VAS5020", "VAS5010", "VAS5150", "VAS5150", "VAS5140"]
+    );
+    let notice = Fields::parse(&tables::VAS514, &outputs[4].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notice.get("AJ"), notice.get("BE1")),
+        (olt.as_str(), "EXAMPLEBL0001")
+    );
+
+    // Once the goods have left, the declaration stays as it is; BIA11 calls
+    // it up for the arrival notice instead.
+    let olt = registered_transport(&mut c).await;
+    let r = send(&mut c, request("BIA11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0003-OLT -0000"], "not on its way yet");
+    let boa = request("BOA", &ALICE, &format!("9\r\n{olt}\r\n"));
+    assert_eq!(send(&mut c, boa).await.codes(), ["00000-0000-0000"]);
+    let r = send(&mut c, request("COT11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["E0003-OLT -0000"]);
+    let mut late = cot.clone();
+    late.set("OLT", &olt);
+    late.set("KND", "5");
+    let r = send(&mut c, request("COT", &ALICE, &late.render())).await;
+    assert_eq!(r.codes(), ["E0008-DPD -0000"]);
+    late.set("KND", "1");
+    let r = send(&mut c, request("COT", &ALICE, &late.render())).await;
+    assert_eq!(r.codes(), ["E0008-DPD -0000"]);
+
+    let r = send(&mut c, request("BIA11", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let mut arrival = form(&r, &tables::BIA);
+    assert_eq!((arrival.get("TRT"), arrival.get("SOH")), ("A", "02CIS01"));
+    assert_eq!(arrival.get("DOT").len(), 8, "departure date");
+    arrival.set("DTM", "02122026");
+    arrival.set("TIM", "1530");
+    let r = send(&mut c, request("BIA", &ALICE, &arrival.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // ITF search by submitting office and finish date: the cancelled
+    // transport (now finishing 03/12) and this one (02/12).
+    let itf = |d: &Declarant, edt: &str, dec: &str, arv: &str| {
+        request("ITF", d, &format!("\r\n{edt}\r\n{dec}\r\n{arv}\r\n"))
+    };
+    let r = send(&mut c, itf(&ALICE, "31122026", "03CC", "")).await;
+    assert_eq!(r.codes(), ["W1001-0000-0000"], "two found");
+    assert_eq!(
+        form(&r, &tables::VAS518).get("CDT").len(),
+        8,
+        "the cancelled one first"
+    );
+    let r = send(&mut c, itf(&ALICE, "02122026", "03CC", "")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    assert_eq!(form(&r, &tables::VAS518).get("OLT"), olt);
+    for (d, edt, dec, arv, want) in [
+        (&ALICE, "01122026", "03CC", "", "E0005-0000-0000"),
+        (&ALICE, "31122026", "01B1", "", "E0005-0000-0000"),
+        (&BOB, "31122026", "03CC", "", "E0005-0000-0000"),
+        (&ALICE, "31122026", "", "02CI", "R0004-ARV -0000"),
+        (&ALICE, "31122026", "", "", "R0004-DEC -0000"),
+    ] {
+        assert_eq!(
+            send(&mut c, itf(d, edt, dec, arv)).await.codes(),
+            [want],
+            "{edt} {dec} {arv}"
+        );
+    }
+    let r = send(
+        &mut c,
+        request("ITF", &ALICE, &format!("{olt}\r\n\r\n03CC\r\n")),
+    )
+    .await;
+    assert_eq!(r.codes(), ["R0002-DEC -0000"]);
+    // The second transport found waits in the output queue.
+    let outputs = retrieve_all(&mut c, &ALICE).await;
+    let found: Vec<&String> = outputs
+        .iter()
+        .filter(|(code, _)| code == "VAS5180")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(found.len(), 1);
+    let second = Fields::parse(&tables::VAS518, found[0], None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.get("OLT"), olt);
+    assert_verified(app.data());
 }

@@ -491,6 +491,9 @@ pub struct DiskFull {
     /// Free space to leave when filling the filesystem, MiB.
     #[arg(long, default_value_t = 4)]
     leave_mb: u64,
+    /// The appliance's `min_free_disk_mb` (0: no floor, sled meets ENOSPC).
+    #[arg(long, default_value_t = 0)]
+    min_free_disk_mb: u64,
     #[arg(long, default_value_t = 8)]
     terminals: usize,
     /// Seconds of load on the full disk.
@@ -545,7 +548,8 @@ impl DiskFull {
             );
         };
         let ballast: PathBuf = dir.with_extension("ballast");
-        let mut target = self.local.target(self.terminals, None)?;
+        let config = format!("min_free_disk_mb = {}\n", self.min_free_disk_mb);
+        let mut target = self.local.target(self.terminals, Some(&config))?;
         let ledger = Arc::new(Ledger::default());
         let load = |secs, seed| Load {
             terminals: self.terminals,
@@ -557,10 +561,11 @@ impl DiskFull {
         };
         let free = || free_bytes(&dir).map(|b| b as f64 / (1 << 20) as f64);
         println!(
-            "outpost-load disk-full: {} terminals on {} ({:.1} MiB free)",
+            "outpost-load disk-full: {} terminals on {} ({:.1} MiB free), min_free_disk_mb = {}",
             self.terminals,
             dir.display(),
-            free()?
+            free()?,
+            self.min_free_disk_mb
         );
         let phase = |name: &str, target: &Target, secs: f64, seed: u64| {
             let before = ledger.counts().0;

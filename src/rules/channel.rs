@@ -5,7 +5,9 @@ use serde::Deserialize;
 /// The rules shipped with the appliance (`appliance/channel-rules.toml`).
 pub const DEFAULT_RULES: &str = include_str!("../../appliance/channel-rules.toml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Channel {
     Green = 1,
     Yellow = 2,
@@ -13,7 +15,7 @@ pub enum Channel {
 }
 
 impl Channel {
-    fn from_number(n: u8) -> Option<Channel> {
+    pub fn from_number(n: u8) -> Option<Channel> {
         match n {
             1 => Some(Channel::Green),
             2 => Some(Channel::Yellow),

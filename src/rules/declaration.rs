@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelRules, Facts};
+use super::decision::Decisions;
 use super::eligibility::Basis;
 use super::numbering::{DeclNumber, Family};
+use super::temporary::Management;
 use crate::wire::{tables, Fields, Layout, ResultCode};
 
 /// Where a declaration stands in the VNACCS flow.
@@ -31,6 +33,9 @@ pub struct Declaration {
     pub amended_at: Option<i64>,
     /// The temporary declaration this one re-exports or re-imports from.
     pub continues: Option<DeclNumber>,
+    /// A temporary declaration's management information as TIA last
+    /// corrected it; `None` until then.
+    pub management: Option<Management>,
     pub channel: Option<Channel>,
     /// Name of the channel rule that decided, `None` for the default.
     pub channel_rule: Option<String>,
@@ -43,6 +48,8 @@ pub struct Declaration {
     /// Unix seconds.
     pub created_at: i64,
     pub registered_at: Option<i64>,
+    /// Officers' decisions after registration.
+    pub decisions: Decisions,
 }
 
 impl Declaration {
@@ -64,6 +71,7 @@ impl Declaration {
             pending_amendment: None,
             amended_at: None,
             continues: None,
+            management: None,
             channel: None,
             channel_rule: None,
             user_code: user_code.into(),
@@ -72,6 +80,7 @@ impl Declaration {
             values,
             created_at,
             registered_at: None,
+            decisions: Decisions::default(),
         }
     }
 }
@@ -110,6 +119,8 @@ pub struct Spec {
     pub copy_out: &'static str,
     /// Output code of the channel notice.
     pub notice_out: &'static str,
+    /// Output code of the clearance officers grant.
+    pub clearance_out: &'static str,
     /// Amendment jobs: data (same layout as the pre-registration, number
     /// required), call-up of a registered declaration, registration.
     pub amend: &'static str,
@@ -136,6 +147,7 @@ pub static IMPORT: Spec = Spec {
     kind_codes: IMPORT_KIND_CODES,
     copy_out: "VAD4190",
     notice_out: "VAD1AC0",
+    clearance_out: "VAD1AG0",
     amend: "IDA01",
     amend_call: "IDD",
     amend_reg: "IDE",
@@ -158,6 +170,7 @@ pub static EXPORT: Spec = Spec {
     kind_codes: EXPORT_KIND_CODES,
     copy_out: "VAE4000",
     notice_out: "VAE1LD0",
+    clearance_out: "VAE1LF0",
     amend: "EDA01",
     amend_call: "EDD",
     amend_reg: "EDE",
@@ -297,8 +310,28 @@ pub fn check_register(
     }
 }
 
+/// Whether officers have let the goods go (release or clearance), after
+/// which the declarant can no longer amend.
+fn decided(d: &Declaration) -> bool {
+    d.decisions.cleared.is_some() || d.decisions.released.is_some()
+}
+
+/// The code refusing an amendment of a released or cleared declaration.
+/// The tables have no one code for it: IDD has E0209 ("already
+/// permitted"); EDD, which has no E0209, E4026 ("checks completed", which
+/// clearance follows); IDA01 and EDA01 both E1038 ("changed after release
+/// approval" / "checks completed"). IDE/EDE need none: no release or
+/// clearance is given while an amendment waits (`decision::apply`).
+fn after_release(spec: &Spec, lodging: bool) -> &'static str {
+    match (lodging, spec.family) {
+        (true, _) => "E1038",
+        (false, Family::Import) => "E0209",
+        (false, Family::Export) => "E4026",
+    }
+}
+
 /// IDD/EDD: a registered declaration is called up for amendment while its
-/// amendment digit has room.
+/// amendment digit has room, until officers release or clear it.
 pub fn check_amend_call(
     spec: &Spec,
     existing: Option<&Declaration>,
@@ -309,6 +342,7 @@ pub fn check_amend_call(
         Some(d) if d.user_code == user_code => match (d.status, d.number.amended()) {
             (Status::PreRegistered, _) => code("E0206"),
             (Status::Registered, None) => code("E0208"),
+            (Status::Registered, Some(_)) if decided(d) => code(after_release(spec, false)),
             (Status::Registered, Some(_)) => Ok(()),
         },
         _ => code("S0003"),
@@ -316,7 +350,7 @@ pub fn check_amend_call(
 }
 
 /// IDA01/EDA01: amendment data for a registered declaration of the same
-/// declarant, at most nine amendments.
+/// declarant, at most nine amendments, until it is released or cleared.
 pub fn check_amend(
     spec: &Spec,
     existing: Option<&Declaration>,
@@ -328,6 +362,7 @@ pub fn check_amend(
         Some(d) if d.user_code != user_code => code("U0004"),
         Some(d) if d.status != Status::Registered => code("E0223"),
         Some(d) if d.number.amended().is_none() => code("E0399"),
+        Some(d) if decided(d) => code(after_release(spec, true)),
         Some(_) => Ok(()),
     }
 }
@@ -891,6 +926,77 @@ pub(crate) mod tests {
                 code(check(&IMPORT, existing, user)).as_deref(),
                 want,
                 "{name}"
+            );
+        }
+    }
+
+    /// Released or cleared: (spec, what officers decided) → the code of
+    /// IDD/EDD and of IDA01/EDA01.
+    #[test]
+    fn no_amendment_after_release_or_clearance() {
+        use super::super::decision::Signed;
+        let signed = || {
+            Some(Signed {
+                by: "officer:sup1".into(),
+                at: 1,
+            })
+        };
+        let rows = [
+            (&IMPORT, false, false, None, None),
+            (
+                &IMPORT,
+                true,
+                false,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (
+                &IMPORT,
+                false,
+                true,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (
+                &IMPORT,
+                true,
+                true,
+                Some("E0209-ICN -0000"),
+                Some("E1038-ICN -0000"),
+            ),
+            (&EXPORT, false, false, None, None),
+            (
+                &EXPORT,
+                false,
+                true,
+                Some("E4026-ECN -0000"),
+                Some("E1038-ECN -0000"),
+            ),
+        ];
+        for (spec, released, cleared, call, lodge) in rows {
+            let n = DeclNumber {
+                family: spec.family,
+                block: 1,
+                seq: 1,
+                amendment: 0,
+            };
+            let mut d = Declaration {
+                status: Status::Registered,
+                ..Declaration::pre_registered(spec, n, "ABC12001", "T12345", vec![], 0)
+            };
+            d.decisions.released = if released { signed() } else { None };
+            d.decisions.cleared = if cleared { signed() } else { None };
+            let code = |r: Result<(), ResultCode>| r.err().map(|c| c.to_string());
+            let row = (spec.family, released, cleared);
+            assert_eq!(
+                code(check_amend_call(spec, Some(&d), "ABC12001")).as_deref(),
+                call,
+                "{row:?}"
+            );
+            assert_eq!(
+                code(check_amend(spec, Some(&d), "ABC12001")).as_deref(),
+                lodge,
+                "{row:?}"
             );
         }
     }

@@ -5,11 +5,14 @@
 //!   (an officer's authorisation for one declarant and one special category)
 //!   and *continuations* (a re-export or re-import of a temporary declaration
 //!   registered on this system).
-//! * Never: low-value goods by post or express (the MIC/MEC job families).
+//! * Never: low-value goods by post or express (the MIC/MEC job families,
+//!   and post/express goods declared on IDA/EDA at or under the configured
+//!   value).
 
 use serde::{Deserialize, Serialize};
 
 use super::numbering::DeclNumber;
+use super::temporary::quantity;
 use crate::wire::ResultCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +157,61 @@ pub struct Subject<'a> {
     /// The temporary declaration it continues, when its TDN is one of
     /// ours (`None`: no TDN, or a VNACCS number).
     pub continues: Option<DeclNumber>,
+    /// Post/express goods at or under the low-value threshold ([`LowValue`]).
+    pub low_value: bool,
+}
+
+/// Cargo class of post and express goods (CCC `F` in the IDA/EDA guides).
+pub const POST_EXPRESS: &str = "F";
+
+/// When post/express goods declared on IDA/EDA are low-value goods, which
+/// belong on the MIC/MEC forms: their total invoice value, in VND, is at
+/// or under `threshold_vnd`. The regulations move the threshold, so it is
+/// configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowValue {
+    /// 0: no post/express declaration counts as low-value.
+    pub threshold_vnd: u64,
+    /// VND per unit of other invoice currencies, in millionths of a VND.
+    pub rates: Vec<(String, i128)>,
+}
+
+/// The default threshold: VND 1 million, the old ceiling of the tax-free
+/// low-value post/express procedure.
+pub const DEFAULT_LOW_VALUE_VND: u64 = 1_000_000;
+
+impl Default for LowValue {
+    fn default() -> Self {
+        LowValue {
+            threshold_vnd: DEFAULT_LOW_VALUE_VND,
+            rates: Vec::new(),
+        }
+    }
+}
+
+impl LowValue {
+    /// Whether goods of `cargo_class` invoiced at `amount` (IP4) in
+    /// `currency` (IP3) are low-value post/express goods. A value that
+    /// cannot be judged (no amount, a currency without a rate) does not
+    /// make goods low-value: the backup system then takes them as declared.
+    pub fn covers(&self, cargo_class: &str, currency: &str, amount: &str) -> bool {
+        if cargo_class != POST_EXPRESS || self.threshold_vnd == 0 {
+            return false;
+        }
+        let Some(amount) = quantity(amount) else {
+            return false;
+        };
+        let rate = match currency {
+            "VND" => 1_000_000,
+            c => match self.rates.iter().find(|(code, _)| code == c) {
+                Some((_, r)) => *r,
+                None => return false,
+            },
+        };
+        // Both in millionths: the product is in millionths of millionths.
+        let limit = i128::from(self.threshold_vnd) * 1_000_000_000_000;
+        amount.checked_mul(rate).is_some_and(|v| v <= limit)
+    }
 }
 
 /// Why a declaration is accepted.
@@ -181,6 +239,9 @@ pub fn decide(mode: Mode, s: &Subject, directions: &[Direction]) -> Result<Basis
     }
     if is_continuation_kind(s.kind_code) && s.continues.is_some() {
         return Ok(Basis::Continuation);
+    }
+    if s.low_value {
+        return Err(ResultCode::sys(LOW_VALUE_REFUSED));
     }
     match mode {
         Mode::Active => Ok(Basis::Outage),
@@ -551,10 +612,168 @@ mod tests {
                 tax_code: tax,
                 today: TODAY,
                 continues,
+                low_value: false,
             };
             let got = decide(mode, &s, &dirs).map_err(|c| c.code().to_string());
             assert_eq!(got, want.map_err(str::to_string), "{name}");
         }
+    }
+
+    /// One row per rule of low-value goods on the ordinary forms: mode,
+    /// kind code, cargo class, invoice currency and total, continuation →
+    /// outcome, under a VND 1 million threshold and a USD rate of 25,000.
+    #[test]
+    fn low_value_goods_on_ordinary_forms() {
+        use Mode::*;
+        let policy = LowValue {
+            threshold_vnd: 1_000_000,
+            rates: vec![("USD".into(), 25_000_000_000)],
+        };
+        type Row = (
+            &'static str,
+            Mode,
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<DeclNumber>,
+            Result<Basis, &'static str>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "express parcel at the threshold",
+                Active,
+                "A11",
+                "F",
+                "VND",
+                "1000000",
+                None,
+                Err("A0002"),
+            ),
+            (
+                "express parcel under it, in USD",
+                Active,
+                "A11",
+                "F",
+                "USD",
+                "39.99",
+                None,
+                Err("A0002"),
+            ),
+            (
+                "express parcel at it, in USD",
+                Active,
+                "A11",
+                "F",
+                "USD",
+                "40",
+                None,
+                Err("A0002"),
+            ),
+            (
+                "express parcel over it",
+                Active,
+                "A11",
+                "F",
+                "VND",
+                "1000001",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "express parcel over it, in USD",
+                Active,
+                "A11",
+                "F",
+                "USD",
+                "40.01",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "currency without a rate",
+                Active,
+                "A11",
+                "F",
+                "JPY",
+                "100",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "no invoice total",
+                Active,
+                "A11",
+                "F",
+                "VND",
+                "",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "cheap goods not by post or express",
+                Active,
+                "A11",
+                "",
+                "VND",
+                "1000",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "cheap gift",
+                Active,
+                "A11",
+                "A",
+                "VND",
+                "1000",
+                None,
+                Ok(Basis::Outage),
+            ),
+            (
+                "low value in standby too",
+                Standby,
+                "A11",
+                "F",
+                "VND",
+                "1000",
+                None,
+                Err("A0002"),
+            ),
+            (
+                "re-export of our temporary import",
+                Standby,
+                "G21",
+                "F",
+                "VND",
+                "1000",
+                ours(),
+                Ok(Basis::Continuation),
+            ),
+        ];
+        for (name, mode, kind, cargo, currency, amount, continues, want) in rows {
+            let s = Subject {
+                class: JobClass::Import,
+                kind_code: kind,
+                cargo_class: cargo,
+                tax_code: "0101234567",
+                today: TODAY,
+                continues,
+                low_value: policy.covers(cargo, currency, amount),
+            };
+            let got = decide(mode, &s, &[]).map_err(|c| c.code().to_string());
+            assert_eq!(got, want.map_err(str::to_string), "{name}");
+        }
+        let off = LowValue {
+            threshold_vnd: 0,
+            ..policy.clone()
+        };
+        assert!(!off.covers("F", "VND", "1"), "threshold 0 turns it off");
+        assert!(policy.covers("F", "VND", "0"));
+        assert!(
+            !policy.covers("F", "USD", "99999999999999999999"),
+            "too large to multiply is not low"
+        );
     }
 
     #[test]

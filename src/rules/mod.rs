@@ -2,6 +2,7 @@
 //! I/O, no clock (callers pass the time in).
 
 pub mod channel;
+pub mod decision;
 pub mod declaration;
 pub mod eligibility;
 pub mod numbering;

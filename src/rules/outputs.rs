@@ -5,11 +5,18 @@ use super::declaration::{Declaration, Spec};
 use super::eligibility::Day;
 use super::numbering::Family;
 use super::temporary::{self, LineBalance};
+use super::transport::{Transport, CARGO_BLOCKS};
 use crate::wire::{tables, Fields, Layout};
 
-/// How a channel notice is filled from a declaration.
+/// How a channel notice, and the clearance output that repeats its items,
+/// are filled from a declaration.
 struct NoticeMap {
     layout: &'static Layout,
+    /// The clearance layout: the notice's items plus the permit's.
+    clearance: &'static Layout,
+    /// Permit date and time, inspection completion date and time.
+    permit: (&'static str, &'static str),
+    inspected: (&'static str, &'static str),
     channel: &'static str,
     registered_date: &'static str,
     registered_time: &'static str,
@@ -22,6 +29,9 @@ struct NoticeMap {
 /// Import declaration (IDA) → channel notice (VAD1AC).
 static IMPORT_NOTICE: NoticeMap = NoticeMap {
     layout: &tables::VAD1AC,
+    clearance: &tables::VAD1AG,
+    permit: ("C21", "AD4"),
+    inspected: ("C22", "AD5"),
     channel: "A06",
     registered_date: "A09",
     registered_time: "AD1",
@@ -95,6 +105,9 @@ static IMPORT_NOTICE: NoticeMap = NoticeMap {
 /// Export declaration (EDA) → channel notice (VAE1LD).
 static EXPORT_NOTICE: NoticeMap = NoticeMap {
     layout: &tables::VAE1LD,
+    clearance: &tables::VAE1LF,
+    permit: ("K86", "AD5"),
+    inspected: ("CCD", "AD4"),
     channel: "K07",
     registered_date: "K10",
     registered_time: "AD1",
@@ -216,6 +229,28 @@ pub fn fill_by_name(src: &Fields, dst: &mut Fields) {
     }
 }
 
+/// Copies values into another layout by field id: each item of `dst` takes
+/// the value of the item with the same id in `src`, when both have it
+/// outside their repeated groups or both inside them.
+pub fn fill_by_id(src: &Fields, dst: &mut Fields) {
+    let grouped = |l: &Layout, id: &str| {
+        l.group
+            .is_some_and(|g| l.items[g.start..g.start + g.len].iter().any(|i| i.id == id))
+    };
+    for item in dst.layout.items {
+        let id = item.id;
+        match (grouped(dst.layout, id), grouped(src.layout, id)) {
+            (false, false) if src.layout.position(id, 0).is_some() => dst.set(id, src.get(id)),
+            (true, true) => {
+                for rep in src.reps_present() {
+                    dst.set_rep(id, rep, src.get_rep(id, rep));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Reference information of a declaration (IID → VAD0AP, IEX → VAE0LC):
 /// everything it holds, by field name, plus what the appliance decided.
 pub fn reference(spec: &Spec, decl: &Declaration, registered: Option<&Stamp>) -> Fields {
@@ -286,7 +321,7 @@ pub fn temporary_detail(
             ("D01", b.hs.clone()),
             ("D02", temporary::format_quantity(b.original)),
             ("D03", b.unit.clone()),
-            ("D04", temporary::format_quantity(b.drawn)),
+            ("D04", temporary::format_quantity(b.drawn())),
             ("D05", b.unit.clone()),
             ("D06", temporary::format_quantity(b.remaining())),
             ("D07", b.unit.clone()),
@@ -294,6 +329,24 @@ pub fn temporary_detail(
             out.set_rep(id, rep, &v);
         }
     }
+    out
+}
+
+/// A temporary declaration's management information in another layout
+/// that names its items like VAL816: the TIA form a TIB calls up, or the
+/// copy VAL811 a TIA queues.
+pub fn management(
+    layout: &'static Layout,
+    decl: &Declaration,
+    balances: &[LineBalance],
+    registered: Option<&Stamp>,
+    today: Day,
+) -> Fields {
+    let mut out = Fields::new(layout);
+    fill_by_name(
+        &temporary_detail(decl, balances, registered, today),
+        &mut out,
+    );
     out
 }
 
@@ -326,10 +379,125 @@ pub fn temporary_list(search: &TemporarySearch, found: &[Declaration], today: Da
     out
 }
 
+/// Reference information of a transport (ITF → VAS518): its data by field
+/// name, the number, and when it was cancelled.
+pub fn transport_reference(t: &Transport, cancelled: Option<&Stamp>) -> Fields {
+    let mut out = Fields::new(&tables::VAS518);
+    fill_by_name(&t.fields(), &mut out);
+    out.set("OLT", &t.number.to_string());
+    if let Some(c) = cancelled {
+        out.set("CDT", &c.date);
+        out.set("CAN", c.hhmm());
+    }
+    out
+}
+
+/// The notice of a transport cancelled by COT: VAS514 before an approval,
+/// VAS508 after one. The two carry the same places and cargo numbers under
+/// the same ids; the moment, office and declarant sit under different ids.
+pub fn transport_cancellation(t: &Transport, at: &Stamp) -> Fields {
+    let f = t.fields();
+    let (layout, date, time, office, declarant) = match t.approved {
+        None => (&tables::VAS514, "AE", "AT", "DA", "DC"),
+        Some(_) => (&tables::VAS508, "DA", "DB", "DC", "AE"),
+    };
+    let mut out = Fields::new(layout);
+    out.set("AJ", &t.number.to_string());
+    out.set(date, &at.date);
+    out.set(time, at.hhmm());
+    out.set(office, f.get("CHC"));
+    out.set(declarant, declarant_code(t));
+    for (to, from) in [
+        ("AU", "DPR"),
+        ("AV", "BRT"),
+        ("AX", "PRT"),
+        ("AY", "DPN"),
+        ("BA", "ARR"),
+        ("CA", "ARB"),
+        ("CB", "ARP"),
+        ("CC", "ARN"),
+    ] {
+        out.set(to, f.get(from));
+    }
+    for n in 1..=CARGO_BLOCKS {
+        out.set(&format!("BE{n}"), f.get(&format!("CG{n}")));
+    }
+    out
+}
+
+/// The declarant code of the transport outputs: the first five characters
+/// of the VNACCS user code (user ID = declarant code + 3).
+fn declarant_code(t: &Transport) -> &str {
+    t.user_code.get(..5).unwrap_or(&t.user_code)
+}
+
+/// The approval notice of a registered transport (VAS504): its data by
+/// field name, and what the names do not match: the number, the office
+/// (its code: the backup system keeps no office names), the declarant,
+/// the registration date, the arrival place and the scheduled dates.
+pub fn transport_approval(t: &Transport, registered: &Stamp) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::VAS504);
+    fill_by_name(&f, &mut out);
+    out.set("AE", &t.number.to_string());
+    out.set("AD", f.get("CHC"));
+    out.set("AF", &registered.date);
+    out.set("AG", declarant_code(t));
+    for (to, from) in [
+        ("BC", "ARR"),
+        ("BD", "ARB"),
+        ("BE", "ARP"),
+        ("KE", "SDT"),
+        ("KH", "EDT"),
+    ] {
+        out.set(to, f.get(from));
+    }
+    out
+}
+
+/// A departed transport as BIA11 calls it up for the arrival notice (BIA
+/// layout): where it left from and when, where it goes, its cargo and
+/// containers. The arrival date and time are the declarant's to enter.
+pub fn arrival_form(t: &Transport, departed: Option<&Stamp>) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::BIA);
+    out.set("OLT", &t.number.to_string());
+    // Transport declared with OLA/OLC (B and C are declarations' own transports).
+    out.set("TRT", "A");
+    for (to, from) in [
+        ("DPR", "DPR"),
+        ("BRT", "BRT"),
+        ("PRT", "PRT"),
+        ("SOH", "ARR"),
+        ("SOB", "ARB"),
+        ("SOP", "ARP"),
+    ] {
+        out.set(to, f.get(from));
+    }
+    if let Some(d) = departed {
+        out.set("DOT", &d.date);
+        out.set("TOT", d.hhmm());
+    }
+    for n in 1..=CARGO_BLOCKS {
+        out.set(&format!("CAR{n}"), f.get(&format!("CG{n}")));
+    }
+    for rep in f.reps_present() {
+        out.set_rep("CO", rep, f.get_rep("CNO", rep));
+    }
+    out
+}
+
 /// `DDMMYYYY` and `HHMMSS` of a moment, for registered date/time items.
 pub struct Stamp {
     pub date: String,
     pub time: String,
+}
+
+impl Stamp {
+    /// Hours and minutes, for the 4-character time items.
+    pub fn hhmm(&self) -> &str {
+        self.time.get(..4).unwrap_or(&self.time)
+    }
 }
 
 /// The channel-result notice (VAD1AC / VAE1LD) of a registered declaration;
@@ -342,8 +510,41 @@ pub fn channel_notice(
     corrected: Option<&Stamp>,
 ) -> Fields {
     let map = notice_map(spec.family);
+    notice_in(map, map.layout, spec, decl, registered, corrected)
+}
+
+/// The clearance output (VAD1AG / VAE1LF): the channel notice's items with
+/// the moment of the permit and, when goods or documents were checked, the
+/// moment that check was completed.
+pub fn clearance(
+    spec: &Spec,
+    decl: &Declaration,
+    registered: &Stamp,
+    corrected: Option<&Stamp>,
+    permit: &Stamp,
+    inspected: Option<&Stamp>,
+) -> Fields {
+    let map = notice_map(spec.family);
+    let mut out = notice_in(map, map.clearance, spec, decl, registered, corrected);
+    out.set(map.permit.0, &permit.date);
+    out.set(map.permit.1, &permit.time);
+    if let Some(i) = inspected {
+        out.set(map.inspected.0, &i.date);
+        out.set(map.inspected.1, &i.time);
+    }
+    out
+}
+
+fn notice_in(
+    map: &NoticeMap,
+    layout: &'static Layout,
+    spec: &Spec,
+    decl: &Declaration,
+    registered: &Stamp,
+    corrected: Option<&Stamp>,
+) -> Fields {
     let src = spec.fields(decl);
-    let mut out = Fields::new(map.layout);
+    let mut out = Fields::new(layout);
     out.set(spec.number, &decl.number.to_string());
     if let Some(ch) = decl.channel {
         out.set(map.channel, &ch.number().to_string());
@@ -377,43 +578,55 @@ mod tests {
 
     #[test]
     fn every_mapped_item_exists_in_both_layouts() {
-        for (spec, map) in [(&IMPORT, &IMPORT_NOTICE), (&EXPORT, &EXPORT_NOTICE)] {
-            for id in [
-                spec.number,
-                map.channel,
-                map.registered_date,
-                map.registered_time,
-            ] {
-                assert!(
-                    map.layout.position(id, 0).is_some(),
-                    "{} {id}",
-                    map.layout.code
-                );
+        for (spec, notice) in [(&IMPORT, &IMPORT_NOTICE), (&EXPORT, &EXPORT_NOTICE)] {
+            for (a, b) in [notice.permit, notice.inspected] {
+                for id in [a, b] {
+                    assert!(notice.clearance.position(id, 0).is_some(), "{id}");
+                    assert!(notice.layout.position(id, 0).is_none(), "{id}");
+                }
             }
-            assert!(map.layout.position(map.line_number, 1).is_some());
-            for (to, from) in map.header {
-                assert!(
-                    map.layout.position(to, 0).is_some(),
-                    "{} {to}",
-                    map.layout.code
-                );
-                assert!(
-                    spec.layout.position(from, 0).is_some(),
-                    "{} {from}",
-                    spec.pre
-                );
-            }
-            for (to, from) in map.lines {
-                assert!(
-                    map.layout.position(to, 1).is_some(),
-                    "{} line {to}",
-                    map.layout.code
-                );
-                assert!(
-                    spec.layout.position(from, 1).is_some(),
-                    "{} line {from}",
-                    spec.pre
-                );
+            let clearance = NoticeMap {
+                layout: notice.clearance,
+                ..*notice
+            };
+            for map in [notice, &clearance] {
+                for id in [
+                    spec.number,
+                    map.channel,
+                    map.registered_date,
+                    map.registered_time,
+                ] {
+                    assert!(
+                        map.layout.position(id, 0).is_some(),
+                        "{} {id}",
+                        map.layout.code
+                    );
+                }
+                assert!(map.layout.position(map.line_number, 1).is_some());
+                for (to, from) in map.header {
+                    assert!(
+                        map.layout.position(to, 0).is_some(),
+                        "{} {to}",
+                        map.layout.code
+                    );
+                    assert!(
+                        spec.layout.position(from, 0).is_some(),
+                        "{} {from}",
+                        spec.pre
+                    );
+                }
+                for (to, from) in map.lines {
+                    assert!(
+                        map.layout.position(to, 1).is_some(),
+                        "{} line {to}",
+                        map.layout.code
+                    );
+                    assert!(
+                        spec.layout.position(from, 1).is_some(),
+                        "{} line {from}",
+                        spec.pre
+                    );
+                }
             }
         }
     }
@@ -483,6 +696,47 @@ mod tests {
     }
 
     #[test]
+    fn clearance_repeats_the_notice_with_the_permit() {
+        let at = |date: &str| Stamp {
+            date: date.into(),
+            time: "101500".into(),
+        };
+        let decl = declaration(&IMPORT, &[("ICB", 0, "A11"), ("CMD", 1, "84713020")]);
+        let c = clearance(&IMPORT, &decl, &at("15012024"), None, &at("17012024"), None);
+        assert_eq!(c.layout.code, "VAD1AG");
+        let notice = channel_notice(&IMPORT, &decl, &at("15012024"), None);
+        for item in notice.layout.items {
+            for rep in [0, 1] {
+                if notice.layout.position(item.id, rep).is_some() {
+                    assert_eq!(
+                        c.get_rep(item.id, rep),
+                        notice.get_rep(item.id, rep),
+                        "{}",
+                        item.id
+                    );
+                }
+            }
+        }
+        assert_eq!((c.get("C21"), c.get("AD4")), ("17012024", "101500"));
+        assert_eq!(c.get("C22"), "", "no inspection recorded");
+
+        let decl = declaration(&EXPORT, &[("ECB", 0, "B11")]);
+        let c = clearance(
+            &EXPORT,
+            &decl,
+            &at("15012024"),
+            Some(&at("16012024")),
+            &at("18012024"),
+            Some(&at("17012024")),
+        );
+        assert_eq!(c.layout.code, "VAE1LF");
+        assert_eq!(c.get("ECN"), "390170000030");
+        assert_eq!(c.get("K07"), "2");
+        assert_eq!(c.get("AD2"), "16012024", "correction date");
+        assert_eq!((c.get("K86"), c.get("CCD")), ("18012024", "17012024"));
+    }
+
+    #[test]
     fn reference_information_matches_fields_by_name() {
         let decl = declaration(
             &IMPORT,
@@ -545,5 +799,153 @@ mod tests {
         assert_eq!(r.get("K03"), "B11");
         assert_eq!(r.get("K16"), "0101234567");
         assert_eq!(r.get("K07"), "2");
+    }
+
+    #[test]
+    fn transport_outputs_carry_the_transport() {
+        use crate::rules::eligibility::Basis;
+        use crate::rules::transport::{Transport, TransportNumber};
+        let mut ola = Fields::new(&tables::OLA);
+        for (k, v) in [
+            ("IEI", "I"),
+            ("CHC", "03CC"),
+            ("DPR", "03CCS01"),
+            ("ARR", "02CIS01"),
+            ("TRC", "0101234567"),
+            ("SDT", "01122026"),
+            ("EDT", "03122026"),
+            ("CG1", "BL-ONE"),
+            ("CG2", "BL-TWO"),
+        ] {
+            ola.set(k, v);
+        }
+        ola.set_rep("CNO", 2, "MSKU1234567");
+        let t = Transport::pre_registered(
+            TransportNumber { block: 17, seq: 8 },
+            Basis::Outage,
+            "ABC12001",
+            "T12345",
+            ola.values().to_vec(),
+            0,
+        );
+        let at = Stamp {
+            date: "02122026".into(),
+            time: "101530".into(),
+        };
+        let r = transport_reference(&t, Some(&at));
+        let c = transport_cancellation(&t, &at);
+        let a = arrival_form(&t, Some(&at));
+        let p = transport_approval(&t, &at);
+        let approved = Transport {
+            approved: Some(crate::rules::decision::Signed {
+                by: "officer:sup1".into(),
+                at: 0,
+            }),
+            ..t.clone()
+        };
+        let ca = transport_cancellation(&approved, &at);
+        assert_eq!((c.layout.code, ca.layout.code), ("VAS514", "VAS508"));
+        let cases = [
+            (&r, "OLT", 0, "T90170000008"),
+            (&r, "CDT", 0, "02122026"),
+            (&r, "CAN", 0, "1015"),
+            (&c, "AJ", 0, "T90170000008"),
+            (&c, "AE", 0, "02122026"),
+            (&c, "AT", 0, "1015"),
+            (&c, "DA", 0, "03CC"),
+            (&c, "DC", 0, "ABC12"),
+            (&c, "AU", 0, "03CCS01"),
+            (&c, "BA", 0, "02CIS01"),
+            (&c, "BE2", 0, "BL-TWO"),
+            (&a, "OLT", 0, "T90170000008"),
+            (&a, "TRT", 0, "A"),
+            (&a, "DPR", 0, "03CCS01"),
+            (&a, "DOT", 0, "02122026"),
+            (&a, "TOT", 0, "1015"),
+            (&a, "SOH", 0, "02CIS01"),
+            (&a, "CAR1", 0, "BL-ONE"),
+            (&a, "CO", 2, "MSKU1234567"),
+            (&p, "AE", 0, "T90170000008"),
+            (&p, "ED", 0, "I"),
+            (&p, "AD", 0, "03CC"),
+            (&p, "AF", 0, "02122026"),
+            (&p, "AG", 0, "ABC12"),
+            (&p, "AX", 0, "03CCS01"),
+            (&p, "BC", 0, "02CIS01"),
+            (&p, "AL", 0, "0101234567"),
+            (&p, "KE", 0, "01122026"),
+            (&p, "KH", 0, "03122026"),
+            (&ca, "AJ", 0, "T90170000008"),
+            (&ca, "DA", 0, "02122026"),
+            (&ca, "DB", 0, "1015"),
+            (&ca, "DC", 0, "03CC"),
+            (&ca, "AE", 0, "ABC12"),
+            (&ca, "BA", 0, "02CIS01"),
+            (&ca, "BE2", 0, "BL-TWO"),
+        ];
+        for (out, id, rep, want) in cases {
+            assert_eq!(out.get_rep(id, rep), want, "{} {id}", out.layout.code);
+        }
+        assert_eq!(transport_reference(&t, None).get("CDT"), "");
+    }
+
+    #[test]
+    fn management_information_by_name_in_the_tia_form_and_its_copy() {
+        let decl = declaration(
+            &IMPORT,
+            &[
+                ("ICB", 0, "G12"),
+                ("CH", 0, "02CI"),
+                ("IMC", 0, "0101234567"),
+                ("IMN", 0, "CÔNG TY TNHH VÍ DỤ"),
+                ("RED", 0, "31122026"),
+                ("CMD", 1, "84713020"),
+                ("QN1", 1, "100"),
+                ("QT1", 1, "PCE"),
+            ],
+        );
+        let lines = [LineBalance {
+            line: 1,
+            hs: "84713020".into(),
+            unit: "PCE".into(),
+            original: 100_000_000,
+            here: 60_000_000,
+            elsewhere: 10_000_000,
+        }];
+        let stamp = Stamp {
+            date: "15012026".into(),
+            time: "120002".into(),
+        };
+        let form = management(&tables::TIA, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("ECN", 0, "190170000030"),
+            ("CFD", 0, "ABC12"),
+            ("IEC", 0, "0101234567"),
+            ("IEN", 0, "CÔNG TY TNHH VÍ DỤ"),
+            ("TED", 0, "31122026"),
+            ("CMD", 1, "84713020"),
+            ("QT", 1, "100"),
+            ("QTU", 1, "PCE"),
+            ("UT", 1, "70"),
+            ("UTU", 1, "PCE"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(form.get_rep(id, rep), want, "TIA {id}");
+        }
+        let copy = management(&tables::VAL811, &decl, &lines, Some(&stamp), (2026, 11, 23));
+        let cases = [
+            ("A01", 0, "190170000030"),
+            ("A11", 0, "I"),
+            ("A02", 0, "02CI"),
+            ("A03", 0, "15012026"),
+            ("A06", 0, "0101234567"),
+            ("A09", 0, "31122026"),
+            ("A10", 0, ""),
+            ("D04", 1, "70"),
+            ("D06", 1, "30"),
+        ];
+        for (id, rep, want) in cases {
+            assert_eq!(copy.get_rep(id, rep), want, "VAL811 {id}");
+        }
     }
 }

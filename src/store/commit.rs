@@ -10,19 +10,52 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::metrics::Histogram;
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("flushing the store to disk failed: {0}")]
 pub struct FlushError(pub String);
 
-#[derive(Default)]
 struct State {
     issued: u64,
     completed: u64,
+    /// When the flusher last finished a flush, or when work arrived while
+    /// it was idle: how long the oldest waiter can have waited.
+    progress_at: Instant,
     /// Ticket ranges whose flush failed (kept short: failures are rare and
     /// waiters look right after they are woken).
     failed: Vec<(u64, u64)>,
     stop: bool,
     stats: CommitStats,
+}
+
+impl State {
+    fn new(now: Instant) -> State {
+        State {
+            issued: 0,
+            completed: 0,
+            progress_at: now,
+            failed: Vec::new(),
+            stop: false,
+            stats: CommitStats::default(),
+        }
+    }
+
+    /// How long writers have waited without any flush finishing, when that
+    /// is longer than `limit`.
+    fn stalled(&self, now: Instant, limit: Duration) -> Option<Duration> {
+        let waited = now.saturating_duration_since(self.progress_at);
+        (self.issued > self.completed && waited > limit).then_some(waited)
+    }
+}
+
+/// Why the group commit cannot be trusted to make writes durable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unhealthy {
+    #[error("the flush thread has stopped")]
+    Stopped,
+    #[error("no flush has finished for {0:?} while writers wait")]
+    Stalled(Duration),
 }
 
 /// Counters for benchmarks and metrics.
@@ -31,12 +64,15 @@ pub struct CommitStats {
     pub flushes: u64,
     pub writes: u64,
     pub flush_time: Duration,
+    /// Writers waiting for a flush right now.
+    pub waiting: u64,
 }
 
 struct Shared {
     state: Mutex<State>,
     work: Condvar,
     done: Condvar,
+    flush_latency: Histogram,
 }
 
 pub struct GroupCommit {
@@ -55,9 +91,10 @@ impl GroupCommit {
     /// `sync_data` it.
     pub fn start(db: sled::Db, db_file: File) -> GroupCommit {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new(Instant::now())),
             work: Condvar::new(),
             done: Condvar::new(),
+            flush_latency: Histogram::default(),
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -75,6 +112,9 @@ impl GroupCommit {
         let mut st = lock(&self.shared.state);
         if st.stop {
             return Err(FlushError("the store is closing".into()));
+        }
+        if st.issued == st.completed {
+            st.progress_at = Instant::now();
         }
         st.issued += 1;
         st.stats.writes += 1;
@@ -94,7 +134,36 @@ impl GroupCommit {
     }
 
     pub fn stats(&self) -> CommitStats {
-        lock(&self.shared.state).stats
+        let st = lock(&self.shared.state);
+        CommitStats {
+            waiting: st.issued - st.completed,
+            ..st.stats
+        }
+    }
+
+    /// How long each flush took.
+    pub fn flush_latency(&self) -> &Histogram {
+        &self.shared.flush_latency
+    }
+
+    /// Whether writes still become durable: the flush thread runs, and no
+    /// writer has waited longer than `limit` without a flush finishing.
+    /// The watchdog asks this, so a stuck disk stops its pings.
+    pub fn health(&self, limit: Duration) -> Result<(), Unhealthy> {
+        let thread_gone = self
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_none_or(|t| t.is_finished());
+        let st = lock(&self.shared.state);
+        if st.stop || thread_gone {
+            return Err(Unhealthy::Stopped);
+        }
+        match st.stalled(Instant::now(), limit) {
+            Some(waited) => Err(Unhealthy::Stalled(waited)),
+            None => Ok(()),
+        }
     }
 
     /// Flushes what is pending and stops the thread.
@@ -131,7 +200,9 @@ fn flusher(s: &Shared, db: &sled::Db, db_file: &File) {
             .map_err(|e| e.to_string())
             .and_then(|_| db_file.sync_data().map_err(|e| e.to_string()));
         let took = started.elapsed();
+        s.flush_latency.observe(took);
         let mut st = lock(&s.state);
+        st.progress_at = Instant::now();
         if let Err(e) = result {
             log::error!("flush failed: {e}");
             let first = st.completed + 1;
@@ -152,5 +223,45 @@ fn flusher(s: &Shared, db: &sled::Db, db_file: &File) {
         .and_then(|_| db_file.sync_data().map_err(Into::into))
     {
         log::error!("final flush failed: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stalled_only_when_writers_wait_past_the_limit() {
+        let t0 = Instant::now();
+        let limit = Duration::from_secs(5);
+        let at = |issued, completed, secs_later| {
+            let st = State {
+                issued,
+                completed,
+                ..State::new(t0)
+            };
+            st.stalled(t0 + Duration::from_secs(secs_later), limit)
+        };
+        assert_eq!(at(0, 0, 3600), None, "idle for an hour is not stalled");
+        assert_eq!(at(7, 7, 60), None, "everything flushed");
+        assert_eq!(at(8, 7, 5), None, "waiting, but within the limit");
+        assert_eq!(at(8, 7, 6), Some(Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn health_follows_the_flush_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let file = File::open(dir.path().join("db")).unwrap();
+        let gc = GroupCommit::start(db.clone(), file);
+        db.insert("k", "v").unwrap();
+        gc.wait().unwrap();
+        assert_eq!(gc.health(Duration::from_secs(1)), Ok(()));
+        let stats = gc.stats();
+        assert_eq!((stats.writes, stats.waiting), (1, 0));
+        assert!(stats.flushes >= 1);
+        assert!(gc.flush_latency().count() >= 1);
+        gc.stop();
+        assert_eq!(gc.health(Duration::from_secs(1)), Err(Unhealthy::Stopped));
     }
 }

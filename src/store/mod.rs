@@ -1,8 +1,12 @@
 //! The sled store: one tree per concept, big-endian keys, versioned bincode
 //! records, and group commit for durability.
 
-mod commit;
+mod backup;
+pub(crate) mod commit;
+mod officers;
 pub mod records;
+mod scan;
+mod sync;
 mod verify;
 
 use std::cell::RefCell;
@@ -12,8 +16,9 @@ use std::sync::{Mutex, MutexGuard};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
+pub use backup::{prune, restore, timestamped, BackupError, BackupReport, RestoreReport};
 use commit::GroupCommit;
-pub use commit::{CommitStats, FlushError};
+pub use commit::{CommitStats, FlushError, Unhealthy};
 use records::{decode, encode, Output, Site, Terminal, User};
 pub use verify::{Report, VerifyError};
 
@@ -43,6 +48,10 @@ pub enum StoreError {
     DirectionUsedUp(u32),
     #[error("there is no direction {0}")]
     NoDirection(u32),
+    #[error(
+        "a restore into {0} did not finish; empty the directory and run `outpost restore` again"
+    )]
+    RestoreUnfinished(PathBuf),
 }
 
 /// The operating mode with when, why and by whom it was last set.
@@ -90,6 +99,8 @@ struct Trees {
     audit: sled::Tree,
     /// `record key \0 sequence`: the entries that changed a record.
     audit_index: sled::Tree,
+    /// Officers' console accounts by login.
+    officers: sled::Tree,
 }
 
 const SITE_KEY: &[u8] = b"site";
@@ -98,6 +109,8 @@ const RTP_SECRET_KEY: &[u8] = b"secret/rtp";
 const MODE_KEY: &[u8] = b"mode";
 const AUDIT_HEAD_KEY: &[u8] = b"audit/head";
 const DIRECTION_SEQ_KEY: &[u8] = b"seq/direction";
+/// Reference tables from the centre (journaled; see `store/sync.rs`).
+const REFERENCE_KEY: &[u8] = b"reference";
 
 fn seq_key(family: Family, block: u16) -> Vec<u8> {
     format!("seq/decl/{}/{block:03}", family.digit()).into_bytes()
@@ -155,43 +168,59 @@ fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// Opens (creating if needed) a sled database at `db_dir` inside the data
+/// directory `dir`, which only its owner may read. A database that another
+/// process holds is `StoreError::Locked`. Also returns sled's main file,
+/// which the group commit syncs.
+pub(crate) fn open_db(
+    dir: &Path,
+    db_dir: &Path,
+    cache_bytes: u64,
+) -> Result<(sled::Db, std::fs::File), StoreError> {
+    if !dir.exists() {
+        // Declarations and credential hashes: readable by the owner only.
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(|e| StoreError::Open {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+    }
+    let db = sled::Config::new()
+        .path(db_dir)
+        .cache_capacity(cache_bytes)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            sled::Error::Io(ref io) if io.to_string().contains("lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            e => StoreError::Open {
+                path: dir.to_path_buf(),
+                source: e,
+            },
+        })?;
+    let db_file = std::fs::File::open(db_dir.join("db")).map_err(|e| StoreError::Open {
+        path: db_dir.join("db"),
+        source: e.into(),
+    })?;
+    Ok((db, db_file))
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`. `cache_bytes` bounds
     /// sled's page cache (its default is 1 GiB).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        if !dir.exists() {
-            // Declarations and credential hashes: readable by the owner only.
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(|e| StoreError::Open {
-                path: dir.to_path_buf(),
-                source: e.into(),
-            })?;
+        if dir.join(backup::RESTORE_MARKER).exists() {
+            return Err(StoreError::RestoreUnfinished(dir.to_path_buf()));
         }
         let db_dir = dir.join("db");
-        let db = sled::Config::new()
-            .path(&db_dir)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                sled::Error::Io(ref io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                e => StoreError::Open {
-                    path: dir.to_path_buf(),
-                    source: e,
-                },
-            })?;
-        let db_file = std::fs::File::open(db_dir.join("db")).map_err(|e| StoreError::Open {
-            path: db_dir.join("db"),
-            source: e.into(),
-        })?;
+        let (db, db_file) = open_db(dir, &db_dir, cache_bytes)?;
         let tree = |name: &str| db.open_tree(name);
         let t = Trees {
             declarations: tree("declarations")?,
@@ -205,6 +234,7 @@ impl Store {
             directions: tree("directions")?,
             audit: tree("audit")?,
             audit_index: tree("audit_index")?,
+            officers: tree("officers")?,
         };
         Ok(Store {
             t,
@@ -233,6 +263,21 @@ impl Store {
         action: &str,
         f: impl Fn(&Tx) -> TxResult<T>,
     ) -> Result<T, StoreError> {
+        self.transact(|tx, a, ix| {
+            let value = f(tx)?;
+            let changes = tx.changes.take();
+            let detail = tx.detail.take();
+            append_audit(tx.meta, a, ix, actor, action, &detail, changes)?;
+            Ok(value)
+        })
+    }
+
+    /// One transaction over every tree: the records through `Tx`, the
+    /// journal and its index beside it.
+    fn transact<T>(
+        &self,
+        f: impl Fn(&Tx, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
         let t = &self.t;
         (
             &t.declarations,
@@ -246,8 +291,9 @@ impl Store {
             &t.directions,
             &t.audit,
             &t.audit_index,
+            &t.officers,
         )
-            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix)| {
+            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix, of)| {
                 let tx = Tx {
                     declarations: d,
                     by_declarant: by,
@@ -258,14 +304,11 @@ impl Store {
                     links: l,
                     transports: tr,
                     directions: dirs,
+                    officers: of,
                     changes: RefCell::new(Vec::new()),
                     detail: RefCell::new(String::new()),
                 };
-                let value = f(&tx)?;
-                let changes = tx.changes.into_inner();
-                let detail = tx.detail.into_inner();
-                append_audit(m, a, ix, actor, action, &detail, changes)?;
-                Ok(value)
+                f(&tx, a, ix)
             })
             .map_err(tx_err)
     }
@@ -277,6 +320,16 @@ impl Store {
 
     pub fn commit_stats(&self) -> CommitStats {
         self.commit.stats()
+    }
+
+    /// How long each group-commit flush took.
+    pub fn flush_latency(&self) -> &crate::metrics::Histogram {
+        self.commit.flush_latency()
+    }
+
+    /// Whether writes still become durable; see [`commit::GroupCommit::health`].
+    pub fn commit_health(&self, limit: std::time::Duration) -> Result<(), Unhealthy> {
+        self.commit.health(limit)
     }
 
     /// Flushes and stops the flush thread; later writes fail.
@@ -602,6 +655,16 @@ impl Store {
             .transpose()
     }
 
+    /// Every transport, in number order (for searches).
+    pub fn transports(&self) -> Result<Vec<Transport>, StoreError> {
+        self.t
+            .transports
+            .iter()
+            .values()
+            .map(|v| decode("transport", &v?))
+            .collect()
+    }
+
     /// Issues the next transport number and stores what `build` makes of
     /// it, with its outputs, in one transaction; as `create_declaration`.
     pub fn create_transport<E>(
@@ -707,6 +770,11 @@ impl Store {
         Ok(self.t.outputs.remove(output_key(terminal, seq))?.is_some())
     }
 
+    /// Outputs not yet acknowledged, over all terminals (a scan).
+    pub fn pending_outputs_total(&self) -> usize {
+        self.t.outputs.len()
+    }
+
     pub fn pending_outputs(&self, terminal: &str) -> usize {
         self.t
             .outputs
@@ -733,6 +801,7 @@ struct Tx<'a> {
     links: &'a TransactionalTree,
     transports: &'a TransactionalTree,
     directions: &'a TransactionalTree,
+    officers: &'a TransactionalTree,
     changes: RefCell<Vec<Change>>,
     detail: RefCell<String>,
 }
@@ -822,22 +891,70 @@ impl Tx<'_> {
         let mut seq = be_u64(self.meta.get(OUTPUT_SEQ_KEY)?);
         for (terminal, out) in outputs {
             seq += 1;
-            if terminal.len() != 6 {
-                return abort(StoreError::Corrupt {
-                    what: "output",
-                    reason: format!("terminal id {terminal:?} is not 6 characters"),
-                });
-            }
-            self.outputs
-                .insert(output_key(terminal, seq), encode(out))?;
-            self.changed(Change::Output {
-                terminal: terminal.clone(),
-                seq,
-                output: out.clone(),
-            });
+            self.put_output(terminal, seq, out)?;
         }
         self.meta.insert(OUTPUT_SEQ_KEY, &seq.to_be_bytes())?;
         Ok(())
+    }
+
+    fn put_output(&self, terminal: &str, seq: u64, out: &Output) -> TxResult<()> {
+        if terminal.len() != 6 {
+            return abort(StoreError::Corrupt {
+                what: "output",
+                reason: format!("terminal id {terminal:?} is not 6 characters"),
+            });
+        }
+        self.outputs
+            .insert(output_key(terminal, seq), encode(out))?;
+        self.changed(Change::Output {
+            terminal: terminal.to_string(),
+            seq,
+            output: out.clone(),
+        });
+        Ok(())
+    }
+
+    /// Writes a journaled change again, as it was first written: the record,
+    /// its indexes, and the counter of the number it issued (raised, never
+    /// lowered). Replaying a journal entry this way restores what it did.
+    fn apply(&self, c: &Change) -> TxResult<()> {
+        match c {
+            Change::Site(v) => self.put_site(v)?,
+            Change::Mode(v) => self.put_mode(v)?,
+            Change::Direction(v) => self.put_direction(v)?,
+            Change::User(v) => self.put_user(v)?,
+            Change::Terminal(v) => self.put_terminal(v)?,
+            Change::Declaration(v) => self.put_declaration(v)?,
+            Change::Transport(v) => self.put_transport(v)?,
+            Change::Officer(v) => self.put_officer(v)?,
+            Change::Reference(v) => self.put_reference(v)?,
+            Change::Output {
+                terminal,
+                seq,
+                output,
+            } => self.put_output(terminal, *seq, output)?,
+        }
+        if let Some((counter, n)) = issued(c) {
+            if be_u64(self.meta.get(&counter)?) < n {
+                self.meta.insert(counter, &n.to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `meta` counter a change drew a number from, and the number: a
+/// counter must never stand below a number already issued.
+fn issued(c: &Change) -> Option<(Vec<u8>, u64)> {
+    match c {
+        Change::Declaration(d) => Some((
+            seq_key(d.number.family, d.number.block),
+            d.number.seq as u64,
+        )),
+        Change::Transport(t) => Some((transport_seq_key(t.number.block), t.number.seq as u64)),
+        Change::Output { seq, .. } => Some((OUTPUT_SEQ_KEY.to_vec(), *seq)),
+        Change::Direction(d) => Some((DIRECTION_SEQ_KEY.to_vec(), d.id as u64)),
+        _ => None,
     }
 }
 
@@ -874,6 +991,17 @@ fn append_audit(
         changes,
         prev,
     };
+    put_entry(m, a, ix, &entry)
+}
+
+/// Stores a journal entry, indexes it under every record it changed, and
+/// makes it the head.
+fn put_entry(
+    m: &TransactionalTree,
+    a: &TransactionalTree,
+    ix: &TransactionalTree,
+    entry: &audit::Entry,
+) -> TxResult<()> {
     for c in &entry.changes {
         if !matches!(c, Change::Output { .. }) {
             let mut k = c.key().into_bytes();
@@ -882,9 +1010,14 @@ fn append_audit(
             ix.insert(k, &[])?;
         }
     }
-    a.insert(&entry.seq.to_be_bytes(), encode(&entry))?;
-    let mut head = entry.seq.to_be_bytes().to_vec();
-    head.extend_from_slice(&entry.hash());
-    m.insert(AUDIT_HEAD_KEY, head)?;
+    a.insert(&entry.seq.to_be_bytes(), encode(entry))?;
+    m.insert(AUDIT_HEAD_KEY, head_record(entry.seq, &entry.hash()))?;
     Ok(())
+}
+
+/// The head record: the sequence number, then the hash of that entry.
+fn head_record(seq: u64, hash: &[u8; 32]) -> Vec<u8> {
+    let mut head = seq.to_be_bytes().to_vec();
+    head.extend_from_slice(hash);
+    head
 }

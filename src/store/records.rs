@@ -82,3 +82,60 @@ pub struct Output {
     pub body: String,
     pub created_at: i64,
 }
+
+/// What an officer may do in the console. An account holds one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    /// Clearance, release, document and physical check results.
+    Supervision,
+    /// Tax notes.
+    Tax,
+    /// Channel changes, directions.
+    Risk,
+    /// Mode, accounts, sync state.
+    It,
+    /// Counts and CSV exports.
+    Statistics,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Supervision,
+        Role::Tax,
+        Role::Risk,
+        Role::It,
+        Role::Statistics,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Supervision => "supervision",
+            Role::Tax => "tax",
+            Role::Risk => "risk",
+            Role::It => "it",
+            Role::Statistics => "statistics",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// A customs officer's console account. Kept apart from declarants: a
+/// VNACCS user code never opens the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    pub login: String,
+    /// Full name, shown in the console and on clearance outputs.
+    pub name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub disabled: bool,
+    /// Failed logins since the last successful one.
+    pub failed_logins: u32,
+    /// Unix seconds until which logins are refused (0: not locked).
+    pub locked_until: i64,
+    pub created_at: i64,
+}

@@ -11,10 +11,10 @@ use ring::digest::{digest, SHA256};
 
 use super::records::decode;
 use super::{
-    be_u64, declarant_key, link_key, parse_head, seq_key, transport_seq_key, Store, StoreError,
-    AUDIT_HEAD_KEY, MODE_KEY, OUTPUT_SEQ_KEY, SITE_KEY,
+    be_u64, declarant_key, link_key, parse_head, Store, StoreError, AUDIT_HEAD_KEY, MODE_KEY,
+    SITE_KEY,
 };
-use crate::audit::{Chain, ChainError, Change, Entry};
+use crate::audit::{Chain, ChainError, Entry};
 use crate::rules::declaration::Declaration;
 
 /// What a clean check saw.
@@ -86,19 +86,7 @@ struct Expected {
 impl Expected {
     fn apply(&mut self, e: &Entry) {
         for c in &e.changes {
-            let issued = match c {
-                Change::Declaration(d) => Some((
-                    seq_key(d.number.family, d.number.block),
-                    d.number.seq as u64,
-                )),
-                Change::Transport(t) => {
-                    Some((transport_seq_key(t.number.block), t.number.seq as u64))
-                }
-                Change::Output { seq, .. } => Some((OUTPUT_SEQ_KEY.to_vec(), *seq)),
-                Change::Direction(d) => Some((super::DIRECTION_SEQ_KEY.to_vec(), d.id as u64)),
-                _ => None,
-            };
-            if let Some((k, n)) = issued {
+            if let Some((k, n)) = super::issued(c) {
                 let v = self.counters.entry(k).or_default();
                 *v = (*v).max(n);
             }
@@ -176,6 +164,7 @@ impl Store {
         let transports = check_tree(&t.transports, &|k| format!("transport/{}", text(k)))?;
         check_tree(&t.users, &|k| format!("user/{}", text(k)))?;
         check_tree(&t.terminals, &|k| format!("terminal/{}", text(k)))?;
+        check_tree(&t.officers, &|k| format!("officer/{}", text(k)))?;
         check_tree(&t.directions, &|k| format!("direction/{}", be_u32(k)))?;
         let pending_outputs = check_tree(&t.outputs, &|k| {
             format!(
@@ -184,7 +173,11 @@ impl Store {
                 be_u64(Some(k.get(6..).unwrap_or_default().into()))
             )
         })?;
-        for (key, name) in [(SITE_KEY, "site"), (MODE_KEY, "mode")] {
+        for (key, name) in [
+            (SITE_KEY, "site"),
+            (MODE_KEY, "mode"),
+            (super::REFERENCE_KEY, "reference"),
+        ] {
             if let Some(v) = t.meta.get(key).map_err(StoreError::from)? {
                 expected.check(name.into(), &v)?;
                 records += 1;
@@ -270,7 +263,7 @@ fn be_u32(k: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::audit::Entry;
     use crate::rules::declaration::tests::fields;
@@ -286,9 +279,34 @@ mod tests {
         }
     }
 
+    /// A new import declaration by ABC12001 with its registered copy.
+    pub(in crate::store) fn declare(s: &Store, i: i64) -> Declaration {
+        let values = fields(&IMPORT, &[("ECN", 0, "")]).values().to_vec();
+        s.create_declaration(
+            IMPORT.family,
+            Basis::Outage,
+            &actor("ABC12001"),
+            "job IDA",
+            |n| {
+                let d = Declaration::pre_registered(&IMPORT, n, "ABC12001", "T12345", values, i);
+                let out = Output {
+                    out_code: "VAD4190".into(),
+                    job: "IDA".into(),
+                    user_code: "ABC12001".into(),
+                    subject: n.to_string(),
+                    body: format!("copy {i}"),
+                    created_at: i,
+                };
+                Ok::<_, ()>((d, vec![("T12345".to_string(), out)]))
+            },
+        )
+        .unwrap()
+        .unwrap()
+    }
+
     /// A store with a site, a declarant, a mode switch and three
     /// declarations, each with an output; one output acknowledged.
-    fn store() -> (tempfile::TempDir, Store) {
+    pub(in crate::store) fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), 8 << 20).unwrap();
         let site = Site {
@@ -313,28 +331,7 @@ mod tests {
         s.put_user(&user, &terminal, &actor("operator")).unwrap();
         s.set_mode(Mode::Active, "outage", &actor("it")).unwrap();
         for i in 0..3 {
-            let values = fields(&IMPORT, &[("ECN", 0, "")]).values().to_vec();
-            s.create_declaration(
-                IMPORT.family,
-                Basis::Outage,
-                &actor("ABC12001"),
-                "job IDA",
-                |n| {
-                    let d =
-                        Declaration::pre_registered(&IMPORT, n, "ABC12001", "T12345", values, i);
-                    let out = Output {
-                        out_code: "VAD4190".into(),
-                        job: "IDA".into(),
-                        user_code: "ABC12001".into(),
-                        subject: n.to_string(),
-                        body: format!("copy {i}"),
-                        created_at: i,
-                    };
-                    Ok::<_, ()>((d, vec![("T12345".to_string(), out)]))
-                },
-            )
-            .unwrap()
-            .unwrap();
+            declare(&s, i);
         }
         let (seq, _) = s.next_output("T12345").unwrap().unwrap();
         assert!(s.ack_output("T12345", seq).unwrap());
@@ -471,7 +468,10 @@ mod tests {
     fn a_counter_behind_an_issued_number_is_found() {
         let (_d, s) = store();
         s.t.meta
-            .insert(seq_key(IMPORT.family, 17), &1u64.to_be_bytes())
+            .insert(
+                crate::store::seq_key(IMPORT.family, 17),
+                &1u64.to_be_bytes(),
+            )
             .unwrap();
         let err = s.verify(|_| {}).unwrap_err();
         assert!(

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use outpost::client::Client;
-use outpost::wire::{tables, Fields, HField, Header, Message, ResultCode};
+use outpost::wire::{tables, Fields, HField, Header, Layout, Message, ResultCode};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_outpost");
 
@@ -58,10 +58,23 @@ pub struct Appliance {
 impl Appliance {
     /// A fresh appliance: site block 17, ALICE and BOB provisioned, serving.
     pub fn start() -> Appliance {
+        Appliance::start_with(17, "")
+    }
+
+    /// A fresh appliance for site `block` with `config` as its outpost.toml,
+    /// ALICE and BOB provisioned, serving.
+    pub fn start_with(block: u16, config: &str) -> Appliance {
         let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("outpost.toml"), config).expect("writing outpost.toml");
         let out = outpost(
             dir.path(),
-            &["init", "--site", "17", "--name", "test branch"],
+            &[
+                "init",
+                "--site",
+                &block.to_string(),
+                "--name",
+                "test branch",
+            ],
         );
         assert!(
             out.status.success(),
@@ -89,6 +102,17 @@ impl Appliance {
         a
     }
 
+    /// Serves a data directory that already holds a store (a restored one).
+    pub fn open(dir: tempfile::TempDir) -> Appliance {
+        let mut a = Appliance {
+            dir,
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        a.spawn();
+        a
+    }
+
     pub fn data(&self) -> &Path {
         self.dir.path()
     }
@@ -99,29 +123,14 @@ impl Appliance {
 
     /// Starts the server and waits for its "listening" line.
     pub fn spawn(&mut self) {
-        let mut child = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(self.data())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting outpost serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let line = lines
-            .next()
-            .expect("outpost printed nothing")
-            .expect("reading stdout");
-        let addr = line
-            .split("https://")
-            .nth(1)
-            .and_then(|s| s.split('/').next())
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-        self.addr = addr.parse().unwrap();
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        self.spawn_with_env(&[]);
+    }
+
+    /// As `spawn`, with extra environment variables.
+    pub fn spawn_with_env(&mut self, env: &[(&str, &str)]) {
+        let (child, addr) =
+            spawn_listening_env(self.data(), &["serve", "--listen", "127.0.0.1:0"], env);
+        self.addr = addr;
         self.child = Some(child);
     }
 
@@ -174,6 +183,18 @@ impl Drop for Appliance {
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;
+
+/// `outpost verify`: the journal and every stored record, index and
+/// counter agree (through the admin socket while the appliance serves).
+pub fn assert_verified(data: &Path) {
+    let v = outpost(data, &["verify"]);
+    assert!(
+        v.status.success(),
+        "verify: {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+}
 
 /// `outpost user add …` for a declarant.
 pub fn user_add(data: &Path, d: &Declarant) -> std::process::Output {
@@ -288,6 +309,18 @@ pub fn eda_body(d: &Declarant, lines: u16, kind: &str) -> String {
     f.render()
 }
 
+/// Asserts that the appliance holds IDA `number` with exactly the data of
+/// `body` (plus its number); `context` names the check in failures.
+pub async fn assert_ida_stored(c: &mut Client, number: &str, body: &str, context: &str) {
+    let r = send(c, request("IDB", &ALICE, &format!("{number}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"], "{context}: {number} lost");
+    let stored = r.first().body.split_once("\r\n").unwrap().1;
+    let mut want = Fields::parse(&tables::IDA, body, None).unwrap().unwrap();
+    want.set("ICN", number);
+    let got = Fields::parse(&tables::IDA, stored, None).unwrap().unwrap();
+    assert_eq!(got, want, "{context}: {number} changed");
+}
+
 /// Acknowledges outputs until the loop ends; returns (output code, body) of each.
 pub async fn retrieve_all(c: &mut Client, d: &Declarant) -> Vec<(String, String)> {
     let mut got = Vec::new();
@@ -358,6 +391,209 @@ impl Reply {
     }
 }
 
+/// `GET path`: status and body as text.
+pub async fn get(c: &mut Client, path: &str) -> (u16, String) {
+    let (status, body) = c
+        .request("GET", path, "text/plain", vec![])
+        .await
+        .expect("GET");
+    (status, String::from_utf8(body).expect("UTF-8 body"))
+}
+
+/// The data part of an M reply in `layout`, as a terminal fills its form:
+/// a call-up leaves the items the declarant must choose empty, so the data
+/// is not held to the layout's required items.
+pub fn form(r: &Reply, layout: &'static Layout) -> Fields {
+    let body = r.first().body.split_once("\r\n").unwrap().1;
+    let values = outpost::wire::body::split_lines(body)
+        .iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+    Fields::from_values(layout, values)
+}
+
 pub async fn send(c: &mut Client, bytes: Vec<u8>) -> Reply {
     Reply::parse(c.post(bytes).await.expect("post"))
+}
+
+/// Starts `outpost <args>` (a server) and returns it with the address from
+/// its "listening on https://…/" line; stdout keeps being drained.
+pub fn spawn_listening(data: &Path, args: &[&str]) -> (Child, SocketAddr) {
+    spawn_listening_env(data, args, &[])
+}
+
+/// As `spawn_listening`, with extra environment variables.
+pub fn spawn_listening_env(
+    data: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, SocketAddr) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting outpost");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines
+        .next()
+        .expect("outpost printed nothing")
+        .expect("reading stdout");
+    let addr = line
+        .split("https://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr.parse().unwrap())
+}
+
+/// `outpost …` that must succeed; returns its stdout.
+pub fn outpost_ok(data: &Path, args: &[&str]) -> String {
+    let out = outpost(data, args);
+    assert!(
+        out.status.success(),
+        "outpost {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A central receiver on a fixed loopback port, so that sites can be
+/// configured for it before it first runs.
+pub struct Centre {
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    pub addr: SocketAddr,
+}
+
+impl Centre {
+    /// Its certificate is made now; it does not run until `spawn`.
+    pub fn new() -> Centre {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tls = dir.path().join("tls");
+        outpost::tls::ensure_self_signed(&tls.join("cert.pem"), &tls.join("key.pem"), &[])
+            .expect("centre certificate");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Centre {
+            dir,
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    pub fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The outpost.toml lines that make a site sync here, quickly.
+    pub fn site_config(&self) -> String {
+        format!(
+            "central_url = \"https://{}/\"\ncentral_cert = \"{}\"\nsync_interval_secs = 1\n\
+             sync_backoff_max_secs = 1\nsync_timeout_secs = 10\n",
+            self.addr,
+            self.data().join("tls").join("cert.pem").display()
+        )
+    }
+
+    /// Registers a site from its `outpost site-identity`.
+    pub fn register(&self, block: u16, site: &Appliance) {
+        let id = site.data().join("identity");
+        outpost_ok(
+            site.data(),
+            &["site-identity", "--out", id.to_str().unwrap()],
+        );
+        outpost_ok(
+            self.data(),
+            &[
+                "central",
+                "site",
+                "add",
+                "--site",
+                &block.to_string(),
+                "--cert",
+                id.join("site-cert.pem").to_str().unwrap(),
+                "--key-pub",
+                id.join("site-key.pub").to_str().unwrap(),
+            ],
+        );
+    }
+
+    pub fn spawn(&mut self) {
+        let listen = self.addr.to_string();
+        let (child, addr) =
+            spawn_listening(self.data(), &["central", "serve", "--listen", &listen]);
+        assert_eq!(addr, self.addr);
+        self.child = Some(child);
+    }
+
+    pub fn kill9(&mut self) {
+        let mut c = self.child.take().expect("running");
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop(&mut self) {
+        let mut c = self.child.take().expect("running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(c.id() as i32, SIGTERM) };
+        c.wait().unwrap();
+    }
+
+    pub fn report(&self) -> String {
+        outpost_ok(self.data(), &["central", "report"])
+    }
+}
+
+impl Drop for Centre {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A transport declaration (OLA) with one cargo block.
+pub fn ola() -> String {
+    let mut f = Fields::new(&tables::OLA);
+    for (k, v) in [
+        ("IEI", "I"),
+        ("CHC", "03CC"),
+        ("TRC", ALICE.tax_code),
+        ("TRN", "CÔNG TY VẬN TẢI VÍ DỤ"),
+        ("BYA", "31"),
+        ("OBJ", "FAC"),
+        ("USS", "NR"),
+        ("SDT", "01122026"),
+        ("SDH", "08"),
+        ("EDT", "02122026"),
+        ("EDH", "17"),
+        ("DPR", "03CCS01"),
+        ("ARR", "02CIS01"),
+        ("CG1", "EXAMPLEBL0001"),
+        ("CM1", "Máy tính xách tay"),
+    ] {
+        f.set(k, v);
+    }
+    f.render()
+}
+
+/// OLA + OLC for Alice; returns the OLT number.
+pub async fn registered_transport(c: &mut Client) -> String {
+    let r = send(c, request("OLA", &ALICE, &ola())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let olt = r.number();
+    let r = send(c, request("OLC", &ALICE, &format!("{olt}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    olt
 }

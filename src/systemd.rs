@@ -1,0 +1,58 @@
+//! Talking to systemd: READY=1 once the listener is up, STOPPING=1 on a
+//! stop signal, and watchdog pings only while the store's group commit
+//! still makes writes durable. A ping that cannot notice a stuck flusher
+//! would keep a useless appliance alive. Outside systemd (no NOTIFY_SOCKET,
+//! no WATCHDOG_USEC) all of this does nothing.
+
+use std::sync::Arc;
+
+use sd_notify::NotifyState;
+
+use crate::service::Service;
+
+fn notify(states: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(states) {
+        log::warn!("notifying systemd: {e}");
+    }
+}
+
+/// The appliance takes requests.
+pub fn ready(status: &str) {
+    notify(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+/// The appliance is draining and will exit.
+pub fn stopping() {
+    notify(&[NotifyState::Stopping]);
+}
+
+/// Pings the watchdog every half period while the group commit is healthy:
+/// its flush thread runs and no writer has waited more than half a period.
+/// Returns at once when systemd asked for no watchdog.
+pub async fn watchdog(service: Arc<Service>) {
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let every = period / 2;
+    log::info!("systemd watchdog: pinging every {every:?} while flushes keep up");
+    let mut tick = tokio::time::interval(every);
+    let mut healthy = true;
+    loop {
+        tick.tick().await;
+        match service.store.commit_health(every) {
+            Ok(()) => {
+                if !healthy {
+                    log::warn!("flushes keep up again; pinging the watchdog");
+                }
+                healthy = true;
+                notify(&[NotifyState::Watchdog]);
+            }
+            Err(e) => {
+                if healthy {
+                    log::error!("withholding the watchdog ping: {e}");
+                }
+                healthy = false;
+            }
+        }
+    }
+}

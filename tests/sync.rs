@@ -1,0 +1,336 @@
+//! Sync to the centre with real processes on loopback: two sites and one
+//! centre. Every event a site journals reaches the centre exactly once, by
+//! network or by carried bundle, whatever fails in between.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use outpost::central::CentralStore;
+use outpost::store::Store;
+
+async fn take_declarations(app: &Appliance, n: usize) {
+    let mut c = app.client(true);
+    for _ in 0..n {
+        let r = submit_ida(&mut c, &ALICE).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"]);
+    }
+}
+
+async fn sync_state(app: &Appliance) -> serde_json::Value {
+    let (status, body) = app
+        .client(false)
+        .request("GET", "/api/status", "text/plain", Vec::new())
+        .await
+        .expect("GET /api/status");
+    assert_eq!(status, 200);
+    let mut s: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    s["sync"].take()
+}
+
+/// Waits until the centre has acknowledged the site's whole journal.
+async fn wait_synced(app: &Appliance) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let s = sync_state(app).await;
+        if s["pending"] == 0 && s["journal_head"].as_u64() > Some(0) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not synced after 60 s: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stop(app: &mut Appliance) {
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(Duration::from_secs(15)).success());
+}
+
+/// With every process stopped: the centre holds each site's journal, entry
+/// for entry and byte for byte, once, and nothing beyond it.
+fn assert_exactly_once(centre: &Centre, sites: &[(u16, &Path)]) {
+    let c = CentralStore::open(centre.data(), 8 << 20, false).unwrap();
+    for &(site, dir) in sites {
+        let s = Store::open(dir, 8 << 20).unwrap();
+        let (head, _) = s.journal_head().unwrap();
+        assert!(head > 0);
+        for item in s.journal_raw_from(1) {
+            let (seq, bytes) = item.unwrap();
+            let held = c.event(site, seq).unwrap();
+            assert_eq!(held.as_deref(), Some(&bytes[..]), "site {site} event {seq}");
+        }
+        assert_eq!(c.event(site, head + 1).unwrap(), None);
+        let st = c.state(site).unwrap();
+        assert_eq!(
+            (st.acked, st.highest, st.held, st.conflicts),
+            (head, head, head, 0),
+            "site {site}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sites_work_through_an_outage_at_the_centre_and_everything_arrives_once() {
+    let mut centre = Centre::new();
+    let mut a = Appliance::start_with(17, &centre.site_config());
+    let mut b = Appliance::start_with(18, &centre.site_config());
+    centre.register(17, &a);
+    centre.register(18, &b);
+    // The centre is down: both sites keep taking declarations.
+    take_declarations(&a, 15).await;
+    take_declarations(&b, 10).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let s = sync_state(&a).await;
+    assert!(s["pending"].as_u64() > Some(15), "{s}");
+    assert!(s["last_error"].is_string(), "the failure is shown: {s}");
+    assert_eq!(s["last_success"], "never");
+
+    centre.spawn();
+    let s = wait_synced(&a).await;
+    assert!(s["last_error"].is_null(), "{s}");
+    wait_synced(&b).await;
+    let report = centre.report();
+    assert!(
+        report.contains("site 017") && report.contains("site 018"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("gap") && !report.contains("conflict at"),
+        "{report}"
+    );
+    // A quiet site sends nothing more; the next passes only ask.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop(&mut a);
+    stop(&mut b);
+    centre.stop();
+    assert_exactly_once(&centre, &[(17, a.data()), (18, b.data())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_centre_in_the_middle_of_an_upload_loses_and_duplicates_nothing() {
+    let mut centre = Centre::new();
+    let config = format!("{}sync_batch_events = 3\n", centre.site_config());
+    let mut a = Appliance::start_with(17, &config);
+    centre.register(17, &a);
+    take_declarations(&a, 400).await;
+    let head = sync_state(&a).await["journal_head"].as_u64().unwrap();
+    for round in 0..2 {
+        centre.spawn();
+        // Kill it while batches are going in.
+        let start = Instant::now();
+        loop {
+            let acked = sync_state(&a).await["acknowledged"].as_u64().unwrap();
+            if acked > head * (round + 1) / 4 {
+                assert!(
+                    acked < head,
+                    "round {round}: the upload finished before the kill"
+                );
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        centre.kill9();
+    }
+    centre.spawn();
+    wait_synced(&a).await;
+    stop(&mut a);
+    centre.stop();
+    assert_exactly_once(&centre, &[(17, a.data())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
+    let mut centre = Centre::new();
+    let mut a = Appliance::start_with(17, &centre.site_config());
+    centre.register(17, &a);
+    take_declarations(&a, 12).await;
+    // An officer carries events 4.. (1–3 stay behind): the bundle is
+    // written by the running appliance.
+    let bundle = a.data().join("carried.bundle");
+    let out = outpost_ok(
+        a.data(),
+        &["export", "--out", bundle.to_str().unwrap(), "--since", "3"],
+    );
+    assert!(out.contains("site 017: events 4–"), "{out}");
+
+    let first = outpost_ok(centre.data(), &["import", bundle.to_str().unwrap()]);
+    assert!(first.contains("0 already held, 0 conflicts"), "{first}");
+    let report = centre.report();
+    assert!(
+        report.contains("complete up to 0") && report.contains("gap: events 1–3"),
+        "{report}"
+    );
+    let again = outpost_ok(centre.data(), &["import", bundle.to_str().unwrap()]);
+    assert!(again.contains("imported 0 new"), "{again}");
+    assert_eq!(centre.report(), report, "the second import changed nothing");
+
+    // Damaged copies are refused with a reason and change nothing.
+    let bytes = std::fs::read(&bundle).unwrap();
+    let damaged = [
+        ("flipped", {
+            let mut b = bytes.clone();
+            b[bytes.len() / 2] ^= 0x01;
+            b
+        }),
+        ("truncated", bytes[..bytes.len() - 100].to_vec()),
+    ];
+    for (what, b) in damaged {
+        let path = a.data().join(format!("{what}.bundle"));
+        std::fs::write(&path, b).unwrap();
+        let out = outpost(centre.data(), &["import", path.to_str().unwrap()]);
+        assert!(!out.status.success(), "{what} bundle accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("bundle refused, nothing changed"),
+            "{what}: {err}"
+        );
+        assert_eq!(centre.report(), report, "{what}: changed something");
+    }
+
+    // The network then sends everything from 1: the overlap is held once.
+    take_declarations(&a, 3).await;
+    centre.spawn();
+    wait_synced(&a).await;
+    let after = outpost_ok(centre.data(), &["import", bundle.to_str().unwrap()]);
+    assert!(after.contains("imported 0 new"), "{after}");
+    stop(&mut a);
+    centre.stop();
+    assert_exactly_once(&centre, &[(17, a.data())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
+    let mut centre = Centre::new();
+    let a = Appliance::start_with(17, &centre.site_config());
+    centre.register(17, &a);
+    const CAROL: Declarant = Declarant {
+        code: "CAR56003",
+        password: "CAR0L",
+        terminal: "T55555",
+        key: "CAROLKEY",
+        tax_code: "0101234567",
+    };
+    let out = outpost_ok(
+        centre.data(),
+        &[
+            "central",
+            "user",
+            "add",
+            "--code",
+            CAROL.code,
+            "--password",
+            CAROL.password,
+            "--terminal",
+            CAROL.terminal,
+            "--access-key",
+            CAROL.key,
+            "--tax-code",
+            CAROL.tax_code,
+        ],
+    );
+    assert!(out.contains("registry version 1"), "{out}");
+    let rules = a.data().join("rules.toml");
+    let publish_rules = |text: &str| {
+        std::fs::write(&rules, text).unwrap();
+        let args = ["central", "table", "set", "channel-rules", "--file"];
+        outpost(
+            centre.data(),
+            &[&args[..], &[rules.to_str().unwrap()]].concat(),
+        )
+    };
+    let out = publish_rules("default_channel = 3\n");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("registry version 2"),
+        "{out:?}"
+    );
+    let bad = publish_rules("default_channel = 9\n");
+    assert!(!bad.status.success(), "invalid rules are not published");
+    centre.spawn();
+    // `outpost sync` on the running appliance: one pass, registry included.
+    let out = outpost_ok(a.data(), &["sync"]);
+    assert!(out.contains("applied registry version 2"), "{out}");
+    assert_eq!(sync_state(&a).await["registry_version"], 2);
+    let users = outpost_ok(a.data(), &["user", "list"]);
+    assert!(users.contains(CAROL.code), "{users}");
+    let mut c = a.client(true);
+    let r = submit_ida(&mut c, &CAROL).await;
+    assert_eq!(
+        r.codes(),
+        ["00000-0000-0000"],
+        "the new declarant can declare"
+    );
+    let v = outpost(a.data(), &["verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Waits until the site's last pass failed with an error containing `want`.
+async fn wait_error(app: &Appliance, want: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let s = sync_state(app).await;
+        if s["last_error"].as_str().is_some_and(|e| e.contains(want)) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {want:?}: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
+    let mut centre = Centre::new();
+    let mut a = Appliance::start_with(17, &centre.site_config());
+    centre.register(17, &a);
+    centre.spawn();
+    take_declarations(&a, 2).await;
+    wait_synced(&a).await;
+    stop(&mut a);
+    let old = tempfile::tempdir().unwrap();
+    copy_dir(&a.data().join("db"), old.path());
+    a.spawn();
+    take_declarations(&a, 3).await;
+    let head = wait_synced(&a).await["journal_head"].as_u64().unwrap();
+    stop(&mut a);
+
+    // The appliance comes back from the older copy: the centre is ahead.
+    std::fs::remove_dir_all(a.data().join("db")).unwrap();
+    copy_dir(old.path(), &a.data().join("db"));
+    a.spawn();
+    let s = wait_error(&a, "restored from an older copy").await;
+    let e = s["last_error"].as_str().unwrap();
+    assert!(e.contains(&format!("events up to {head}, but")), "{e}");
+    // It takes more declarations than the centre holds: another history
+    // from the point of the copy on, which the centre refuses.
+    take_declarations(&a, 5).await;
+    wait_error(&a, "does not chain").await;
+    let report = centre.report();
+    assert!(report.contains("conflict at event"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "complete up to {head}, highest {head}, {head} events held"
+        )),
+        "nothing of the other history was stored: {report}"
+    );
+}
