@@ -8,6 +8,12 @@ use super::StoreError;
 
 pub const SCHEMA_VERSION: u8 = 1;
 
+/// Most bytes a decode may claim for strings and vectors. Records are far
+/// smaller (a request body is capped at 1 MiB); without a limit a corrupt
+/// or hostile length prefix (a journal entry in a sync bundle, found by
+/// fuzzing) makes bincode allocate gigabytes before it notices.
+const DECODE_LIMIT: usize = 64 << 20;
+
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![SCHEMA_VERSION];
     // Encoding plain data into a Vec cannot fail.
@@ -21,7 +27,8 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
         Some((&SCHEMA_VERSION, rest)) => {
-            bincode::serde::decode_from_slice(rest, bincode::config::standard())
+            let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
+            bincode::serde::decode_from_slice(rest, config)
                 .map(|(v, _)| v)
                 .map_err(|e| StoreError::Corrupt {
                     what,
@@ -138,4 +145,21 @@ pub struct Officer {
     /// Unix seconds until which logins are refused (0: not locked).
     pub locked_until: i64,
     pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_length_prefix_is_corrupt_not_an_allocation() {
+        // A string claiming 2^62 bytes: bincode's varint marker 253, then a u64.
+        let mut bytes = vec![SCHEMA_VERSION, 253];
+        bytes.extend((1u64 << 62).to_le_bytes());
+        let err = decode::<String>("test record", &bytes).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        // Ordinary records still round-trip.
+        let big = "Máy tính xách tay ".repeat(50_000);
+        assert_eq!(decode::<String>("test record", &encode(&big)).unwrap(), big);
+    }
 }
