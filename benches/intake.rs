@@ -4,7 +4,6 @@
 //! `cargo bench --bench intake` (env BENCH_SECS sets seconds per run, default 3).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use outpost::client::Client;
 use outpost::wire::{HField, Header, Message};
 
 mod common;
-use common::{ida_fields, run, BIN};
+use common::{ida_fields, run, spawn_listening};
 
 fn ida() -> Vec<u8> {
     let f = ida_fields();
@@ -151,29 +150,8 @@ fn main() {
             "0101234567",
         ],
     );
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr: std::net::SocketAddr = line
-        .split("https://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (mut child, addr) = spawn_listening(&data, &["serve", "--listen", "127.0.0.1:0"]);
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
     let cert = data.join("tls").join("cert.pem");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

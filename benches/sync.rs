@@ -7,7 +7,6 @@
 //! with its registered-copy output.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use outpost::rules::declaration::{Declaration, IMPORT};
@@ -16,7 +15,7 @@ use outpost::store::records::Output;
 use outpost::store::{Actor, Store};
 
 mod common;
-use common::{ida_fields, run, BIN};
+use common::{ida_fields, run, spawn_listening};
 
 fn prefill(site: &Path, n: u64) -> (u64, u64) {
     let store = Store::open(site, 256 << 20).unwrap();
@@ -105,27 +104,8 @@ fn main() {
     );
 
     register(&centre, &site);
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&centre)
-        .args(["central", "serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .split("https://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let (mut child, addr) =
+        spawn_listening(&centre, &["central", "serve", "--listen", "127.0.0.1:0"]);
     std::fs::write(
         site.join("outpost.toml"),
         format!(

@@ -49,3 +49,30 @@ pub fn ida_fields() -> Fields {
     }
     f
 }
+
+/// Starts `outpost --data-dir data <args…>` (a listener started with
+/// `--listen 127.0.0.1:0`) and returns it with the address from its
+/// "listening on https://…/" line.
+pub fn spawn_listening(data: &Path, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split("https://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, addr)
+}
