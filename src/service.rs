@@ -440,6 +440,12 @@ impl Service {
     // ---- declarations ------------------------------------------------------
 
     /// Parses a job body against its layout; problems become the job's codes.
+    /// The body in `job`'s layout, or the answer listing what is wrong.
+    fn fields_or_reply(&self, req: &Message, job: &'static str) -> Result<Fields, Reply> {
+        self.parse_fields(req, job)
+            .map_err(|codes| self.result(&req.header, &codes, ""))
+    }
+
     fn parse_fields(&self, req: &Message, job: &'static str) -> Result<Fields, Vec<ResultCode>> {
         let layout = wire::job_layout(job).expect("job layouts are built in");
         let codes = JobCodes::get(job);
@@ -703,9 +709,9 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.call) {
+        let fields = match self.fields_or_reply(req, spec.call) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let number = fields.get(spec.number);
         let bl = fields.get("BLN");
@@ -806,9 +812,9 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.reg) {
+        let fields = match self.fields_or_reply(req, spec.reg) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let Some(n) = spec.parse_number(fields.get(spec.number)) else {
             let code = ResultCode::new("S0005", spec.number, 0);
@@ -860,9 +866,9 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.inquiry) {
+        let fields = match self.fields_or_reply(req, spec.inquiry) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let d = match self.own(spec, fields.get(spec.number), caller, "S0003")? {
             Ok(d) => d,
@@ -882,9 +888,9 @@ impl Service {
     /// ROT: builds one of a declaration's outputs again from the stored
     /// declaration and queues it for the caller's terminal.
     fn re_output(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "ROT") {
+        let fields = match self.fields_or_reply(req, "ROT") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let refuse = |code: &str, field: &str| {
             Ok(self.result(&req.header, &[ResultCode::new(code, field, 0)], ""))
@@ -935,9 +941,9 @@ impl Service {
     /// ITI: one temporary declaration's balances (by number, VAL816), or the
     /// caller's temporary declarations matching a search (VAL815).
     fn temporary_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "ITI") {
+        let fields = match self.fields_or_reply(req, "ITI") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let refuse = |code: &str, field: &str| {
             Ok(self.result(&req.header, &[ResultCode::new(code, field, 0)], ""))
@@ -1033,9 +1039,9 @@ impl Service {
     /// the TIA form: deadline, and per line the original, re-exported or
     /// re-imported quantities.
     fn management_call_up(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "TIB") {
+        let fields = match self.fields_or_reply(req, "TIB") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let d = match self.temporary_of(fields.get("ECN"), caller)? {
             Ok(d) => d,
@@ -1055,9 +1061,9 @@ impl Service {
     /// new deadline, quantities that left its balance elsewhere) and queues
     /// the copy VAL811. Balances and continuations read it from then on.
     fn management_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "TIA") {
+        let fields = match self.fields_or_reply(req, "TIA") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let Some(n) = DeclNumber::parse(fields.get("ECN")) else {
             return Ok(self.result(&req.header, &[ResultCode::new("E0007", "ECN", 0)], ""));
@@ -1130,9 +1136,9 @@ impl Service {
     /// OLA: a transport declaration gets its OLT number (or replaces the
     /// pre-registration it names); its registered copy VAS502 is queued.
     fn transport_pre_register(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "OLA") {
+        let fields = match self.fields_or_reply(req, "OLA") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let errors = transport::check_values("OLA", &fields);
         if !errors.is_empty() {
@@ -1188,9 +1194,9 @@ impl Service {
             .into_iter()
             .find(|j| *j == job)
             .expect("routed here");
-        let fields = match self.parse_fields(req, job) {
+        let fields = match self.fields_or_reply(req, job) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         if fields.get("OLT").is_empty() {
             // Only OLB may leave it empty, to call up by cargo number, which
@@ -1229,9 +1235,9 @@ impl Service {
     /// before its goods leave. The copy VAS515 (the COT form) is queued,
     /// and for a cancellation the notice VAS514 (VAS508 once approved).
     fn transport_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "COT") {
+        let fields = match self.fields_or_reply(req, "COT") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let Some(n) = TransportNumber::parse(fields.get("OLT")) else {
             return Ok(self.result(&req.header, &[ResultCode::new("S0005", "OLT", 0)], ""));
@@ -1296,9 +1302,9 @@ impl Service {
             .into_iter()
             .find(|j| *j == job)
             .expect("routed here");
-        let fields = match self.parse_fields(req, job) {
+        let fields = match self.fields_or_reply(req, job) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let number_field = if job == "BOA" { "CGO" } else { "OLT" };
         let Some(n) = TransportNumber::parse(fields.get(number_field)) else {
@@ -1378,9 +1384,9 @@ impl Service {
     /// others (up to 100 in all) queued for the caller's terminal, with
     /// W1001 saying there are more.
     fn transport_inquiry(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, "ITF") {
+        let fields = match self.fields_or_reply(req, "ITF") {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
         let yesterday = crate::clock::day(self.now().unix_timestamp() - 86_400, self.offset);
         let found = match transport::inquiry(&fields, yesterday) {
@@ -1448,15 +1454,19 @@ impl Service {
 
     // ---- amendments ---------------------------------------------------------
 
-    /// A declaration number from a job body, or the job's "unknown" code.
+    /// A declaration number from a job body, or the answer naming the
+    /// job's "unknown" code.
     fn number_in(
         &self,
         spec: &Spec,
         fields: &Fields,
         unknown: &str,
-    ) -> Result<DeclNumber, ResultCode> {
-        spec.parse_number(fields.get(spec.number))
-            .ok_or_else(|| ResultCode::new(unknown, spec.number, 0))
+        req: &Message,
+    ) -> Result<DeclNumber, Reply> {
+        spec.parse_number(fields.get(spec.number)).ok_or_else(|| {
+            let code = ResultCode::new(unknown, spec.number, 0);
+            self.result(&req.header, &[code], "")
+        })
     }
 
     /// IDD / EDD: a registered declaration, in the amendment layout.
@@ -1466,13 +1476,13 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.amend_call) {
+        let fields = match self.fields_or_reply(req, spec.amend_call) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
-        let d = match self.number_in(spec, &fields, "S0003") {
+        let d = match self.number_in(spec, &fields, "S0003", req) {
             Ok(n) => self.store.declaration(n)?,
-            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            Err(reply) => return Ok(reply),
         };
         if let Err(code) = declaration::check_amend_call(spec, d.as_ref(), &caller.user.code) {
             return Ok(self.result(&req.header, &[code], ""));
@@ -1506,9 +1516,9 @@ impl Service {
             let code = ResultCode::sys(eligibility::LOW_VALUE_REFUSED);
             return Ok(self.result(&req.header, &[code], "LOW-VALUE"));
         }
-        let n = match self.number_in(spec, &fields, "E0223") {
+        let n = match self.number_in(spec, &fields, "E0223", req) {
             Ok(n) => n,
-            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            Err(reply) => return Ok(reply),
         };
         let changed =
             self.store
@@ -1550,13 +1560,13 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<Reply, StoreError> {
-        let fields = match self.parse_fields(req, spec.amend_reg) {
+        let fields = match self.fields_or_reply(req, spec.amend_reg) {
             Ok(f) => f,
-            Err(codes) => return Ok(self.result(&req.header, &codes, "")),
+            Err(reply) => return Ok(reply),
         };
-        let n = match self.number_in(spec, &fields, "S0005") {
+        let n = match self.number_in(spec, &fields, "S0005", req) {
             Ok(n) => n,
-            Err(code) => return Ok(self.result(&req.header, &[code], "")),
+            Err(reply) => return Ok(reply),
         };
         let now = self.now().unix_timestamp();
         let today = crate::clock::day(now, self.offset);
