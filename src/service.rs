@@ -476,9 +476,7 @@ impl Service {
         req: &Message,
         caller: &Caller,
     ) -> Result<(Fields, Day), Reply> {
-        let fields = self
-            .parse_fields(req, job)
-            .map_err(|codes| self.result(&req.header, &codes, ""))?;
+        let fields = self.fields_or_reply(req, job)?;
         let who = Declarant {
             user_code: &caller.user.code,
             tax_codes: &caller.user.tax_codes,
@@ -1435,9 +1433,9 @@ impl Service {
     /// TCC: the communication check. The answer is VAQ001 inline, echoing
     /// both input fields, so a terminal can prove the whole path works.
     fn channel_check(&self, req: &Message) -> Reply {
-        let fields = match self.parse_fields(req, "TCC") {
+        let fields = match self.fields_or_reply(req, "TCC") {
             Ok(f) => f,
-            Err(codes) => return self.result(&req.header, &codes, ""),
+            Err(reply) => return reply,
         };
         let mut out = Fields::new(&tables::VAQ001);
         for (to, from) in [
