@@ -73,6 +73,35 @@ pub struct SiteState {
     pub last_via: String,
 }
 
+/// Where an ingest came from and when. `at` is when the centre received it
+/// (conflicts are dated by it); `site_time` is when the site last spoke
+/// through it: now for an upload, the export time for a carried bundle, so
+/// importing an old or repeated bundle never moves "last contact" forward.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact<'a> {
+    pub via: &'a str,
+    pub at: i64,
+    pub site_time: i64,
+}
+
+impl<'a> Contact<'a> {
+    pub fn network(at: i64) -> Self {
+        Contact {
+            via: "network",
+            at,
+            site_time: at,
+        }
+    }
+
+    /// Moves `st`'s last contact forward to this one, never back.
+    fn note(&self, st: &mut SiteState) {
+        if self.site_time > st.last_contact {
+            st.last_contact = self.site_time;
+            st.last_via = self.via.to_string();
+        }
+    }
+}
+
 /// An event the centre refused to store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
@@ -256,11 +285,14 @@ impl CentralStore {
     }
 
     /// Notes a contact that brought no events (a state request).
-    pub fn touch(&self, site: u16, at: i64, via: &str) -> Result<SiteState, CentralError> {
+    pub fn touch(&self, site: u16, contact: &Contact<'_>) -> Result<SiteState, CentralError> {
         let _g = self.lock();
+        self.touch_locked(site, contact)
+    }
+
+    fn touch_locked(&self, site: u16, contact: &Contact<'_>) -> Result<SiteState, CentralError> {
         let mut st = self.state(site)?;
-        st.last_contact = at;
-        st.last_via = via.to_string();
+        contact.note(&mut st);
         self.state.insert(site.to_be_bytes(), encode(&st))?;
         Ok(st)
     }
@@ -276,8 +308,7 @@ impl CentralStore {
         &self,
         site: u16,
         events: &[Event<'_>],
-        via: &str,
-        at: i64,
+        contact: &Contact<'_>,
     ) -> Result<Ingested, CentralError> {
         let _g = self.lock();
         let mut sorted: Vec<&Event> = events.iter().collect();
@@ -291,7 +322,7 @@ impl CentralStore {
         for chunk in sorted.chunks(CHUNK) {
             let c = (&self.events, &self.state, &self.conflicts, &self.meta)
                 .transaction(|(ev, st, cf, meta)| {
-                    ingest_chunk(site, chunk, via, at, &refused, (ev, st, cf, meta))
+                    ingest_chunk(site, chunk, contact, &refused, (ev, st, cf, meta))
                 })
                 .map_err(tx_err)?;
             out.stored += c.stored;
@@ -302,7 +333,7 @@ impl CentralStore {
             refused.extend(c.refused);
         }
         if sorted.is_empty() {
-            out.acked = self.touch(site, at, via)?.acked;
+            out.acked = self.touch_locked(site, contact)?.acked;
         }
         self.durable()?;
         Ok(out)
@@ -320,7 +351,12 @@ impl CentralStore {
             self.site(site).ok().flatten().map(|s| s.bundle_key)
         })?;
         let via = format!("bundle {name}");
-        let ingested = self.ingest(verified.manifest.site, &verified.events, &via, at)?;
+        let contact = Contact {
+            via: &via,
+            at,
+            site_time: verified.manifest.created_at,
+        };
+        let ingested = self.ingest(verified.manifest.site, &verified.events, &contact)?;
         Ok((verified.manifest, ingested))
     }
 
@@ -444,8 +480,7 @@ type Trees<'a> = (
 fn ingest_chunk(
     site: u16,
     chunk: &[&Event<'_>],
-    via: &str,
-    at: i64,
+    contact: &Contact<'_>,
     refused_before: &HashSet<[u8; 32]>,
     (ev, st, cf, meta): Trees<'_>,
 ) -> TxResult<Chunk> {
@@ -467,8 +502,8 @@ fn ingest_chunk(
             Some(reason) => {
                 let c = Conflict {
                     seq,
-                    at,
-                    via: via.to_string(),
+                    at: contact.at,
+                    via: contact.via.to_string(),
                     reason,
                 };
                 let n = u64::from_be_bytes(
@@ -496,8 +531,7 @@ fn ingest_chunk(
     while ev.get(event_key(site, state.acked + 1))?.is_some() {
         state.acked += 1;
     }
-    state.last_contact = at;
-    state.last_via = via.to_string();
+    contact.note(&mut state);
     st.insert(&site.to_be_bytes(), encode(&state))?;
     out.acked = state.acked;
     Ok(out)
@@ -525,8 +559,39 @@ mod tests {
 
     fn ingest(c: &CentralStore, j: &[(u64, Vec<u8>)]) -> Ingested {
         let body = frames(j);
-        c.ingest(17, &decode_frames(&body).unwrap(), "network", 100)
+        c.ingest(17, &decode_frames(&body).unwrap(), &Contact::network(100))
             .unwrap()
+    }
+
+    #[test]
+    fn last_contact_only_moves_forward_and_a_bundle_counts_from_its_export() {
+        let (_d, c) = centre();
+        let j = journal(4);
+        let body = frames(&j);
+        let events = decode_frames(&body).unwrap();
+        let carried = |exported| Contact {
+            via: "bundle b",
+            at: 500,
+            site_time: exported,
+        };
+        c.ingest(17, &events[..2], &carried(200)).unwrap();
+        let st = c.state(17).unwrap();
+        assert_eq!((st.last_contact, st.last_via.as_str()), (200, "bundle b"));
+        c.ingest(17, &events[..2], &carried(200)).unwrap();
+        assert_eq!(
+            c.state(17).unwrap(),
+            st,
+            "a repeated bundle changes nothing"
+        );
+        c.ingest(17, &events[2..], &Contact::network(300)).unwrap();
+        c.ingest(17, &events, &carried(250)).unwrap();
+        let st = c.state(17).unwrap();
+        assert_eq!((st.last_contact, st.last_via.as_str()), (300, "network"));
+        // A contact without events (a state request) follows the same rule.
+        c.touch(17, &Contact::network(290)).unwrap();
+        assert_eq!(c.state(17).unwrap().last_contact, 300);
+        c.ingest(17, &[], &Contact::network(310)).unwrap();
+        assert_eq!(c.state(17).unwrap().last_contact, 310);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::CentralStore;
+use super::{CentralStore, Contact};
 use crate::http::{json, read_body, text, Body, Limits, Peer};
 use crate::sync::batch::{decode_frames, MAX_BATCH_BYTES};
 use crate::tls::KnownPeer;
@@ -98,7 +98,7 @@ pub async fn route(
                     Ok(e) => e,
                     Err(e) => return error(StatusCode::BAD_REQUEST, e),
                 };
-                match store.ingest(site, &events, "network", now) {
+                match store.ingest(site, &events, &Contact::network(now)) {
                     Ok(r) => {
                         if !r.conflicts.is_empty() {
                             log::warn!("site {site:03}: conflicts {:?}", r.conflicts);
@@ -112,7 +112,7 @@ pub async fn route(
         }
         (&Method::GET, "/sync/state") => {
             blocking(Box::new(move || {
-                let st = store.touch(site, now, "network");
+                let st = store.touch(site, &Contact::network(now));
                 let version = store.registry().map(|r| r.version);
                 match (st, version) {
                     (Ok(st), Ok(registry_version)) => json(
