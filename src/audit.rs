@@ -55,9 +55,10 @@ impl Change {
         }
     }
 
-    /// The record as the store keeps it, to compare byte for byte.
+    /// The record in its canonical encoding, to compare byte for byte with
+    /// the plain form of what the store keeps.
     pub fn encoded_record(&self) -> Vec<u8> {
-        use crate::store::records::encode;
+        use crate::store::records::encode_plain as encode;
         match self {
             Change::Site(v) => encode(v),
             Change::Mode(v) => encode(v),
@@ -92,9 +93,10 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The hash the next entry chains to.
+    /// The hash the next entry chains to: of the canonical encoding, so
+    /// it does not depend on how the entry was compressed when stored.
     pub fn hash(&self) -> [u8; 32] {
-        let bytes = crate::store::records::encode(self);
+        let bytes = crate::store::records::encode_plain(self);
         let mut out = [0u8; 32];
         out.copy_from_slice(digest(&SHA256, &bytes).as_ref());
         out

@@ -97,6 +97,14 @@ impl Scale {
             let server = target.server.as_mut().expect("local");
             server.stop();
             let disk = server.disk_bytes();
+            // What the bytes are, and that the grown store still checks out.
+            let space = server
+                .outpost(&["verify"])
+                .map_err(|e| format!("outpost verify at {have}: {e}"))?
+                .lines()
+                .find(|l| l.starts_with("space:"))
+                .unwrap_or_default()
+                .to_string();
             let ready = target.restart().map_err(|e| e.to_string())?;
             // Settled: the first request after the restart has been answered.
             rt.block_on(stored(&target))?;
@@ -119,6 +127,7 @@ impl Scale {
                 disk as f64 / (1 << 20) as f64,
                 disk as f64 / have.max(1) as f64,
             );
+            println!("{:>10} {space}", "");
             if fill.errors() + probe.errors() > 0 {
                 print!("{}{}", fill.report(), probe.report());
             }

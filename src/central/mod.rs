@@ -21,7 +21,7 @@ use sled::Transactional;
 
 use crate::audit::Entry;
 use crate::store::commit::GroupCommit;
-use crate::store::records::{decode, encode};
+use crate::store::records::{decode, encode, plain};
 use crate::store::StoreError;
 use crate::sync::batch::Event;
 use crate::sync::bundle::{self, BundleError, Manifest};
@@ -148,10 +148,13 @@ fn event_key(site: u16, seq: u64) -> [u8; 10] {
     k
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+/// The chain hash of an event as held: of its plain form, however the site
+/// compressed it.
+fn held_hash(bytes: &[u8]) -> TxResult<[u8; 32]> {
+    let canonical = plain("event", bytes).map_err(ConflictableTransactionError::Abort)?;
     let mut h = [0u8; 32];
-    h.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
-    h
+    h.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &canonical).as_ref());
+    Ok(h)
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -426,18 +429,23 @@ fn refuse(site: u16, e: &Event<'_>, ev: &TransactionalTree) -> TxResult<Option<S
     if seq == 0 {
         return Ok(Some("sequence 0 does not exist".into()));
     }
+    let offered = e.entry.hash();
     if let Some(held) = ev.get(event_key(site, seq))? {
-        return Ok((held != e.bytes).then(|| {
+        let held = held_hash(&held)?;
+        return Ok((held != offered).then(|| {
             format!(
                 "a different event {seq} is already held (held {}, offered {})",
-                &hex(&sha256(&held))[..16],
-                &hex(&sha256(e.bytes))[..16]
+                &hex(&held)[..16],
+                &hex(&offered)[..16]
             )
         }));
     }
     let before = match seq {
         1 => Some([0u8; 32]),
-        _ => ev.get(event_key(site, seq - 1))?.map(|p| sha256(&p)),
+        _ => match ev.get(event_key(site, seq - 1))? {
+            Some(p) => Some(held_hash(&p)?),
+            None => None,
+        },
     };
     if before.is_some_and(|h| h != e.entry.prev) {
         return Ok(Some(format!(
@@ -447,7 +455,7 @@ fn refuse(site: u16, e: &Event<'_>, ev: &TransactionalTree) -> TxResult<Option<S
     }
     if let Some(next) = ev.get(event_key(site, seq + 1))? {
         let next: Entry = tx_decode("event", &next)?;
-        if next.prev != sha256(e.bytes) {
+        if next.prev != offered {
             return Ok(Some(format!(
                 "the event {} held does not chain to event {seq}",
                 seq + 1
@@ -495,7 +503,7 @@ fn ingest_chunk(
             refused_before.contains(&e.entry.prev) || out.refused.contains(&e.entry.prev);
         if prev_refused {
             out.withheld += 1;
-            out.refused.push(sha256(e.bytes));
+            out.refused.push(e.entry.hash());
             continue;
         }
         match refuse(site, e, ev)? {
@@ -517,7 +525,7 @@ fn ingest_chunk(
                 cf.insert(k, encode(&c))?;
                 state.conflicts += 1;
                 out.conflicts.push(c);
-                out.refused.push(sha256(e.bytes));
+                out.refused.push(e.entry.hash());
             }
             None if ev.get(event_key(site, seq))?.is_some() => out.duplicates += 1,
             None => {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ring::digest::{digest, SHA256};
 
-use super::records::decode;
+use super::records::{decode, plain};
 use super::{
     be_u64, declarant_key, link_key, parse_head, Store, StoreError, AUDIT_HEAD_KEY, MODE_KEY,
     SITE_KEY,
@@ -26,6 +26,9 @@ pub struct Report {
     pub pending_outputs: usize,
     /// Records of any kind checked against the journal.
     pub records: usize,
+    /// Stored bytes (keys and values) of the journal and of the records
+    /// by kind: what the data directory holds before sled's own overhead.
+    pub space: Vec<(&'static str, u64)>,
 }
 
 impl std::fmt::Display for Report {
@@ -36,8 +39,18 @@ impl std::fmt::Display for Report {
              records: {} checked against the journal ({} declarations, {} transports, \
              {} outputs waiting)\n",
             self.entries, self.records, self.declarations, self.transports, self.pending_outputs
-        )
+        )?;
+        let total: u64 = self.space.iter().map(|(_, b)| b).sum();
+        write!(f, "space: {} stored", mb(total))?;
+        for (what, bytes) in &self.space {
+            write!(f, ", {what} {}", mb(*bytes))?;
+        }
+        writeln!(f)
     }
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// The first thing found wrong.
@@ -66,6 +79,7 @@ pub enum VerifyError {
 
 const EDITED: &str = "differs from what the journal recorded (changed outside the appliance)";
 const UNJOURNALED: &str = "is stored but no journal entry made it";
+const DAMAGED: &str = "cannot be read (its stored bytes are damaged)";
 const MISSING: &str = "is in the journal but missing from the store";
 
 fn hash(bytes: &[u8]) -> [u8; 32] {
@@ -97,12 +111,19 @@ impl Expected {
     /// Compares one stored record and forgets it, so that what remains at
     /// the end is what the store lacks.
     fn check(&mut self, key: String, stored: &[u8]) -> Result<(), VerifyError> {
-        match self.records.remove(&key) {
+        let expected = self.records.remove(&key);
+        let Ok(stored) = plain("record", stored) else {
+            return Err(VerifyError::Record {
+                key,
+                problem: DAMAGED,
+            });
+        };
+        match expected {
             None => Err(VerifyError::Record {
                 key,
                 problem: UNJOURNALED,
             }),
-            Some(h) if h != hash(stored) => Err(VerifyError::Record {
+            Some(h) if h != hash(&stored) => Err(VerifyError::Record {
                 key,
                 problem: EDITED,
             }),
@@ -120,8 +141,11 @@ impl Store {
         let t = &self.t;
         let mut chain = Chain::default();
         let mut expected = Expected::default();
+        let mut space = Vec::new();
+        let mut journal_bytes = 0;
         for kv in t.audit.iter() {
             let (k, v) = kv.map_err(StoreError::from)?;
+            journal_bytes += (k.len() + v.len()) as u64;
             let e: Entry = decode("audit entry", &v)?;
             let key = be_u64(Some(k));
             if key != e.seq {
@@ -147,26 +171,44 @@ impl Store {
             });
         }
         progress(entries);
+        space.push(("journal", journal_bytes));
 
         let mut records = 0;
-        let mut check_tree = |tree: &sled::Tree, key_of: &dyn Fn(&[u8]) -> String| {
-            let mut n = 0;
+        let mut check_tree = |name, tree: &sled::Tree, key_of: &dyn Fn(&[u8]) -> String| {
+            let (mut n, mut bytes) = (0, 0);
             for kv in tree.iter() {
                 let (k, v) = kv.map_err(StoreError::from)?;
                 expected.check(key_of(&k), &v)?;
                 n += 1;
+                bytes += (k.len() + v.len()) as u64;
             }
             records += n;
+            match space.last_mut() {
+                Some((last, b)) if *last == name => *b += bytes,
+                _ => space.push((name, bytes)),
+            }
             Ok::<usize, VerifyError>(n)
         };
         let text = |k: &[u8]| String::from_utf8_lossy(k).into_owned();
-        let declarations = check_tree(&t.declarations, &|k| format!("declaration/{}", text(k)))?;
-        let transports = check_tree(&t.transports, &|k| format!("transport/{}", text(k)))?;
-        check_tree(&t.users, &|k| format!("user/{}", text(k)))?;
-        check_tree(&t.terminals, &|k| format!("terminal/{}", text(k)))?;
-        check_tree(&t.officers, &|k| format!("officer/{}", text(k)))?;
-        check_tree(&t.directions, &|k| format!("direction/{}", be_u32(k)))?;
-        let pending_outputs = check_tree(&t.outputs, &|k| {
+        let declarations = check_tree("declarations", &t.declarations, &|k| {
+            format!("declaration/{}", text(k))
+        })?;
+        let transports = check_tree("transports", &t.transports, &|k| {
+            format!("transport/{}", text(k))
+        })?;
+        check_tree("accounts and directions", &t.users, &|k| {
+            format!("user/{}", text(k))
+        })?;
+        check_tree("accounts and directions", &t.terminals, &|k| {
+            format!("terminal/{}", text(k))
+        })?;
+        check_tree("accounts and directions", &t.officers, &|k| {
+            format!("officer/{}", text(k))
+        })?;
+        check_tree("accounts and directions", &t.directions, &|k| {
+            format!("direction/{}", be_u32(k))
+        })?;
+        let pending_outputs = check_tree("outputs", &t.outputs, &|k| {
             format!(
                 "output/{}/{}",
                 text(&k[..6.min(k.len())]),
@@ -201,12 +243,21 @@ impl Store {
             }
         }
         self.verify_indexes(declarations)?;
+        let mut index_bytes = 0;
+        for tree in [&t.by_declarant, &t.links, &t.audit_index] {
+            for kv in tree.iter() {
+                let (k, v) = kv.map_err(StoreError::from)?;
+                index_bytes += (k.len() + v.len()) as u64;
+            }
+        }
+        space.push(("indexes", index_bytes));
         Ok(Report {
             entries,
             declarations,
             transports,
             pending_outputs,
             records,
+            space,
         })
     }
 
@@ -364,8 +415,24 @@ pub(super) mod tests {
                 pending_outputs: 2,
                 // 3 declarations, 2 outputs, user, terminal, site, mode
                 records: 9,
+                space: r.space.clone(),
             }
         );
+        let kinds: Vec<_> = r.space.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            [
+                "journal",
+                "declarations",
+                "transports",
+                "accounts and directions",
+                "outputs",
+                "indexes"
+            ]
+        );
+        let bytes = |kind| r.space.iter().find(|(k, _)| *k == kind).unwrap().1;
+        assert!(bytes("journal") > bytes("declarations") && bytes("declarations") > 0);
+        assert_eq!(bytes("transports"), 0);
         let history = s.history("declaration/").unwrap();
         assert!(history.is_empty(), "a prefix is not a key");
         let (_, d) = first_declaration(&s);

@@ -1,10 +1,10 @@
 //! Events on the wire and in bundles: each journal entry exactly as the site
 //! stores it (version byte + bincode), framed by a 4-byte big-endian length.
 //! Sending the stored bytes keeps the hash chain checkable at the centre:
-//! the hash of an entry is the SHA-256 of these bytes.
+//! the hash of an entry is the SHA-256 of their plain (uncompressed) form.
 
 use crate::audit::Entry;
-use crate::store::records::{decode, encode};
+use crate::store::records::{decode, encode, encode_plain, plain};
 
 /// No stored entry comes near this (sled keeps values well under 128 KiB);
 /// a longer frame is damage, not data.
@@ -113,11 +113,13 @@ pub fn decode_frames(mut body: &[u8]) -> Result<Vec<Event<'_>>, FrameError> {
             });
         }
         let (bytes, rest) = rest.split_at(len);
-        let entry: Entry = decode("journal entry", bytes).map_err(|e| FrameError::Unreadable {
+        let unreadable = |e: crate::store::StoreError| FrameError::Unreadable {
             index,
             reason: e.to_string(),
-        })?;
-        if encode(&entry) != bytes {
+        };
+        let canonical = plain("journal entry", bytes).map_err(unreadable)?;
+        let entry: Entry = decode("journal entry", &canonical).map_err(unreadable)?;
+        if encode_plain(&entry) != *canonical {
             return Err(FrameError::NotCanonical {
                 index,
                 seq: entry.seq,
