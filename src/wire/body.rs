@@ -1,8 +1,42 @@
 //! Positional body codec: one field per CR LF line, padded to the field's
 //! width in UTF-8 bytes, repeated groups laid out one repetition after another.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::codes::{FieldError, JobCodes, Kind};
 use super::layout::{Attr, Item, Layout};
+
+/// Index of the item `id` in `layout` (the first, if an id repeats). Outputs
+/// are filled field by field for up to 50 goods lines; a linear search of a
+/// layout's hundreds of items per field was a sixth of the server's
+/// instructions (callgrind, BENCHMARKS.md), so the generated layouts are
+/// indexed once. A layout made elsewhere (tests) is searched.
+fn item_index(layout: &Layout, id: &str) -> Option<usize> {
+    type Index = HashMap<usize, HashMap<&'static str, usize>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        super::tables::JOBS
+            .iter()
+            .chain(super::tables::OUTPUTS)
+            .map(|l| {
+                let mut ids = HashMap::new();
+                for (i, item) in l.items.iter().enumerate() {
+                    ids.entry(item.id).or_insert(i);
+                }
+                (std::ptr::from_ref::<Layout>(l) as usize, ids)
+            })
+            .collect()
+    });
+    match index.get(&(std::ptr::from_ref(layout) as usize)) {
+        Some(ids) => ids.get(id).copied(),
+        None => search(layout, id),
+    }
+}
+
+fn search(layout: &Layout, id: &str) -> Option<usize> {
+    layout.items.iter().position(|i| i.id == id)
+}
 
 impl Layout {
     /// Number of body lines when every field and repetition is sent.
@@ -34,7 +68,7 @@ impl Layout {
 
     /// Body position of `id` in repetition `rep` (0 for fields outside the group).
     pub fn position(&self, id: &str, rep: u16) -> Option<usize> {
-        self.position_at(self.items.iter().position(|i| i.id == id)?, rep)
+        self.position_at(item_index(self, id)?, rep)
     }
 
     /// Body position of `items[idx]` in repetition `rep`.
@@ -329,6 +363,29 @@ fn pad_into(out: &mut String, item: &Item, value: &str) {
         Attr::A | Attr::W => {
             out.push_str(v);
             out.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::tables::{JOBS, OUTPUTS};
+
+    #[test]
+    fn the_item_index_agrees_with_a_search_for_every_generated_layout() {
+        let copy = Layout { ..*JOBS[0] };
+        for l in JOBS.iter().chain(OUTPUTS).copied().chain([&copy]) {
+            for item in l.items {
+                assert_eq!(
+                    item_index(l, item.id),
+                    search(l, item.id),
+                    "{} {}",
+                    l.code,
+                    item.id
+                );
+            }
+            assert_eq!(item_index(l, "no such item"), None);
         }
     }
 }
