@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
+use crate::audit::hash;
 use crate::audit::Entry;
 use crate::store::commit::GroupCommit;
-use crate::store::records::{decode, encode, plain};
+use crate::store::records::{decode, encode};
 use crate::store::StoreError;
 use crate::sync::batch::Event;
 use crate::sync::bundle::{self, BundleError, Manifest};
@@ -146,15 +147,6 @@ fn event_key(site: u16, seq: u64) -> [u8; 10] {
     k[..2].copy_from_slice(&site.to_be_bytes());
     k[2..].copy_from_slice(&seq.to_be_bytes());
     k
-}
-
-/// The chain hash of an event as held: of its plain form, however the site
-/// compressed it.
-fn held_hash(bytes: &[u8]) -> TxResult<[u8; 32]> {
-    let canonical = plain("event", bytes).map_err(ConflictableTransactionError::Abort)?;
-    let mut h = [0u8; 32];
-    h.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &canonical).as_ref());
-    Ok(h)
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -429,9 +421,9 @@ fn refuse(site: u16, e: &Event<'_>, ev: &TransactionalTree) -> TxResult<Option<S
     if seq == 0 {
         return Ok(Some("sequence 0 does not exist".into()));
     }
-    let offered = e.entry.hash();
+    let offered = hash(e.bytes);
     if let Some(held) = ev.get(event_key(site, seq))? {
-        let held = held_hash(&held)?;
+        let held = hash(&held);
         return Ok((held != offered).then(|| {
             format!(
                 "a different event {seq} is already held (held {}, offered {})",
@@ -442,10 +434,7 @@ fn refuse(site: u16, e: &Event<'_>, ev: &TransactionalTree) -> TxResult<Option<S
     }
     let before = match seq {
         1 => Some([0u8; 32]),
-        _ => match ev.get(event_key(site, seq - 1))? {
-            Some(p) => Some(held_hash(&p)?),
-            None => None,
-        },
+        _ => ev.get(event_key(site, seq - 1))?.map(|p| hash(&p)),
     };
     if before.is_some_and(|h| h != e.entry.prev) {
         return Ok(Some(format!(
@@ -503,7 +492,7 @@ fn ingest_chunk(
             refused_before.contains(&e.entry.prev) || out.refused.contains(&e.entry.prev);
         if prev_refused {
             out.withheld += 1;
-            out.refused.push(e.entry.hash());
+            out.refused.push(hash(e.bytes));
             continue;
         }
         match refuse(site, e, ev)? {
@@ -525,7 +514,7 @@ fn ingest_chunk(
                 cf.insert(k, encode(&c))?;
                 state.conflicts += 1;
                 out.conflicts.push(c);
-                out.refused.push(e.entry.hash());
+                out.refused.push(hash(e.bytes));
             }
             None if ev.get(event_key(site, seq))?.is_some() => out.duplicates += 1,
             None => {
@@ -658,7 +647,7 @@ mod tests {
         // Its successor (original 4 chains to the original 3) goes in; an
         // event chained to the forged 3 does not.
         let mut forged4: Entry = decode("e", &j[3].1).unwrap();
-        forged4.prev = e.hash();
+        forged4.prev = hash(&encode(&e));
         let r = ingest(&c, &[(4, encode(&forged4))]);
         assert!(
             r.conflicts[0].reason.contains("does not chain"),
@@ -675,12 +664,12 @@ mod tests {
         let mut e3: Entry = decode("e", &diverged[2].1).unwrap();
         e3.detail = "another history".into();
         diverged[2].1 = encode(&e3);
-        let mut prev = e3.hash();
+        let mut prev = hash(&encode(&e3));
         for d in diverged.iter_mut().skip(3) {
             let mut e: Entry = decode("e", &d.1).unwrap();
             e.prev = prev;
             d.1 = encode(&e);
-            prev = e.hash();
+            prev = hash(&d.1);
         }
         ingest(&c3, &j[2..3]);
         let r = ingest(&c3, &diverged[2..]);

@@ -991,16 +991,17 @@ fn append_audit(
         changes,
         prev,
     };
-    put_entry(m, a, ix, &entry)
+    put_entry(m, a, ix, &entry, &encode(&entry))
 }
 
-/// Stores a journal entry, indexes it under every record it changed, and
-/// makes it the head.
+/// Stores a journal entry as `stored` (its encoding), indexes it under every
+/// record it changed, and makes it the head.
 fn put_entry(
     m: &TransactionalTree,
     a: &TransactionalTree,
     ix: &TransactionalTree,
     entry: &audit::Entry,
+    stored: &[u8],
 ) -> TxResult<()> {
     for c in &entry.changes {
         if !matches!(c, Change::Output { .. }) {
@@ -1010,8 +1011,8 @@ fn put_entry(
             ix.insert(k, &[])?;
         }
     }
-    a.insert(&entry.seq.to_be_bytes(), encode(entry))?;
-    m.insert(AUDIT_HEAD_KEY, head_record(entry.seq, &entry.hash()))?;
+    a.insert(&entry.seq.to_be_bytes(), stored)?;
+    m.insert(AUDIT_HEAD_KEY, head_record(entry.seq, &audit::hash(stored)))?;
     Ok(())
 }
 

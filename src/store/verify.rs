@@ -151,7 +151,7 @@ impl Store {
             if key != e.seq {
                 return Err(VerifyError::Misfiled { seq: e.seq, key });
             }
-            chain.push(&e)?;
+            chain.push(&e, &v)?;
             expected.apply(&e);
             if e.seq % 10_000 == 0 {
                 progress(e.seq);

@@ -1,7 +1,7 @@
 //! Events on the wire and in bundles: each journal entry exactly as the site
 //! stores it (version byte + bincode), framed by a 4-byte big-endian length.
 //! Sending the stored bytes keeps the hash chain checkable at the centre:
-//! the hash of an entry is the SHA-256 of their plain (uncompressed) form.
+//! the hash of an entry is the SHA-256 of these bytes.
 
 use crate::audit::Entry;
 use crate::store::records::{decode, encode, encode_plain, plain};
@@ -149,8 +149,9 @@ pub(crate) mod tests {
                     changes: Vec::new(),
                     prev,
                 };
-                prev = e.hash();
-                (seq, encode(&e))
+                let stored = encode(&e);
+                prev = crate::audit::hash(&stored);
+                (seq, stored)
             })
             .collect()
     }
