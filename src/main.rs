@@ -221,7 +221,24 @@ enum UserCmd {
     List,
 }
 
+/// glibc raises its mmap threshold to the size of any large block freed
+/// (Argon2's 19 MiB, a 1 MiB body), after which blocks of up to that size
+/// come from the heap and fragment it for good: under 32 terminals the
+/// server sat at 630 MiB resident, and at 87 MiB with the threshold fixed
+/// at 1 MiB (BENCHMARKS.md). Fixing it turns the adjustment off. musl's
+/// allocator (the static build) maps large blocks and unmaps them on free.
+#[cfg(target_env = "gnu")]
+fn keep_large_allocations_mapped() {
+    // SAFETY: mallopt only changes allocator tuning; it is called before
+    // any other thread exists.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) };
+}
+
+#[cfg(not(target_env = "gnu"))]
+fn keep_large_allocations_mapped() {}
+
 fn main() -> ExitCode {
+    keep_large_allocations_mapped();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     match run(cli) {

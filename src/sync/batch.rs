@@ -4,7 +4,7 @@
 //! the hash of an entry is the SHA-256 of these bytes.
 
 use crate::audit::Entry;
-use crate::store::records::{decode, encode, encode_plain, plain};
+use crate::store::records::{decode, encode_plain, plain};
 
 /// No stored entry comes near this (sled keeps values well under 128 KiB);
 /// a longer frame is damage, not data.
@@ -134,6 +134,7 @@ pub fn decode_frames(mut body: &[u8]) -> Result<Vec<Event<'_>>, FrameError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::store::records::encode;
 
     /// A chain of `n` small entries as the site stores them.
     pub(crate) fn journal(n: u64) -> Vec<(u64, Vec<u8>)> {
