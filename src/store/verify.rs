@@ -196,16 +196,15 @@ impl Store {
         let transports = check_tree("transports", &t.transports, &|k| {
             format!("transport/{}", text(k))
         })?;
-        check_tree("accounts and directions", &t.users, &|k| {
-            format!("user/{}", text(k))
-        })?;
-        check_tree("accounts and directions", &t.terminals, &|k| {
-            format!("terminal/{}", text(k))
-        })?;
-        check_tree("accounts and directions", &t.officers, &|k| {
-            format!("officer/{}", text(k))
-        })?;
-        check_tree("accounts and directions", &t.directions, &|k| {
+        const ACCOUNTS: &str = "accounts and directions";
+        for (tree, kind) in [
+            (&t.users, "user"),
+            (&t.terminals, "terminal"),
+            (&t.officers, "officer"),
+        ] {
+            check_tree(ACCOUNTS, tree, &|k| format!("{kind}/{}", text(k)))?;
+        }
+        check_tree(ACCOUNTS, &t.directions, &|k| {
             format!("direction/{}", be_u32(k))
         })?;
         let pending_outputs = check_tree("outputs", &t.outputs, &|k| {
