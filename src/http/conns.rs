@@ -9,9 +9,14 @@
 //! full table takes the slot of the connection that has moved the fewest
 //! bytes per second since its current request began, or since its last
 //! answer: an idle keep-alive connection has moved none and goes first, a
-//! trickling client next. Two kinds of connection are never shed:
+//! trickling client next. Only a connection that is waiting for its client
+//! can be shed. Never shed are:
 //! - one whose request is whole and being answered, because its answer may
 //!   carry a declaration number that was just committed;
+//! - one whose client has sent something the appliance has not read yet:
+//!   it is waiting for the appliance, and when the CPU is the bottleneck
+//!   (thousands of handshakes at once) shedding it would throw away work
+//!   and gain nothing;
 //! - one younger than the grace, so that a terminal on a slow link gets
 //!   through its handshake and first request.
 //!
@@ -32,7 +37,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -96,12 +101,19 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// How often a newcomer at a full table looks again while connections
+/// past their grace are busy on the appliance's side.
+pub const RECHECK: Duration = Duration::from_millis(250);
+
 /// What a connection has done in its current phase, which begins when it
 /// is accepted and again after each answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// Its request is whole and being answered.
     pub answering: bool,
+    /// The appliance has read everything the client sent and waits for
+    /// more; otherwise the next move is the appliance's.
+    pub waiting: bool,
     /// Time since the phase began.
     pub elapsed: Duration,
     /// Bytes moved either way since then: a terminal downloading a long
@@ -130,7 +142,7 @@ pub enum Choice<K> {
 }
 
 /// The connection to shed: the one furthest behind, among those past the
-/// grace and not being answered.
+/// grace that wait for their client.
 pub fn choose<K: Copy>(
     conns: impl IntoIterator<Item = (K, Progress)>,
     grace: Duration,
@@ -141,8 +153,14 @@ pub fn choose<K: Copy>(
         if p.answering {
             continue;
         }
-        if p.elapsed < grace {
-            let left = grace - p.elapsed;
+        let until_sheddable = if p.elapsed < grace {
+            Some(grace - p.elapsed)
+        } else if !p.waiting {
+            Some(RECHECK)
+        } else {
+            None
+        };
+        if let Some(left) = until_sheddable {
             wait = Some(wait.map_or(left, |w| w.min(left)));
             continue;
         }
@@ -168,6 +186,8 @@ struct Slot {
     phase_began: AtomicU64,
     phase_moved: AtomicU64,
     answering: AtomicBool,
+    /// A read found nothing from the client, and nothing has arrived since.
+    waiting: AtomicBool,
     /// Woken when the table sheds this connection.
     shed: Notify,
 }
@@ -176,6 +196,7 @@ impl Slot {
     fn progress(&self, now: u64) -> Progress {
         Progress {
             answering: self.answering.load(Relaxed),
+            waiting: self.waiting.load(Relaxed),
             elapsed: Duration::from_nanos(now.saturating_sub(self.phase_began.load(Relaxed))),
             moved: self
                 .moved
@@ -273,6 +294,7 @@ impl Table {
             phase_began: AtomicU64::new(now),
             phase_moved: AtomicU64::new(0),
             answering: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
             shed: Notify::new(),
         });
         open.slots.insert(id, slot.clone());
@@ -398,7 +420,8 @@ impl Drop for Lease {
 }
 
 /// A stream whose reads and writes count towards its connection's
-/// progress.
+/// progress, and whose reads tell whether the connection waits for its
+/// client.
 #[derive(Debug)]
 pub struct Counted<T> {
     io: T,
@@ -413,6 +436,25 @@ impl<T> Counted<T> {
     }
 }
 
+/// The waker a read that found nothing leaves behind: when the client's
+/// bytes arrive, the connection stops waiting for its client at once, even
+/// if the appliance is too busy to read them yet.
+struct Arrival {
+    slot: Arc<Slot>,
+    task: Waker,
+}
+
+impl Wake for Arrival {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.slot.waiting.store(false, Relaxed);
+        self.task.wake_by_ref();
+    }
+}
+
 impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -421,7 +463,20 @@ impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
     ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let r = Pin::new(&mut this.io).poll_read(cx, buf);
+        let mut r = Pin::new(&mut this.io).poll_read(cx, buf);
+        if r.is_pending() {
+            // Ask again with a waker that notes the arrival; only reads
+            // that find nothing pay for it.
+            let arrival = Waker::from(Arc::new(Arrival {
+                slot: this.slot.clone(),
+                task: cx.waker().clone(),
+            }));
+            this.slot.waiting.store(true, Relaxed);
+            r = Pin::new(&mut this.io).poll_read(&mut Context::from_waker(&arrival), buf);
+        }
+        if r.is_ready() {
+            this.slot.waiting.store(false, Relaxed);
+        }
         this.moved(buf.filled().len() - before);
         r
     }
@@ -470,10 +525,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::DuplexStream;
 
+    /// A connection waiting for its client, or being answered.
     fn p(answering: bool, elapsed_ms: u64, moved: u64) -> Progress {
         Progress {
             answering,
+            waiting: !answering,
             elapsed: Duration::from_millis(elapsed_ms),
             moved,
         }
@@ -489,7 +547,12 @@ mod tests {
         let uploading = p(false, 12_000, 600_000); // 50 KB/s
         let answering = p(true, 170_000, 0);
         let new = p(false, 9_999, 0);
-        let cases: [(&str, &[Progress], Choice<usize>); 10] = [
+        // Its client's bytes are in, the appliance has not read them yet.
+        let unread = Progress {
+            waiting: false,
+            ..p(false, 40_000, 0)
+        };
+        let cases: [(&str, &[Progress], Choice<usize>); 12] = [
             ("empty", &[], Choice::Wait(None)),
             ("idle first", &[drip, idle, uploading], Choice::Shed(1)),
             ("longest idle", &[idle, idle_longer], Choice::Shed(1)),
@@ -524,6 +587,16 @@ mod tests {
                 &[p(false, 10_000, 5)],
                 Choice::Shed(0),
             ),
+            (
+                "not one waiting for the appliance",
+                &[unread, trickle],
+                Choice::Shed(1),
+            ),
+            (
+                "only ones waiting for the appliance: look again soon",
+                &[unread, answering, p(false, 9_000, 0)],
+                Choice::Wait(Some(RECHECK)),
+            ),
         ];
         for (name, conns, want) in cases {
             let got = choose(conns.iter().copied().enumerate(), grace);
@@ -546,11 +619,40 @@ mod tests {
         }
     }
 
-    fn lease(a: Admission) -> Lease {
-        match a {
-            Admission::Open(l) => l,
-            other => panic!("expected a slot, got {other:?}"),
-        }
+    /// A slot for a client that then sends nothing: the appliance reads,
+    /// finds nothing, and waits for it. Its end of the pipe comes with it,
+    /// then the client's end.
+    type Held = (Lease, Counted<DuplexStream>, DuplexStream);
+
+    fn lease(a: Admission) -> Held {
+        let Admission::Open(lease) = a else {
+            panic!("expected a slot, got {a:?}");
+        };
+        let (server, client) = tokio::io::duplex(64);
+        let mut io = lease.conn().counted(server);
+        let mut buf = [0u8; 8];
+        let mut buf = ReadBuf::new(&mut buf);
+        let r = Pin::new(&mut io).poll_read(&mut Context::from_waker(Waker::noop()), &mut buf);
+        assert!(r.is_pending());
+        (lease, io, client)
+    }
+
+    #[test]
+    fn a_connection_waits_for_its_client_until_bytes_arrive() {
+        let t = Arc::new(Table::new(1, 1, Duration::ZERO));
+        let (l, _io, mut client) = lease(t.admit("10.0.0.1".parse().unwrap()));
+        let now = t.now();
+        assert!(l.conn().slot.progress(now).waiting);
+        // The bytes wake the read: the next move is the appliance's, before
+        // it has read anything.
+        let w = Pin::new(&mut client).poll_write(&mut Context::from_waker(Waker::noop()), b"GET");
+        assert!(matches!(w, Poll::Ready(Ok(3))), "{w:?}");
+        let p = l.conn().slot.progress(now);
+        assert!(!p.waiting && p.moved == 0, "{p:?}");
+        assert!(matches!(
+            t.admit("10.0.0.2".parse().unwrap()),
+            Admission::Wait(Some(RECHECK))
+        ));
     }
 
     #[test]
@@ -560,7 +662,7 @@ mod tests {
         let t = Arc::new(Table::new(3, 2, Duration::ZERO));
         let a1 = lease(t.admit(a));
         let a2 = lease(t.admit(a));
-        a2.conn().answering();
+        a2.0.conn().answering();
         // a is at its cap of 2: its newcomer sheds a1, its own connection
         // that is not being answered.
         let a3 = lease(t.admit(a));
@@ -568,7 +670,7 @@ mod tests {
         let b1 = lease(t.admit(b));
         // The table is full (3): b's newcomer sheds the connection furthest
         // behind; a3 and b1 have moved nothing, a3 for longer.
-        b1.conn().counted(()).moved(100);
+        b1.0.conn().counted(()).moved(100);
         let b2 = lease(t.admit(b));
         assert_eq!(t.open(), 3);
         let counts: HashMap<_, _> = t.shed_counts().into_iter().collect();
@@ -576,9 +678,9 @@ mod tests {
         assert_eq!(counts["shed_when_full"], 1);
         // b is at its cap again: its newcomer sheds b1, the one of its two
         // that is not being answered.
-        b2.conn().answering();
+        b2.0.conn().answering();
         let b3 = lease(t.admit(b));
-        b3.conn().answering();
+        b3.0.conn().answering();
         // Now every connection is being answered: a newcomer from b is
         // refused, one from elsewhere waits.
         assert!(matches!(t.admit(b), Admission::Refused));
@@ -587,7 +689,7 @@ mod tests {
         // Leases already shed free nothing twice; a live one frees its slot.
         drop((a1, a3, b1));
         assert_eq!(t.open(), 3);
-        a2.conn().answered();
+        a2.0.conn().answered();
         drop(a2);
         assert_eq!(t.open(), 2);
         let c1 = lease(t.admit(c));
