@@ -5,7 +5,7 @@
 //! It trusts exactly one certificate (the appliance's self-signed one), so it
 //! needs no CA and cannot be pointed at anything else by mistake.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,6 +40,7 @@ pub struct Client {
     connector: TlsConnector,
     keep_alive: bool,
     conn: Option<SendRequest<Full<Bytes>>>,
+    source: Option<IpAddr>,
 }
 
 impl Client {
@@ -88,7 +89,16 @@ impl Client {
             connector: TlsConnector::from(Arc::new(cfg)),
             keep_alive,
             conn: None,
+            source: None,
         })
+    }
+
+    /// Opens its connections from `source`, an address of this host (on
+    /// loopback, any 127.x.y.z): how the tests and the load generator stand
+    /// for clients at different addresses.
+    pub fn from_source(mut self, source: IpAddr) -> Client {
+        self.source = Some(source);
+        self
     }
 
     /// A TLS connection to the appliance with no HTTP on it yet: for tools
@@ -96,10 +106,27 @@ impl Client {
     pub async fn connect_tls(
         &self,
     ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ClientError> {
-        let tcp = tokio::net::TcpStream::connect(self.addr).await?;
-        tcp.set_nodelay(true)?;
+        let tcp = self.connect_tcp().await?;
         let name = ServerName::try_from("localhost").expect("valid name");
         Ok(self.connector.connect(name, tcp).await?)
+    }
+
+    /// A bare TCP connection to the appliance, from the source address if
+    /// one was set.
+    pub async fn connect_tcp(&self) -> std::io::Result<tokio::net::TcpStream> {
+        let tcp = match self.source {
+            None => tokio::net::TcpStream::connect(self.addr).await?,
+            Some(ip) => {
+                let socket = match ip {
+                    IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+                    IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+                };
+                socket.bind(SocketAddr::new(ip, 0))?;
+                socket.connect(self.addr).await?
+            }
+        };
+        tcp.set_nodelay(true)?;
+        Ok(tcp)
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {

@@ -33,8 +33,19 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Time in-flight requests get to finish on SIGTERM, seconds.
     pub shutdown_grace_secs: u64,
-    /// Most connections served at once; more wait in the accept queue.
+    /// Most connections served at once. A newcomer beyond it takes the slot
+    /// of the connection furthest behind (see `http::conns`); it waits only
+    /// while every other connection is new or being answered.
     pub max_connections: usize,
+    /// Most connections from one client address (an IPv6 /64 counts as one);
+    /// generous, as an office puts many terminals behind one NAT address.
+    pub max_connections_per_ip: usize,
+    /// Bytes per second a request body must average after the grace, or it
+    /// is answered 408 and the connection closed; 0 turns the minimum off.
+    pub min_body_rate_bytes_per_sec: u64,
+    /// Seconds a request body, and a new or idle connection, have before
+    /// they must show progress.
+    pub slow_client_grace_secs: u64,
     /// Offset of the branch's clock for header times and registered dates.
     pub utc_offset: String,
     /// Channel rule table; default: the one shipped in appliance/.
@@ -86,6 +97,9 @@ impl Default for Config {
             request_timeout_secs: 180,
             shutdown_grace_secs: 10,
             max_connections: 1024,
+            max_connections_per_ip: 64,
+            min_body_rate_bytes_per_sec: 500,
+            slow_client_grace_secs: 10,
             utc_offset: "+07:00".into(),
             channel_rules: None,
             accept_unsigned: true,
@@ -168,6 +182,13 @@ impl Config {
                 " (one message header)",
             ),
             ("max_connections", self.max_connections as u64, 1, ""),
+            (
+                "max_connections_per_ip",
+                self.max_connections_per_ip as u64,
+                1,
+                "",
+            ),
+            ("slow_client_grace_secs", self.slow_client_grace_secs, 1, ""),
             ("cache_capacity_mb", self.cache_capacity_mb, 1, ""),
             (
                 "header_read_timeout_secs",
@@ -184,6 +205,15 @@ impl Config {
                     format!("is {value}, must be at least {min}{why}"),
                 ));
             }
+        }
+        if self.slow_client_grace_secs > self.request_timeout_secs {
+            out.push(Problem::new(
+                "slow_client_grace_secs",
+                format!(
+                    "is {}, must not exceed request_timeout_secs ({})",
+                    self.slow_client_grace_secs, self.request_timeout_secs
+                ),
+            ));
         }
         match (&self.tls_cert, &self.tls_key) {
             (Some(_), None) => {
@@ -330,6 +360,22 @@ mod tests {
                 "max_connections: is 0, must be at least 1",
             ),
             ("request_timeout_secs = 0", "request_timeout_secs: is 0"),
+            (
+                "max_connections_per_ip = 0",
+                "max_connections_per_ip: is 0, must be at least 1",
+            ),
+            (
+                "slow_client_grace_secs = 0",
+                "slow_client_grace_secs: is 0, must be at least 1",
+            ),
+            (
+                "slow_client_grace_secs = 60\nrequest_timeout_secs = 30",
+                "slow_client_grace_secs: is 60, must not exceed request_timeout_secs (30)",
+            ),
+            (
+                "min_body_rate_bytes_per_sec = -1",
+                "min_body_rate_bytes_per_sec",
+            ),
             (
                 "tls_cert = \"/etc/c.pem\"",
                 "tls_key: tls_cert is set, set tls_key too",

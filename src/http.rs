@@ -1,21 +1,28 @@
 //! The HTTPS listener: VNACCS messages on `POST /`, status JSON under
 //! `/api/`, and the officers' console (`/console/` and its API under `/api/`).
+//! `conns` decides which connections hold its slots, `pace` how slowly a
+//! request body may arrive.
+
+pub mod conns;
+pub mod pace;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body as _, Incoming};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use self::conns::{Admission, Conn, Shed, Table};
+use self::pace::{Cut, Pace};
 use crate::console::{self, ApiRequest, Console};
 use crate::metrics::{self, Requests};
 use crate::service::Service;
@@ -28,6 +35,24 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub max_connections: usize,
+    /// Most connections from one client (an IPv4 address, an IPv6 /64).
+    pub max_connections_per_ip: usize,
+    /// Bytes per second a request body must average after the grace; 0: no
+    /// minimum.
+    pub min_body_rate: u64,
+    /// How long a new connection, a connection after its answer, and a
+    /// request body go before they must show progress.
+    pub slow_grace: Duration,
+}
+
+impl Limits {
+    fn pace(&self) -> Pace {
+        Pace {
+            grace: self.slow_grace,
+            min_rate: self.min_body_rate,
+            limit: self.request_timeout,
+        }
+    }
 }
 
 pub type Body = Full<Bytes>;
@@ -61,31 +86,27 @@ pub async fn serve(
     // Console sessions live as long as the listener: a restart logs out.
     let console = Arc::new(Console::default());
     let requests = Arc::new(Requests::default());
-    serve_with(
-        listener,
-        tls,
-        limits,
-        shutdown,
-        move |req, _peer, limits| {
-            let service = service.clone();
-            let console = console.clone();
-            let requests = requests.clone();
-            async move { route(req, service, console, &limits, &requests).await }
-        },
-    )
+    serve_with(listener, tls, limits, shutdown, move |req, peer, limits| {
+        let service = service.clone();
+        let console = console.clone();
+        let requests = requests.clone();
+        async move { route(req, service, console, &peer, &limits, &requests).await }
+    })
     .await
 }
 
-/// Who is at the other end of a connection: its address and, under mutual
-/// TLS, the certificates it presented.
+/// Who is at the other end of a connection: its address, under mutual TLS
+/// the certificates it presented, and its slot in the listener's table.
 #[derive(Debug)]
 pub struct Peer {
     pub addr: std::net::SocketAddr,
     pub certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+    pub conn: Conn,
 }
 
-/// The listener loop under any router: TLS, connection limit, timeouts and
-/// graceful shutdown are the same for the appliance and the centre.
+/// The listener loop under any router: TLS, connection limits, shedding,
+/// timeouts and graceful shutdown are the same for the appliance and the
+/// centre.
 pub async fn serve_with<F, Fut>(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -98,13 +119,13 @@ pub async fn serve_with<F, Fut>(
 {
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let table = Arc::new(Table::new(
+        limits.max_connections,
+        limits.max_connections_per_ip,
+        limits.slow_grace,
+    ));
     let limits = Arc::new(limits);
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.changed() => break,
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
-        };
+    'accept: loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.changed() => break,
             r = listener.accept() => match r {
@@ -117,47 +138,91 @@ pub async fn serve_with<F, Fut>(
                 }
             },
         };
+        // A full table with nothing to shed keeps this newcomer, and the
+        // accept queue behind it, waiting until a slot frees up or a
+        // connection leaves its grace.
+        let lease = loop {
+            match table.admit(peer.ip()) {
+                Admission::Open(lease) => break lease,
+                Admission::Refused => {
+                    log::debug!("{peer}: too many connections from its address");
+                    continue 'accept;
+                }
+                Admission::Wait(at_most) => {
+                    let at_most = at_most.unwrap_or(Duration::MAX);
+                    tokio::select! {
+                        _ = shutdown.changed() => break 'accept,
+                        _ = table.freed() => {}
+                        _ = tokio::time::sleep(at_most) => {}
+                    }
+                }
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let router = router.clone();
         let limits = limits.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _permit = permit;
-            let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp))
-                .await
-            {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    log::debug!("TLS handshake with {peer}: {e}");
-                    return;
-                }
-                Err(_) => {
-                    log::debug!("TLS handshake with {peer} timed out");
-                    return;
+            let conn = lease.conn().clone();
+            let tcp = conn.counted(tcp);
+            let served = async {
+                let tls =
+                    match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp))
+                        .await
+                    {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            log::debug!("TLS handshake with {peer}: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            log::debug!("TLS handshake with {peer} timed out");
+                            conn.count(Shed::HandshakeTimeout);
+                            return;
+                        }
+                    };
+                let who = Arc::new(Peer {
+                    addr: peer,
+                    certs: tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                        .unwrap_or_default(),
+                    conn: conn.clone(),
+                });
+                let svc_limits = limits.clone();
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    // A request with no body is whole once its head is in;
+                    // `read_body` marks the others.
+                    if req.body().is_end_stream() {
+                        who.conn.answering();
+                    }
+                    let fut = router(req, who.clone(), svc_limits.clone());
+                    let who = who.clone();
+                    async move {
+                        let answer = fut.await;
+                        who.conn.answered();
+                        Ok::<_, Infallible>(answer)
+                    }
+                });
+                let http = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout)
+                    .serve_connection(TokioIo::new(tls), svc);
+                if let Err(e) = watcher.watch(http).await {
+                    if e.is_timeout() {
+                        conn.count(Shed::HeaderTimeout);
+                    }
+                    log::debug!("connection from {peer}: {e}");
                 }
             };
-            let who = Arc::new(Peer {
-                addr: peer,
-                certs: tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
-                    .unwrap_or_default(),
-            });
-            let svc_limits = limits.clone();
-            let svc = hyper::service::service_fn(move |req| {
-                let fut = router(req, who.clone(), svc_limits.clone());
-                async move { Ok::<_, Infallible>(fut.await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(TokioIo::new(tls), svc);
-            if let Err(e) = watcher.watch(conn).await {
-                log::debug!("connection from {peer}: {e}");
+            tokio::select! {
+                _ = served => {}
+                _ = conn.shed() => log::debug!("{peer}: shed for a newcomer"),
             }
+            drop(lease);
         });
     }
     drop(listener);
@@ -177,12 +242,13 @@ async fn route(
     req: Request<Incoming>,
     service: Arc<Service>,
     console: Arc<Console>,
+    peer: &Peer,
     limits: &Limits,
     requests: &Requests,
 ) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::POST, "/") => {
-            let r = edi(req, service, limits, requests).await;
+            let r = edi(req, service, peer, limits, requests).await;
             if r.status() != StatusCode::OK {
                 requests.refused(r.status().as_u16());
             }
@@ -200,7 +266,9 @@ async fn route(
             r
         }
         (&Method::GET, p) if p.starts_with("/console/") => asset(p),
-        (_, p) if console::api::handles(p) => console_api(req, service, console, limits).await,
+        (_, p) if console::api::handles(p) => {
+            console_api(req, service, console, peer, limits).await
+        }
         (_, "/") => text(
             StatusCode::METHOD_NOT_ALLOWED,
             "VNACCS messages are sent with POST\n",
@@ -211,7 +279,7 @@ async fn route(
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => readyz(&service),
-        (&Method::GET, "/metrics") => metrics(service, requests).await,
+        (&Method::GET, "/metrics") => metrics(service, requests, peer.conn.table()).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -242,17 +310,11 @@ async fn console_api(
     req: Request<Incoming>,
     service: Arc<Service>,
     console: Arc<Console>,
+    peer: &Peer,
     limits: &Limits,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = match read_body(
-        body,
-        MAX_API_BODY,
-        limits.request_timeout,
-        "console requests",
-    )
-    .await
-    {
+    let body = match read_body(body, peer, limits, MAX_API_BODY, "console requests").await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -322,6 +384,7 @@ async fn console_api(
 async fn edi(
     req: Request<Incoming>,
     service: Arc<Service>,
+    peer: &Peer,
     limits: &Limits,
     requests: &Requests,
 ) -> Response<Body> {
@@ -363,8 +426,9 @@ async fn edi(
     }
     let bytes = match read_body(
         req.into_body(),
+        peer,
+        limits,
         limits.max_body_bytes,
-        limits.request_timeout,
         "messages",
     )
     .await
@@ -402,38 +466,71 @@ async fn edi(
     r
 }
 
-/// Reads a request body of at most `max` bytes within `timeout`; the error
-/// is the reply to send. `what` names the bodies in the 413 text.
-/// Reads a whole request body under the size and time limits; the error
-/// is the answer to send instead.
+/// Reads a whole request body of at most `max` bytes at the pace `limits`
+/// ask for; the error is the answer to send instead, and the connection
+/// closes after it. `what` names the bodies in the 413 text.
 pub async fn read_body(
-    body: Incoming,
+    mut body: Incoming,
+    peer: &Peer,
+    limits: &Limits,
     max: usize,
-    timeout: Duration,
     what: &str,
 ) -> Result<Bytes, Response<Body>> {
-    let body = Limited::new(body, max);
-    match tokio::time::timeout(timeout, body.collect()).await {
-        Err(_) => Err(text(
-            StatusCode::REQUEST_TIMEOUT,
-            "the request body did not arrive in time\n",
-        )),
-        Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return Err(text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("{what} are limited to {max} bytes\n"),
-                ));
+    let refuse = |status, msg: String| {
+        let mut r = text(status, msg);
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
+    let pace = limits.pace();
+    let began = tokio::time::Instant::now();
+    let mut received = Vec::new();
+    loop {
+        let (deadline, cut) = pace.deadline(received.len() as u64);
+        match tokio::time::timeout_at(began + deadline, body.frame()).await {
+            Err(_) => {
+                let (why, msg) = match cut {
+                    Cut::TooSlow => (
+                        Shed::BodyTooSlow,
+                        format!(
+                            "the request body arrived slower than {} bytes per second\n",
+                            pace.min_rate
+                        ),
+                    ),
+                    Cut::TooLong => (
+                        Shed::BodyTimeout,
+                        format!(
+                            "the request body did not arrive within {} s\n",
+                            pace.limit.as_secs()
+                        ),
+                    ),
+                };
+                peer.conn.count(why);
+                log::debug!("{}: {}", peer.addr, msg.trim_end());
+                return Err(refuse(StatusCode::REQUEST_TIMEOUT, msg));
             }
-            Err(text(
-                StatusCode::BAD_REQUEST,
-                format!("reading the request body: {e}\n"),
-            ))
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("reading the request body: {e}\n"),
+                ))
+            }
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    if received.len() + data.len() > max {
+                        return Err(refuse(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            format!("{what} are limited to {max} bytes\n"),
+                        ));
+                    }
+                    received.extend_from_slice(&data);
+                }
+            }
         }
-        Ok(Ok(c)) => Ok(c.to_bytes()),
     }
+    peer.conn.answering();
+    Ok(Bytes::from(received))
 }
 
 /// How long writers may wait for a flush before the appliance stops
@@ -478,7 +575,7 @@ fn readyz(service: &Service) -> Response<Body> {
 
 /// `GET /metrics`: Prometheus text. Counting the trees scans them, so it
 /// runs on the blocking pool.
-async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
+async fn metrics(service: Arc<Service>, requests: &Requests, conns: &Table) -> Response<Body> {
     let gauges = tokio::task::spawn_blocking(move || {
         let stats = service.store.commit_stats();
         let (journal_head, _) = service.store.journal_head().unwrap_or_default();
@@ -494,13 +591,17 @@ async fn metrics(service: Arc<Service>, requests: &Requests) -> Response<Body> {
             durable_writes: stats.writes,
             disk_free_bytes: service.disk().space().ok().map(|s| s.free),
             disk_floor_bytes: service.disk().floor_bytes(),
+            connections_open: 0,
+            connections_shed: Vec::new(),
         };
         (gauges, service)
     })
     .await;
-    let Ok((gauges, service)) = gauges else {
+    let Ok((mut gauges, service)) = gauges else {
         return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
     };
+    gauges.connections_open = conns.open();
+    gauges.connections_shed = conns.shed_counts();
     let body = metrics::render(requests, service.store.flush_latency(), &gauges);
     let mut r = Response::new(Full::new(Bytes::from(body)));
     r.headers_mut().insert(

@@ -589,6 +589,9 @@ fn limits(cfg: &Config) -> http::Limits {
         request_timeout: Duration::from_secs(cfg.request_timeout_secs),
         shutdown_grace: Duration::from_secs(cfg.shutdown_grace_secs),
         max_connections: cfg.max_connections,
+        max_connections_per_ip: cfg.max_connections_per_ip,
+        min_body_rate: cfg.min_body_rate_bytes_per_sec,
+        slow_grace: Duration::from_secs(cfg.slow_client_grace_secs),
     }
 }
 

@@ -180,6 +180,10 @@ pub struct Gauges {
     /// `None` when the file system could not be asked.
     pub disk_free_bytes: Option<u64>,
     pub disk_floor_bytes: u64,
+    /// Connections holding a slot of the listener.
+    pub connections_open: usize,
+    /// Connections shed so far, by reason (`http::conns::Shed`).
+    pub connections_shed: Vec<(&'static str, u64)>,
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -239,6 +243,18 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
         "Group-commit flushes (sled flush + fsync).",
     );
     flush.render(&mut out, "outpost_flush_duration_seconds", "");
+    header(
+        &mut out,
+        "outpost_connections_shed_total",
+        "counter",
+        "Connections closed by the listener's limits, or refused, by reason.",
+    );
+    for (reason, n) in &g.connections_shed {
+        let _ = writeln!(
+            out,
+            "outpost_connections_shed_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
     let counters = [
         ("outpost_flushes_total", "Group-commit flushes.", g.flushes),
         (
@@ -281,6 +297,11 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             "outpost_disk_floor_bytes",
             "Free space below which writing jobs are refused (A0060).",
             g.disk_floor_bytes,
+        ),
+        (
+            "outpost_connections_open",
+            "Connections holding a slot of the listener.",
+            g.connections_open as u64,
         ),
     ];
     if let Some(free) = g.disk_free_bytes {
@@ -326,6 +347,8 @@ mod tests {
             durable_writes: 9,
             disk_free_bytes: Some(1 << 30),
             disk_floor_bytes: 256 << 20,
+            connections_open: 12,
+            connections_shed: vec![("body_too_slow", 3), ("shed_when_full", 0)],
         }
     }
 
@@ -381,6 +404,9 @@ mod tests {
             "outpost_disk_floor_bytes 268435456",
             "outpost_mode{mode=\"active\"} 1",
             "outpost_mode{mode=\"standby\"} 0",
+            "outpost_connections_open 12",
+            "outpost_connections_shed_total{reason=\"body_too_slow\"} 3",
+            "outpost_connections_shed_total{reason=\"shed_when_full\"} 0",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line}:\n{out}");
         }

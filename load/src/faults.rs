@@ -3,6 +3,7 @@
 //! (the probe) declaring throughout, samples the server's memory, and
 //! reports whether the appliance kept answering.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::drive::{self, Load};
 use crate::ledger::Ledger;
@@ -30,6 +30,15 @@ pub struct Limits {
     /// max_connections (default 1024).
     #[arg(long)]
     max_connections: Option<usize>,
+    /// max_connections_per_ip (default 64).
+    #[arg(long)]
+    max_connections_per_ip: Option<usize>,
+    /// min_body_rate_bytes_per_sec (default 500; 0 turns it off).
+    #[arg(long)]
+    min_body_rate: Option<u64>,
+    /// slow_client_grace_secs (default 10).
+    #[arg(long)]
+    grace: Option<u64>,
 }
 
 impl Limits {
@@ -41,6 +50,11 @@ impl Limits {
                 .map(|v| format!("request_timeout_secs = {v}")),
             self.max_connections
                 .map(|v| format!("max_connections = {v}")),
+            self.max_connections_per_ip
+                .map(|v| format!("max_connections_per_ip = {v}")),
+            self.min_body_rate
+                .map(|v| format!("min_body_rate_bytes_per_sec = {v}")),
+            self.grace.map(|v| format!("slow_client_grace_secs = {v}")),
         ]
         .into_iter()
         .flatten()
@@ -50,12 +64,61 @@ impl Limits {
 
     fn describe(&self) -> String {
         format!(
-            "header_read_timeout {} s, request_timeout {} s, max_connections {}",
+            "header_read_timeout {} s, request_timeout {} s, max_connections {}, \
+             max_connections_per_ip {}, min_body_rate {} B/s, slow_client_grace {} s",
             self.header_timeout.unwrap_or(30),
             self.request_timeout.unwrap_or(180),
-            self.max_connections.unwrap_or(1024)
+            self.max_connections.unwrap_or(1024),
+            self.max_connections_per_ip.unwrap_or(64),
+            self.min_body_rate.unwrap_or(500),
+            self.grace.unwrap_or(10),
         )
     }
+}
+
+/// The loopback address the `i`-th hostile client connects from, one of
+/// `sources` (127.0.1.1 and up): the appliance caps connections per
+/// address, an attack or a crowd comes from many, and the probe keeps
+/// 127.0.0.1 to itself.
+fn source(i: usize, sources: usize) -> IpAddr {
+    let k = 257 + i % sources.max(1);
+    IpAddr::from([127, (k >> 16) as u8, (k >> 8) as u8, k as u8])
+}
+
+/// A client of `target` connecting from the `i`-th of `sources`.
+fn client_from(
+    target: &Target,
+    keep_alive: bool,
+    i: usize,
+    sources: usize,
+) -> outpost::client::Client {
+    target.client(keep_alive).from_source(source(i, sources))
+}
+
+/// Prints the appliance's `outpost_connections_shed_total` by reason.
+async fn print_shed(target: &Target) {
+    let metrics = target
+        .client(false)
+        .request("GET", "/metrics", "text/plain", Vec::new())
+        .await;
+    let counts: Vec<String> = match &metrics {
+        Ok((_, body)) => String::from_utf8_lossy(body)
+            .lines()
+            .filter_map(|l| l.strip_prefix("outpost_connections_shed_total{reason=\""))
+            .filter_map(|l| l.split_once("\"} "))
+            .filter(|(_, n)| *n != "0")
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect(),
+        Err(e) => vec![format!("/metrics: {e}")],
+    };
+    println!(
+        "  connections shed by the appliance: {}",
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
+    );
 }
 
 /// One terminal declaring with `Connection: close` (a new handshake per
@@ -179,7 +242,7 @@ async fn trickle<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// One slow client; `Err` when it could not even connect.
 async fn slow_client(
-    target: Arc<Target>,
+    client: outpost::client::Client,
     kind: Slowness,
     every: Duration,
     hold: Duration,
@@ -187,9 +250,7 @@ async fn slow_client(
     let head = "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=UTF-8\r\n";
     let (prefix, drip) = match kind {
         Slowness::Handshake => {
-            let tcp = TcpStream::connect(target.addr)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tcp = client.connect_tcp().await.map_err(|e| e.to_string())?;
             return Ok(trickle(tcp, b"", None, every, hold).await);
         }
         Slowness::Headers => (head.to_string(), Some(b'x')),
@@ -199,11 +260,7 @@ async fn slow_client(
             None,
         ),
     };
-    let tls = target
-        .client(true)
-        .connect_tls()
-        .await
-        .map_err(|e| e.to_string())?;
+    let tls = client.connect_tls().await.map_err(|e| e.to_string())?;
     Ok(trickle(tls, prefix.as_bytes(), drip, every, hold).await)
 }
 
@@ -229,6 +286,10 @@ pub struct Slowloris {
     /// How long slow clients hold on before giving up themselves.
     #[arg(long, default_value_t = 240.0)]
     hold_secs: f64,
+    /// Loopback addresses the slow clients come from (1 puts them all
+    /// behind one address, against max_connections_per_ip).
+    #[arg(long, default_value_t = 32)]
+    sources: usize,
 }
 
 impl Slowloris {
@@ -245,8 +306,10 @@ impl Slowloris {
         };
         let target = Arc::new(self.local.target(1, self.limits.config().as_deref())?);
         println!(
-            "outpost-load slowloris: {} connections of each kind {kinds:?}, a byte every {} s, held up to {} s; {}",
+            "outpost-load slowloris: {} connections of each kind {kinds:?} from {} addresses, \
+             a byte every {} s, held up to {} s; {}",
             self.connections,
+            self.sources,
             self.drip_secs,
             self.hold_secs,
             self.limits.describe()
@@ -260,8 +323,8 @@ impl Slowloris {
             let mut tasks = Vec::new();
             for &kind in &kinds {
                 for _ in 0..self.connections {
-                    let t = target.clone();
-                    tasks.push((kind, tokio::spawn(slow_client(t, kind, every, hold))));
+                    let c = client_from(&target, true, tasks.len(), self.sources);
+                    tasks.push((kind, tokio::spawn(slow_client(c, kind, every, hold))));
                 }
             }
             for &kind in &kinds {
@@ -282,6 +345,7 @@ impl Slowloris {
                     self.hold_secs
                 );
             }
+            print_shed(&target).await;
             probe.finish(&target).await;
         });
         Ok(())
@@ -301,6 +365,9 @@ pub struct Oversized {
     /// Seconds each client keeps trying again, per framing.
     #[arg(long, default_value_t = 15.0)]
     secs: f64,
+    /// Loopback addresses the clients come from.
+    #[arg(long, default_value_t = 8)]
+    sources: usize,
 }
 
 /// How an oversized upload ended.
@@ -314,12 +381,12 @@ struct Upload {
 
 /// Streams `total` bytes of body (announced by length, or chunked) and
 /// reads the answer at the same time.
-async fn upload(target: Arc<Target>, total: usize, chunked: bool) -> Result<Upload, String> {
-    let tls = target
-        .client(true)
-        .connect_tls()
-        .await
-        .map_err(|e| e.to_string())?;
+async fn upload(
+    client: &outpost::client::Client,
+    total: usize,
+    chunked: bool,
+) -> Result<Upload, String> {
+    let tls = client.connect_tls().await.map_err(|e| e.to_string())?;
     let started = Instant::now();
     let (mut rd, mut wr) = tokio::io::split(tls);
     let sent = Arc::new(AtomicU64::new(0));
@@ -377,12 +444,12 @@ impl Oversized {
                 let until = Instant::now() + Duration::from_secs_f64(self.secs);
                 let total = self.megabytes << 20;
                 let tasks: Vec<_> = (0..self.connections)
-                    .map(|_| {
-                        let target = target.clone();
+                    .map(|i| {
+                        let client = client_from(&target, true, i, self.sources);
                         tokio::spawn(async move {
                             let mut done = Vec::new();
                             while Instant::now() < until {
-                                done.push(upload(target.clone(), total, chunked).await);
+                                done.push(upload(&client, total, chunked).await);
                             }
                             done
                         })
@@ -413,6 +480,7 @@ impl Oversized {
                     t.as_ref().map_or(0.0, |s| s.max),
                 );
             }
+            print_shed(&target).await;
             probe.finish(&target).await;
         });
         Ok(())
@@ -428,6 +496,9 @@ pub struct Flood {
     /// Connections opened at once; each does a TLS handshake and GET /healthz.
     #[arg(long, default_value_t = 10_000)]
     connections: usize,
+    /// Loopback addresses the connections come from.
+    #[arg(long, default_value_t = 256)]
+    sources: usize,
 }
 
 impl Flood {
@@ -440,8 +511,9 @@ impl Flood {
         }
         let target = Arc::new(self.local.target(1, self.limits.config().as_deref())?);
         println!(
-            "outpost-load flood: {} connections opened at once, each TLS + GET /healthz; {}",
+            "outpost-load flood: {} connections from {} addresses opened at once, each TLS + GET /healthz; {}",
             self.connections,
+            self.sources,
             self.limits.describe()
         );
         rt.block_on(async {
@@ -449,8 +521,8 @@ impl Flood {
             tokio::time::sleep(Duration::from_millis(500)).await;
             let started = Instant::now();
             let tasks: Vec<_> = (0..self.connections)
-                .map(|_| {
-                    let mut c = target.client(false);
+                .map(|i| {
+                    let mut c = client_from(&target, false, i, self.sources);
                     tokio::spawn(async move {
                         let t = Instant::now();
                         let r = c.request("GET", "/healthz", "text/plain", Vec::new()).await;
@@ -478,6 +550,7 @@ impl Flood {
                 s.as_ref().map_or(0.0, |s| s.max),
             );
             tokio::time::sleep(Duration::from_millis(500)).await;
+            print_shed(&target).await;
             probe.finish(&target).await;
         });
         Ok(())

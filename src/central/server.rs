@@ -84,8 +84,9 @@ pub async fn route(
         (&Method::POST, "/sync/events") => {
             let body = match read_body(
                 req.into_body(),
+                &peer,
+                &limits,
                 MAX_BATCH_BYTES,
-                limits.request_timeout,
                 "event batches",
             )
             .await
