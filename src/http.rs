@@ -140,7 +140,7 @@ pub async fn serve_with<F, Fut>(
         };
         // A full table with nothing to shed keeps this newcomer, and the
         // accept queue behind it, waiting until a slot frees up or a
-        // connection leaves its grace.
+        // connection can be shed.
         let lease = loop {
             match table.admit(peer.ip()) {
                 Admission::Open(lease) => break lease,
