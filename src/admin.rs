@@ -273,10 +273,14 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) ->
         return Err("a block is named twice".into());
     }
     if let Some(old) = store.site().map_err(store_err)? {
-        if !old.blocks.contains(&DEV_BLOCK) && old.blocks != blocks {
+        // Blocks are used in order, each with its own counter, so blocks
+        // added at the end give a full site more numbers without touching
+        // one already issued; removing or reordering could.
+        if !old.blocks.contains(&DEV_BLOCK) && !blocks.starts_with(&old.blocks) {
             return Err(format!(
-                "this appliance is already site {:?} with blocks {:?}; a site's blocks never change",
-                old.name, old.blocks
+                "this appliance is already site {:?} with blocks {:?}; a site's blocks never \
+                 change, but more can be added after them (--site {} --extra-block …)",
+                old.name, old.blocks, old.blocks[0]
             ));
         }
     }

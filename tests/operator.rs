@@ -117,6 +117,19 @@ fn operator_mistakes_get_clear_messages() {
         .success());
     let out = outpost(dir.path(), &["init", "--site", "18"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("a site's blocks never change"));
+    // A full site is given another block after its own; nothing else moves.
+    let out = outpost(dir.path(), &["init", "--site", "17", "--extra-block", "19"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[17, 19]"));
+    for moved in [
+        &["--site", "19", "--extra-block", "17"][..],
+        &["--site", "17"],
+    ] {
+        let out = outpost(dir.path(), &[&["init"][..], moved].concat());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("never change"),
+            "{moved:?}"
+        );
+    }
     // A terminal keeps its access key.
     add_user(dir.path(), &ALICE);
     let other = Declarant {
