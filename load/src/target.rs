@@ -190,7 +190,17 @@ impl Server {
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0);
         if have == 0 {
-            s.outpost(&["init", "--site", "17", "--name", "load test"])?;
+            // A block holds 999,999 imports; the second lets a scale run
+            // measure intake past a million.
+            s.outpost(&[
+                "init",
+                "--site",
+                "17",
+                "--extra-block",
+                "117",
+                "--name",
+                "load test",
+            ])?;
             s.outpost(&["mode", "active", "--reason", "load test"])?;
         }
         for n in have..terminals {
