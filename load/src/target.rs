@@ -285,6 +285,13 @@ impl Server {
         self.child.as_ref().map(Child::id)
     }
 
+    /// How the process ended, when it has exited by itself.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().ok().flatten()?;
+        self.child = None;
+        Some(status)
+    }
+
     fn signal(&mut self, sig: i32) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
         // SAFETY: kill(2) on our own child's pid has no memory effects.
