@@ -542,20 +542,14 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
         Ok::<Option<String>, String>(fatal)
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
-    let failures = service.store.commit_stats().failures;
-    closed_or_exit(
-        service
-            .store
-            .close(Duration::from_secs(cfg.shutdown_grace_secs)),
-    );
-    if let Some(why) = fatal {
-        return Err(why);
-    }
-    if failures > 0 {
-        let why = "stopped after a write to the store failed; everything acknowledged was on \
-                   disk before it was acknowledged";
-        return Err(why.into());
-    }
+    let failed = match service.store.write_refusal() {
+        Some(why @ outpost::store::Unhealthy::Failed { .. }) => Some(why.to_string()),
+        _ => None,
+    };
+    let closed = service
+        .store
+        .close(Duration::from_secs(cfg.shutdown_grace_secs));
+    exit_if_broken(closed, fatal.or(failed));
     log::info!("stopped; everything acknowledged is on disk");
     Ok(())
 }
@@ -575,10 +569,7 @@ async fn stop_when_stuck(
             continue;
         };
         if why.lasted().is_some_and(|d| d >= after) {
-            let why = format!(
-                "the store has made no write durable: {why}; exiting so that a restart \
-                 recovers it (nothing unacknowledged was promised)"
-            );
+            let why = format!("the store has made no write durable: {why}");
             log::error!("{why}");
             systemd::stopping();
             let _ = stop.send(true);
@@ -587,16 +578,22 @@ async fn stop_when_stuck(
     }
 }
 
-/// Goes on when the store closed; when its flush thread is stuck, exits
-/// the process at once with status 1. Returning would drop sled, whose own
-/// flusher may be stuck in the same flush; everything acknowledged was
-/// flushed before it was acknowledged, and sled recovers from its log at
-/// the next start.
-pub(crate) fn closed_or_exit(closed: Result<(), outpost::store::StuckFlush>) {
-    if let Err(e) = closed {
-        log::error!("{e}; exiting without the final flush");
-        std::process::exit(1);
-    }
+/// Ends the process with status 1 when the store's flush thread did not
+/// stop (`closed`) or the store broke (`why`), without dropping sled: its
+/// drop flushes again, and after a failed write that flush can hang for
+/// good. Everything acknowledged was on disk before it was acknowledged,
+/// and sled recovers from its log at the next start.
+pub(crate) fn exit_if_broken(closed: Result<(), outpost::store::StuckFlush>, why: Option<String>) {
+    let why = match (closed, why) {
+        (Err(stuck), why) => {
+            let also = why.map(|w| format!("; {w}")).unwrap_or_default();
+            format!("{stuck}{also}; exiting without the final flush")
+        }
+        (Ok(()), Some(why)) => format!("{why}; exiting"),
+        (Ok(()), None) => return,
+    };
+    log::error!("{why} (a restart recovers the store from its log)");
+    std::process::exit(1);
 }
 
 /// The listener's certificate (self-signed on first start), reloadable.

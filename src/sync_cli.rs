@@ -300,7 +300,10 @@ fn central_serve(mut cfg: Config, listen: Option<std::net::SocketAddr>) -> Resul
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
-    crate::closed_or_exit(store.close(Duration::from_secs(cfg.shutdown_grace_secs)));
+    crate::exit_if_broken(
+        store.close(Duration::from_secs(cfg.shutdown_grace_secs)),
+        None,
+    );
     log::info!("central stopped");
     Ok(())
 }
