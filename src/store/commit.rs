@@ -5,15 +5,16 @@
 //! blocking flush. A writer takes a ticket after its in-memory write; the
 //! flusher flushes once for every ticket issued so far and wakes them all.
 //!
-//! On a full disk sled's flush either fails or never returns (both were
-//! seen; see BENCHMARKS.md). So a writer waits at most the flush timeout,
-//! and once no flush has finished for that long while writes wait, new
-//! writes are refused at once instead of piling up behind it. A failed
-//! flush is final: sled keeps its error for good, and an fsync that
-//! succeeds after one that failed says nothing about the pages the failed
-//! one lost. Only a restart makes writes durable again (sled recovers from
-//! its log when it opens), which is why the appliance exits when the store
-//! stays unhealthy (`main.rs`).
+//! On a full disk sled's flush either fails or never returns, even once
+//! space is back (both were seen; see BENCHMARKS.md). So a writer waits at
+//! most the flush timeout, and once no flush has finished for that long
+//! while writes wait, new writes are refused at once instead of piling up
+//! behind it. A failed write (a flush, or a transaction inside sled,
+//! reported with `fail`) is final: sled keeps its I/O error for good, and
+//! an fsync that succeeds after one that failed says nothing about the
+//! pages the failed one lost. Only a restart makes writes durable again
+//! (sled recovers from its log when it opens), which is why the appliance
+//! exits when the store stays unhealthy (`main.rs`).
 
 use std::fs::File;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

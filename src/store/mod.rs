@@ -393,12 +393,13 @@ impl Store {
         self.commit_health(self.commit.timeout()).err()
     }
 
-    /// Whether a read may hang now: writes are refused because one is
-    /// stuck, and a transaction waits (sled's reads queue behind it). Asks
-    /// no sled lock.
+    /// Whether a read may hang now: a transaction has waited the flush
+    /// timeout (sled's transactions wait for a flush in progress, and its
+    /// reads queue behind a waiting transaction, so a stuck flush shows
+    /// here whatever else went wrong). Asks no sled lock.
     pub fn reads_hang(&self) -> bool {
-        matches!(self.write_refusal(), Some(Unhealthy::Stalled(_)))
-            && !lock_list(&self.transactions).is_empty()
+        self.oldest_transaction()
+            .is_some_and(|ran| ran >= self.commit.timeout())
     }
 
     pub fn commit_stats(&self) -> CommitStats {
@@ -1174,7 +1175,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn reads_hang_only_while_a_transaction_waits_behind_a_stuck_flush() {
+    fn reads_hang_only_once_a_transaction_has_waited_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
         let (store, h) = open_held(dir.path());
         let store = Arc::new(store);
@@ -1194,8 +1195,11 @@ pub(crate) mod tests {
         assert_eq!(store.mode().unwrap().mode, Mode::Active);
 
         // A transaction that has not finished, as one waiting for sled's
-        // lock behind the stuck flush would be.
+        // lock behind the stuck flush would be: once it has waited the
+        // timeout, reads are taken to hang.
         let open = Open::transaction(&store);
+        assert!(!store.reads_hang(), "a transaction that just began");
+        std::thread::sleep(Duration::from_millis(50));
         assert!(store.reads_hang());
         open.end();
         assert!(!store.reads_hang());
