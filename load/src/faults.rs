@@ -546,7 +546,8 @@ fn fill(ballast: &Path, leave: u64) -> Result<u64, String> {
     Ok(written)
 }
 
-/// Whether process `pid` has ended (gone, or a zombie not yet waited for).
+/// Whether process `pid` has ended (gone, or its main thread a zombie:
+/// it has exited, though other threads may still be finishing).
 fn ended(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
         stat.rsplit_once(')')
@@ -672,7 +673,14 @@ impl DiskFull {
             while !watch.is_finished() && started.elapsed() < wait {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            match server.exited() {
+            // The process is gone only once its last thread is: one may
+            // still be in the kernel, writing to the full disk.
+            let reaped = if watch.is_finished() {
+                Duration::from_secs(30)
+            } else {
+                Duration::ZERO
+            };
+            match server.exited_within(reaped) {
                 Some(status) => {
                     stop_watch.store(true, Ordering::Relaxed);
                     exit_at = watch.join().ok().flatten();
