@@ -55,7 +55,7 @@ fn prefill(site: &Path, n: u64) -> (u64, u64) {
         .journal_raw_from(1)
         .map(|r| r.unwrap().1.len() as u64)
         .sum();
-    store.close();
+    store.close(outpost::store::DEFAULT_FLUSH_TIMEOUT).unwrap();
     (head, bytes)
 }
 

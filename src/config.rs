@@ -59,6 +59,15 @@ pub struct Config {
     /// (A0060) before anything is written; reads and retrieval go on.
     /// 0 turns the floor off.
     pub min_free_disk_mb: u64,
+    /// Longest a write waits for the flush that makes it durable, seconds.
+    /// Past it the request is answered A0061, and while writes keep waiting
+    /// that long new ones are refused at once.
+    pub flush_timeout_secs: u64,
+    /// When no write has become durable for this long (a flush stuck or
+    /// failed), the appliance exits with status 1 so that it is restarted:
+    /// only a restart brings the store back. Seconds, at least
+    /// `flush_timeout_secs`.
+    pub flush_stuck_exit_secs: u64,
     /// Post/express goods (cargo class F) on IDA/EDA whose total invoice
     /// value is at or under this many VND are low-value goods, refused with
     /// A0002 like the MIC/MEC jobs; 0 turns the check off.
@@ -104,6 +113,8 @@ impl Default for Config {
             channel_rules: None,
             accept_unsigned: true,
             min_free_disk_mb: 256,
+            flush_timeout_secs: 30,
+            flush_stuck_exit_secs: 60,
             low_value_threshold_vnd: DEFAULT_LOW_VALUE_VND,
             vnd_rates: BTreeMap::new(),
             central_url: None,
@@ -197,6 +208,13 @@ impl Config {
                 "",
             ),
             ("request_timeout_secs", self.request_timeout_secs, 1, ""),
+            ("flush_timeout_secs", self.flush_timeout_secs, 1, ""),
+            (
+                "flush_stuck_exit_secs",
+                self.flush_stuck_exit_secs,
+                self.flush_timeout_secs,
+                " (flush_timeout_secs)",
+            ),
         ];
         for (key, value, min, why) in at_least {
             if value < min {
@@ -332,6 +350,7 @@ mod tests {
         assert_eq!(d.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(d.offset().unwrap(), UtcOffset::from_hms(7, 0, 0).unwrap());
         assert_eq!(d.min_free_disk_mb, 256);
+        assert_eq!((d.flush_timeout_secs, d.flush_stuck_exit_secs), (30, 60));
         assert_eq!(
             parse("listen = \"0.0.0.0:443\"").unwrap().listen.port(),
             443
@@ -375,6 +394,14 @@ mod tests {
             (
                 "min_body_rate_bytes_per_sec = -1",
                 "min_body_rate_bytes_per_sec",
+            ),
+            (
+                "flush_timeout_secs = 0",
+                "flush_timeout_secs: is 0, must be at least 1",
+            ),
+            (
+                "flush_timeout_secs = 30\nflush_stuck_exit_secs = 10",
+                "flush_stuck_exit_secs: is 10, must be at least 30 (flush_timeout_secs)",
             ),
             (
                 "tls_cert = \"/etc/c.pem\"",

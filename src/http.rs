@@ -313,6 +313,9 @@ async fn console_api(
     peer: &Peer,
     limits: &Limits,
 ) -> Response<Body> {
+    if service.store.reads_hang() {
+        return stalled();
+    }
     let (parts, body) = req.into_parts();
     let body = match read_body(body, peer, limits, MAX_API_BODY, "console requests").await {
         Ok(b) => b,
@@ -437,18 +440,7 @@ async fn edi(
         Err(r) => return r,
     };
     let started = std::time::Instant::now();
-    let reply = match tokio::task::spawn_blocking(move || {
-        service.handle(if signed {
-            crate::service::Body::Signed {
-                content_type: &raw_ctype,
-                body: &bytes,
-            }
-        } else {
-            crate::service::Body::Plain(&bytes)
-        })
-    })
-    .await
-    {
+    let reply = match handle_bounded(service, bytes, signed.then_some(raw_ctype)).await {
         Ok(r) => r,
         Err(e) => {
             log::error!("request handler failed: {e}");
@@ -464,6 +456,52 @@ async fn edi(
         HeaderValue::from_static("text/plain; charset=UTF-8"),
     );
     r
+}
+
+/// How often a request still being handled looks whether sled's reads
+/// hang behind a stuck flush.
+const STALL_POLL: Duration = Duration::from_millis(500);
+
+/// A body as `Service::handle` takes it: signed when it came with its
+/// multipart content type.
+fn edi_body<'a>(bytes: &'a [u8], content_type: Option<&'a str>) -> crate::service::Body<'a> {
+    match content_type {
+        Some(content_type) => crate::service::Body::Signed {
+            content_type,
+            body: bytes,
+        },
+        None => crate::service::Body::Plain(bytes),
+    }
+}
+
+/// `Service::handle` on the blocking pool. sled's reads and transactions
+/// queue behind a stuck flush where no timeout reaches them, so once the
+/// store says its reads hang, the request is answered `A0061` in the
+/// handler's place; the thread is left to finish or not.
+async fn handle_bounded(
+    service: Arc<Service>,
+    bytes: Bytes,
+    content_type: Option<String>,
+) -> Result<crate::service::Reply, tokio::task::JoinError> {
+    let (svc, b, ct) = (service.clone(), bytes.clone(), content_type.clone());
+    let mut task = tokio::task::spawn_blocking(move || svc.handle(edi_body(&b, ct.as_deref())));
+    loop {
+        match tokio::time::timeout(STALL_POLL, &mut task).await {
+            Ok(done) => return done,
+            Err(_) if service.store.reads_hang() => {
+                return Ok(service.stalled_reply(edi_body(&bytes, content_type.as_deref())))
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The answer of the status pages while sled's reads hang.
+fn stalled() -> Response<Body> {
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the store's writes are stuck and its reads would hang; see /readyz\n",
+    )
 }
 
 /// Reads a whole request body of at most `max` bytes at the pace `limits`
@@ -542,12 +580,14 @@ const READY_FLUSH_LIMIT: Duration = Duration::from_secs(10);
 /// JSON shows the mode and the free space.
 fn readyz(service: &Service) -> Response<Body> {
     let mut problems = Vec::new();
-    let mode = match service.store.mode() {
-        Ok(m) => Some(m.mode.name()),
-        Err(e) => {
+    // Not even the mode can be read while sled's reads hang.
+    let mode = match (!service.store.reads_hang()).then(|| service.store.mode()) {
+        Some(Ok(m)) => Some(m.mode.name()),
+        Some(Err(e)) => {
             problems.push(format!("store: {e}"));
             None
         }
+        None => None,
     };
     if let Err(e) = service.store.commit_health(READY_FLUSH_LIMIT) {
         problems.push(format!("store: {e}"));
@@ -576,27 +616,7 @@ fn readyz(service: &Service) -> Response<Body> {
 /// `GET /metrics`: Prometheus text. Counting the trees scans them, so it
 /// runs on the blocking pool.
 async fn metrics(service: Arc<Service>, requests: &Requests, conns: &Table) -> Response<Body> {
-    let gauges = tokio::task::spawn_blocking(move || {
-        let stats = service.store.commit_stats();
-        let (journal_head, _) = service.store.journal_head().unwrap_or_default();
-        let acknowledged = service.store.sync_status().unwrap_or_default().acknowledged;
-        let gauges = metrics::Gauges {
-            mode: service.store.mode().map_or("unknown", |m| m.mode.name()),
-            declarations: service.store.declaration_count(),
-            outputs_pending: service.store.pending_outputs_total(),
-            commit_waiters: stats.waiting,
-            journal_head,
-            sync_pending: journal_head.saturating_sub(acknowledged),
-            flushes: stats.flushes,
-            durable_writes: stats.writes,
-            disk_free_bytes: service.disk().space().ok().map(|s| s.free),
-            disk_floor_bytes: service.disk().floor_bytes(),
-            connections_open: 0,
-            connections_shed: Vec::new(),
-        };
-        (gauges, service)
-    })
-    .await;
+    let gauges = tokio::task::spawn_blocking(move || (service.gauges(), service)).await;
     let Ok((mut gauges, service)) = gauges else {
         return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
     };
@@ -612,6 +632,9 @@ async fn metrics(service: Arc<Service>, requests: &Requests, conns: &Table) -> R
 }
 
 fn status(service: &Service) -> Response<Body> {
+    if service.store.reads_hang() {
+        return stalled();
+    }
     let site = service.store.site().ok().flatten();
     let stats = service.store.commit_stats();
     let mode = service.store.mode().ok();

@@ -304,7 +304,10 @@ fn check_config(cfg: &Config, source: &str) -> Result<(), String> {
 }
 
 fn open_store(cfg: &Config) -> Result<Store, String> {
-    Store::open(&cfg.data_dir, cfg.cache_capacity_mb << 20).map_err(|e| e.to_string())
+    let store =
+        Store::open(&cfg.data_dir, cfg.cache_capacity_mb << 20).map_err(|e| e.to_string())?;
+    store.set_flush_timeout(Duration::from_secs(cfg.flush_timeout_secs));
+    Ok(store)
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -508,7 +511,7 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     let limits = limits(&cfg);
     let uploader = sync_cli::uploader(&cfg, &service)?;
     let runtime = runtime()?;
-    runtime.block_on(async {
+    let fatal = runtime.block_on(async {
         let (listener, addr, admin_socket) = bind(&cfg).await?;
         let admin_task = tokio::spawn(admin::serve_socket(
             admin_socket,
@@ -522,7 +525,12 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
         if let Some(u) = &uploader {
             tokio::spawn(u.clone().run(stop_rx.clone()));
         }
-        watch_signals(resolver.clone(), stop_tx)?;
+        watch_signals(resolver.clone(), stop_tx.clone())?;
+        let stuck = tokio::spawn(stop_when_stuck(
+            service.clone(),
+            Duration::from_secs(cfg.flush_stuck_exit_secs),
+            stop_tx,
+        ));
         // Scripts and tests wait for this line to know the port.
         println!(
             "outpost: listening on https://{addr}/ (data {})",
@@ -542,12 +550,67 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
         watchdog.abort();
         admin_task.abort();
         let _ = std::fs::remove_file(admin::socket_path(&cfg.data_dir));
-        Ok::<(), String>(())
+        let fatal = if stuck.is_finished() {
+            stuck.await.ok()
+        } else {
+            stuck.abort();
+            None
+        };
+        Ok::<Option<String>, String>(fatal)
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
-    service.store.close();
+    let failed = match service.store.write_refusal() {
+        Some(why @ outpost::store::Unhealthy::Failed { .. }) => Some(why.to_string()),
+        _ => None,
+    };
+    let closed = service
+        .store
+        .close(Duration::from_secs(cfg.shutdown_grace_secs));
+    exit_if_broken(closed, fatal.or(failed));
     log::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// Stops the appliance once its store has made no write durable for
+/// `after` (a flush stuck or failed): only a restart brings it back, as
+/// sled recovers from its log when it opens. Returns why.
+async fn stop_when_stuck(
+    service: Arc<Service>,
+    after: Duration,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> String {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Err(why) = service.store.commit_health(after) else {
+            continue;
+        };
+        if why.lasted().is_some_and(|d| d >= after) {
+            let why = format!("the store has made no write durable: {why}");
+            log::error!("{why}");
+            systemd::stopping();
+            let _ = stop.send(true);
+            return why;
+        }
+    }
+}
+
+/// Ends the process with status 1 when the store's flush thread did not
+/// stop (`closed`) or the store broke (`why`), without dropping sled: its
+/// drop flushes again, and after a failed write that flush can hang for
+/// good. Everything acknowledged was on disk before it was acknowledged,
+/// and sled recovers from its log at the next start.
+pub(crate) fn exit_if_broken(closed: Result<(), outpost::store::StuckFlush>, why: Option<String>) {
+    let why = match (closed, why) {
+        (Err(stuck), why) => {
+            let also = why.map(|w| format!("; {w}")).unwrap_or_default();
+            format!("{stuck}{also}; exiting without the final flush")
+        }
+        (Ok(()), Some(why)) => format!("{why}; exiting"),
+        (Ok(()), None) => return,
+    };
+    log::error!("{why} (a restart recovers the store from its log)");
+    std::process::exit(1);
 }
 
 /// The listener's certificate (self-signed on first start), reloadable.

@@ -32,7 +32,7 @@ pub struct Description {
 
 /// Result codes Outpost sends that VNACCS does not have: numbers left
 /// free in the VNACCS system table, so they can never mean something else.
-pub const OWN_CODES: &[&str] = &["A0060"];
+pub const OWN_CODES: &[&str] = &["A0060", "A0061"];
 
 /// Codes with a text of their own: normal completion, every system code,
 /// and every code Outpost sends from its own rules. (code, Vietnamese, English)
@@ -390,6 +390,15 @@ static SPECIFIC: &[(&str, &str, &str)] = &[
         "The backup system is not taking new declarations because its free disk space is below \
          the floor; nothing was written. Inquiries and output retrieval still work. Tell the \
          branch IT officer and send again later.",
+    ),
+    (
+        "A0061",
+        "Hệ thống dự phòng không xác nhận được việc ghi xuống đĩa (đĩa đầy hoặc bị treo), nên yêu \
+         cầu này không được chấp nhận và không được cấp số. Tra cứu và lấy thông điệp đầu ra vẫn \
+         hoạt động khi có thể. Hãy báo cán bộ CNTT của Chi cục và gửi lại sau.",
+        "The backup system cannot confirm writes on its disk (it is full or stuck), so this \
+         request is not accepted and no number was given. Inquiries and output retrieval go on \
+         where they can. Tell the branch IT officer and send again later.",
     ),
     (
         "A0070",
@@ -885,7 +894,7 @@ mod tests {
     const EMITTED: &[&str] = &[
         // system codes
         "A0001", "A0002", "A0003", "A0004", "A0005", "A0007", "A0008", "A0009", "A0010", "A0014",
-        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036", "A0060",
+        "A0015", "A0016", "A0017", "A0018", "A0019", "A0034", "A0035", "A0036", "A0060", "A0061",
         // re-output (ROT)
         "E0002", "E0005", "E0007",
         // bonded transport

@@ -167,16 +167,18 @@ impl Requests {
 /// Values read at scrape time.
 #[derive(Debug, Clone)]
 pub struct Gauges {
-    pub mode: &'static str,
-    pub declarations: usize,
-    pub outputs_pending: usize,
+    /// What is read from the store; `None` while its reads would hang
+    /// behind a stuck flush.
+    pub store: Option<StoreGauges>,
     pub commit_waiters: u64,
-    /// The journal's newest sequence number.
-    pub journal_head: u64,
-    /// Journal events the centre has not acknowledged yet.
-    pub sync_pending: u64,
     pub flushes: u64,
     pub durable_writes: u64,
+    /// How long writes have waited without a flush finishing (or since a
+    /// flush failed); zero when all is well.
+    pub flush_stalled: Duration,
+    /// Writers that gave up waiting for their flush.
+    pub flush_timeouts: u64,
+    pub flush_failures: u64,
     /// `None` when the file system could not be asked.
     pub disk_free_bytes: Option<u64>,
     pub disk_floor_bytes: u64,
@@ -184,6 +186,18 @@ pub struct Gauges {
     pub connections_open: usize,
     /// Connections shed so far, by reason (`http::conns::Shed`).
     pub connections_shed: Vec<(&'static str, u64)>,
+}
+
+/// The gauges read from the store's trees.
+#[derive(Debug, Clone)]
+pub struct StoreGauges {
+    pub mode: &'static str,
+    pub declarations: usize,
+    pub outputs_pending: usize,
+    /// The journal's newest sequence number.
+    pub journal_head: u64,
+    /// Journal events the centre has not acknowledged yet.
+    pub sync_pending: u64,
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -262,36 +276,37 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             "Writes that waited for a flush.",
             g.durable_writes,
         ),
+        (
+            "outpost_flush_timeouts_total",
+            "Writers that gave up waiting for their flush (answered A0061).",
+            g.flush_timeouts,
+        ),
+        (
+            "outpost_flush_failures_total",
+            "Flushes or writes that failed in the store; after one, writes are refused until a restart.",
+            g.flush_failures,
+        ),
     ];
     for (name, help, v) in counters {
         header(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {v}");
     }
+    header(
+        &mut out,
+        "outpost_flush_stalled_seconds",
+        "gauge",
+        "How long writes have waited without a flush finishing, or since a flush failed.",
+    );
+    let _ = writeln!(
+        out,
+        "outpost_flush_stalled_seconds {}",
+        g.flush_stalled.as_secs_f64()
+    );
     let mut gauges = vec![
-        (
-            "outpost_declarations",
-            "Declarations in the store.",
-            g.declarations as u64,
-        ),
-        (
-            "outpost_outputs_pending",
-            "Outputs waiting for their terminal to retrieve them.",
-            g.outputs_pending as u64,
-        ),
         (
             "outpost_commit_waiters",
             "Writers waiting for the next flush.",
             g.commit_waiters,
-        ),
-        (
-            "outpost_journal_head",
-            "Sequence number of the newest journal entry.",
-            g.journal_head,
-        ),
-        (
-            "outpost_sync_pending_events",
-            "Journal events the centre has not acknowledged yet.",
-            g.sync_pending,
         ),
         (
             "outpost_disk_floor_bytes",
@@ -311,22 +326,48 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             free,
         ));
     }
+    if let Some(st) = &g.store {
+        gauges.extend([
+            (
+                "outpost_declarations",
+                "Declarations in the store.",
+                st.declarations as u64,
+            ),
+            (
+                "outpost_outputs_pending",
+                "Outputs waiting for their terminal to retrieve them.",
+                st.outputs_pending as u64,
+            ),
+            (
+                "outpost_journal_head",
+                "Sequence number of the newest journal entry.",
+                st.journal_head,
+            ),
+            (
+                "outpost_sync_pending_events",
+                "Journal events the centre has not acknowledged yet.",
+                st.sync_pending,
+            ),
+        ]);
+    }
     for (name, help, v) in gauges {
         header(&mut out, name, "gauge", help);
         let _ = writeln!(out, "{name} {v}");
     }
-    header(
-        &mut out,
-        "outpost_mode",
-        "gauge",
-        "The operating mode: 1 for the current one.",
-    );
-    for m in ["active", "standby"] {
-        let _ = writeln!(
-            out,
-            "outpost_mode{{mode=\"{m}\"}} {}",
-            u8::from(g.mode == m)
+    if let Some(st) = &g.store {
+        header(
+            &mut out,
+            "outpost_mode",
+            "gauge",
+            "The operating mode: 1 for the current one.",
         );
+        for m in ["active", "standby"] {
+            let _ = writeln!(
+                out,
+                "outpost_mode{{mode=\"{m}\"}} {}",
+                u8::from(st.mode == m)
+            );
+        }
     }
     out
 }
@@ -337,14 +378,19 @@ mod tests {
 
     fn gauges() -> Gauges {
         Gauges {
-            mode: "active",
-            declarations: 3,
-            outputs_pending: 2,
+            store: Some(StoreGauges {
+                mode: "active",
+                declarations: 3,
+                outputs_pending: 2,
+                journal_head: 40,
+                sync_pending: 7,
+            }),
             commit_waiters: 0,
-            journal_head: 40,
-            sync_pending: 7,
             flushes: 5,
             durable_writes: 9,
+            flush_stalled: Duration::from_millis(1500),
+            flush_timeouts: 4,
+            flush_failures: 0,
             disk_free_bytes: Some(1 << 30),
             disk_floor_bytes: 256 << 20,
             connections_open: 12,
@@ -407,9 +453,25 @@ mod tests {
             "outpost_connections_open 12",
             "outpost_connections_shed_total{reason=\"body_too_slow\"} 3",
             "outpost_connections_shed_total{reason=\"shed_when_full\"} 0",
+            "outpost_flush_stalled_seconds 1.5",
+            "outpost_flush_timeouts_total 4",
+            "outpost_flush_failures_total 0",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line}:\n{out}");
         }
+        // While the store's reads would hang, its figures are left out and
+        // the rest is still there.
+        let hung = render(
+            &r,
+            &Histogram::default(),
+            &Gauges {
+                store: None,
+                ..gauges()
+            },
+        );
+        assert!(!hung.contains("outpost_declarations"), "{hung}");
+        assert!(!hung.contains("outpost_mode"), "{hung}");
+        assert!(hung.contains("outpost_flush_stalled_seconds 1.5"), "{hung}");
     }
 
     #[test]

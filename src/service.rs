@@ -37,17 +37,20 @@ const ITF_MAX_FOUND: usize = 100;
 pub const LOGON_OK: &[u8] = b"LOGON OK";
 /// Free disk space is under `min_free_disk_mb`: writing jobs wait.
 pub const DISK_LOW: &str = "A0060";
+/// The store cannot confirm writes on disk now (its flush is stuck or
+/// failed): the request is not accepted.
+pub const STORE_STALLED: &str = "A0061";
 
 /// Jobs that write a declaration, a transport or new outputs: the ones the
-/// disk floor holds back. Call-ups, inquiries and retrieval only read (an
-/// acknowledgement only deletes).
+/// disk floor and a stuck flush hold back. Call-ups, inquiries and
+/// retrieval only read (an acknowledgement only deletes).
 fn writes(job: &str) -> bool {
     match Spec::for_job(job) {
         Some((_, step)) => matches!(
             step,
             Step::PreRegister | Step::Register | Step::Amend | Step::AmendRegister
         ),
-        None => matches!(job, "OLA" | "OLC" | "BOA" | "BIA" | "ROT"),
+        None => matches!(job, "OLA" | "OLC" | "BOA" | "BIA" | "COT" | "TIA" | "ROT"),
     }
 }
 
@@ -160,6 +163,64 @@ impl Service {
         }
     }
 
+    /// `A0061` when the store cannot take this job now, decided before
+    /// anything touches sled: a job that writes while no write can become
+    /// durable (the flush failed, or writes have waited the flush timeout),
+    /// and any job while sled's reads hang behind a stuck flush.
+    fn commit_refusal(&self, job: &str) -> Option<ResultCode> {
+        let why = self.store.write_refusal()?;
+        if !writes(job) && !self.store.reads_hang() {
+            return None;
+        }
+        log::warn!("refused {job}: {why}");
+        Some(ResultCode::sys(STORE_STALLED))
+    }
+
+    /// The answer for a request whose handler still runs while sled's reads
+    /// hang behind a stuck flush: `A0061`, echoing what can be read of its
+    /// header, built without touching sled.
+    pub fn stalled_reply(&self, body: Body) -> Reply {
+        let header = match body {
+            Body::Plain(b) => Header::parse(b).ok(),
+            Body::Signed { content_type, body } => smime::split_signed(content_type, body)
+                .ok()
+                .and_then(|parts| Header::parse(&parts.content).ok()),
+        };
+        let code = ResultCode::sys(STORE_STALLED);
+        self.result(&header.unwrap_or_default(), &[code], "")
+    }
+
+    /// What `/metrics` shows besides the request counters. The store's
+    /// figures are left out while its reads hang behind a stuck flush.
+    pub fn gauges(&self) -> crate::metrics::Gauges {
+        let store = (!self.store.reads_hang()).then(|| {
+            let (journal_head, _) = self.store.journal_head().unwrap_or_default();
+            let acknowledged = self.store.sync_status().unwrap_or_default().acknowledged;
+            crate::metrics::StoreGauges {
+                mode: self.store.mode().map_or("unknown", |m| m.mode.name()),
+                declarations: self.store.declaration_count(),
+                outputs_pending: self.store.pending_outputs_total(),
+                journal_head,
+                sync_pending: journal_head.saturating_sub(acknowledged),
+            }
+        });
+        let commit = self.store.commit_stats();
+        crate::metrics::Gauges {
+            store,
+            commit_waiters: commit.waiting,
+            flushes: commit.flushes,
+            durable_writes: commit.writes,
+            flush_stalled: commit.stalled,
+            flush_timeouts: commit.timeouts,
+            flush_failures: commit.failures,
+            disk_free_bytes: self.disk.space().ok().map(|s| s.free),
+            disk_floor_bytes: self.disk.floor_bytes(),
+            // The listener's own, filled in by `http` (the service does not see it).
+            connections_open: 0,
+            connections_shed: Vec::new(),
+        }
+    }
+
     /// The declarant as the journal names it.
     fn actor(&self, caller: &Caller) -> Actor {
         Actor {
@@ -213,6 +274,9 @@ impl Service {
             }
         };
         let job = req.job_code().to_string();
+        if let Some(code) = self.commit_refusal(&job) {
+            return self.result(&req.header, &[code], "");
+        }
         let caller = match self
             .authenticate(&req.header)
             .and_then(|c| self.check_signature(c, &job, signed.as_ref()))
@@ -256,6 +320,8 @@ impl Service {
             log::error!("{job} from {}: {e}", caller.user.code);
             let code = match e {
                 StoreError::Exhausted(_) => "A0010",
+                // Written, perhaps, but not confirmed on disk: not accepted.
+                StoreError::Flush(_) => STORE_STALLED,
                 _ => "A0007",
             };
             self.result(&req.header, &[ResultCode::sys(code)], "")
@@ -392,10 +458,14 @@ impl Service {
     /// Subject text: the first result code, the job info, and the backup
     /// system's mode, so every reply shows which state the branch is in.
     fn subject(&self, code: &ResultCode, info: &str) -> String {
-        let mode = match self.store.mode().map(|m| m.mode) {
-            Ok(Mode::Active) => "BACKUP-ACTIVE",
-            Ok(Mode::Standby) => "BACKUP-STANDBY",
-            Err(_) => "BACKUP",
+        // While sled's reads hang behind a stuck flush, the mode is unknown.
+        let mode = (!self.store.reads_hang())
+            .then(|| self.store.mode().ok())
+            .flatten();
+        let mode = match mode.map(|m| m.mode) {
+            Some(Mode::Active) => "BACKUP-ACTIVE",
+            Some(Mode::Standby) => "BACKUP-STANDBY",
+            None => "BACKUP",
         };
         format!("{code} {info:<12} {mode}")
     }
@@ -1739,6 +1809,15 @@ mod tests {
     ) -> (tempfile::TempDir, Service) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 8 << 20).unwrap();
+        (dir, provisioned(store, accept_unsigned, signing))
+    }
+
+    /// `store` with a site, the active mode and one declarant, as a service.
+    fn provisioned(
+        store: Store,
+        accept_unsigned: bool,
+        signing: Option<smime::Registration>,
+    ) -> Service {
         store
             .set_site(
                 &Site {
@@ -1764,14 +1843,13 @@ mod tests {
             signing,
         };
         store.put_user(&user, &terminal, &actor()).unwrap();
-        let svc = Service::new(
+        Service::new(
             store,
             ChannelRules::builtin(),
             UtcOffset::UTC,
             accept_unsigned,
         )
-        .unwrap();
-        (dir, svc)
+        .unwrap()
     }
 
     fn message(job: &str, body: &str) -> String {
@@ -1835,6 +1913,57 @@ mod tests {
             .declaration(DeclNumber::parse(&n).unwrap())
             .unwrap()
             .unwrap()
+    }
+
+    #[test]
+    fn a_stuck_flush_is_answered_a0061_and_reads_go_on() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, held) = crate::store::tests::open_held(dir.path());
+        let svc = std::sync::Arc::new(provisioned(store, true, None));
+        let ida = ida();
+        let first = svc.handle(Body::Plain(ida.as_bytes()));
+        assert_eq!(codes(&first), ["00000-0000-0000"]);
+        let number = stored(&svc, &first).number.to_string();
+        svc.store
+            .set_flush_timeout(std::time::Duration::from_millis(100));
+        held.shut.store(true, SeqCst);
+
+        // The writer whose flush hangs is answered after the timeout.
+        let s = svc.clone();
+        let msg = ida.clone();
+        let waiting = std::thread::spawn(move || s.handle(Body::Plain(msg.as_bytes())));
+        held.started.recv().unwrap();
+        assert_eq!(codes(&waiting.join().unwrap()), ["A0061-0000-0000"]);
+        assert_eq!(svc.gauges().flush_timeouts, 1);
+
+        // New writes are refused before anything is written; reads go on.
+        let count = svc.store.declaration_count();
+        let r = svc.handle(Body::Plain(ida.as_bytes()));
+        assert_eq!(
+            (codes(&r), r.job.as_str()),
+            (vec!["A0061-0000-0000".into()], "IDA")
+        );
+        assert_eq!(svc.store.declaration_count(), count, "nothing written");
+        let idb = message("IDB", &format!("{number}\r\n"));
+        assert_eq!(
+            codes(&svc.handle(Body::Plain(idb.as_bytes()))),
+            ["00000-0000-0000"]
+        );
+        let r = svc.stalled_reply(Body::Plain(ida.as_bytes()));
+        assert_eq!(
+            (codes(&r), r.job.as_str()),
+            (vec!["A0061-0000-0000".into()], "IDA")
+        );
+
+        // The flush returns: writes are taken again.
+        held.release.send(Ok(())).unwrap();
+        while svc.store.write_refusal().is_some() {
+            std::thread::yield_now();
+        }
+        held.shut.store(false, SeqCst);
+        let r = svc.handle(Body::Plain(ida.as_bytes()));
+        assert_eq!(codes(&r), ["00000-0000-0000"]);
     }
 
     #[test]

@@ -197,8 +197,9 @@ pub fn sync(cfg: &Config, actor: String) -> Result<(), String> {
         bar.set_position(p.acked);
     }));
     bar.finish_and_clear();
-    store.close();
+    let closed = store.close(outpost::store::DEFAULT_FLUSH_TIMEOUT);
     let report = result.map_err(|e| format!("sync failed: {e}"))?;
+    closed.map_err(|e| format!("closing the store: {e}"))?;
     print!("{report}");
     Ok(())
 }
@@ -299,7 +300,10 @@ fn central_serve(mut cfg: Config, listen: Option<std::net::SocketAddr>) -> Resul
         Ok::<(), String>(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
-    store.close();
+    crate::exit_if_broken(
+        store.close(Duration::from_secs(cfg.shutdown_grace_secs)),
+        None,
+    );
     log::info!("central stopped");
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use common::*;
+use outpost::client::Client;
 
 /// Restarts `app` with `toml` as `<data dir>/outpost.toml`.
 fn restart_with_config(app: &mut Appliance, toml: &str) {
@@ -225,4 +226,124 @@ fn check_config_reports_every_problem_and_serve_refuses_to_start() {
     let unknown = outpost(&data, &["check-config"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown field `listen_port`"));
+}
+
+/// Starts `app` again with SIGXFSZ ignored, so that a write past a file
+/// size cap fails with EFBIG instead of killing the process.
+fn respawn_ignoring_sigxfsz(app: &mut Appliance) {
+    use std::os::unix::process::CommandExt;
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(Duration::from_secs(20)).success());
+    app.spawn_with(|c| {
+        // SAFETY: signal(2) is async-signal-safe and touches no memory of
+        // the parent.
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    });
+}
+
+/// Caps the size of the files the running appliance may write
+/// (RLIMIT_FSIZE) at what its store's file holds now: sled's next write
+/// past it fails with EFBIG, as one on a full disk fails with ENOSPC, and
+/// no root is needed to do it.
+fn cap_file_size(app: &Appliance) {
+    let size = std::fs::metadata(app.data().join("db").join("db"))
+        .unwrap()
+        .len();
+    let cap = libc::rlimit {
+        rlim_cur: size,
+        rlim_max: size,
+    };
+    // SAFETY: prlimit(2) on our own child, with a valid struct to read.
+    let rc = unsafe { libc::prlimit(app.pid(), libc::RLIMIT_FSIZE, &cap, std::ptr::null_mut()) };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
+/// Declares until the store refuses three times; returns the numbers
+/// acknowledged and the codes of the refusals.
+async fn declare_until_refused(c: &mut Client) -> (Vec<String>, Vec<String>) {
+    let (mut acked, mut refused) = (Vec::new(), Vec::new());
+    for _ in 0..2000 {
+        let r = send(c, request("IDA", &ALICE, &ida_body(&ALICE, 50, "84713020"))).await;
+        match r.codes()[0].as_str() {
+            "00000-0000-0000" => acked.push(r.number()),
+            code => refused.push(code.to_string()),
+        }
+        if refused.len() == 3 {
+            break;
+        }
+    }
+    (acked, refused)
+}
+
+/// An appliance on `config` whose file size got capped after one
+/// declaration, declared at until it refused three times; with the numbers
+/// it acknowledged and the codes it refused with.
+async fn capped(config: &str) -> (Appliance, Client, Vec<String>, Vec<String>) {
+    let mut app = Appliance::start_with(17, config);
+    respawn_ignoring_sigxfsz(&mut app);
+    let mut c = app.client(true);
+    let first = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(first.codes(), ["00000-0000-0000"]);
+    cap_file_size(&app);
+    let (mut acked, refused) = declare_until_refused(&mut c).await;
+    acked.insert(0, first.number());
+    assert_eq!(refused.len(), 3, "the capped store never refused");
+    (app, c, acked, refused)
+}
+
+/// Waits up to `limit` for `app` to exit with status 1, starts it again,
+/// and checks that the store verifies and every acknowledged number can be
+/// called up; returns a client of the new process.
+async fn back_whole(app: &mut Appliance, limit: Duration, acked: &[String]) -> Client {
+    let status = app.wait_exit(limit);
+    assert_eq!(status.code(), Some(1), "{status}");
+    app.spawn();
+    assert_verified(app.data());
+    let mut c = app.client(true);
+    for n in acked {
+        let r = send(&mut c, request("IDB", &ALICE, &format!("{n}\r\n"))).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "{n}");
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_write_refuses_exits_and_comes_back_whole() {
+    let config = "min_free_disk_mb = 0\nflush_timeout_secs = 1\nflush_stuck_exit_secs = 4\n";
+    let (mut app, mut c, acked, refused) = capped(config).await;
+    // The first write to fail may fail inside sled (A0007, nothing
+    // written); from the first flush that fails on, A0061.
+    assert_eq!(refused[2], "A0061-0000-0000", "{refused:?}");
+
+    let (status, body) = get(&mut c, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let problems = json(&body)["problems"].to_string();
+    assert!(problems.contains("store: "), "{body}");
+    let (_, metrics) = get(&mut c, "/metrics").await;
+    let refusals = sample(
+        &metrics,
+        "outpost_requests_total{job=\"IDA\",result=\"A0061\"}",
+    );
+    assert!(refusals >= Some(1.0), "{metrics}");
+
+    // It exits by itself, non-zero, for systemd (or the operator) to
+    // start it again.
+    let mut c = back_whole(&mut app, Duration::from_secs(60), &acked).await;
+    assert_eq!(
+        submit_ida(&mut c, &ALICE).await.codes(),
+        ["00000-0000-0000"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_store_that_cannot_write_with_a_failure_status() {
+    let config = "min_free_disk_mb = 0\nflush_timeout_secs = 1\nflush_stuck_exit_secs = 3600\n";
+    let (mut app, _, acked, _) = capped(config).await;
+    app.signal(SIGTERM);
+    back_whole(&mut app, Duration::from_secs(30), &acked).await;
 }

@@ -64,32 +64,38 @@ async fn exchange(
 ) -> Answer {
     let t = Instant::now();
     let Ok(answer) = tokio::time::timeout(within, c.post(msg)).await else {
-        tally.failed(job, &format!("no answer within {} s", within.as_secs()));
+        let why = format!("no answer within {} s", within.as_secs());
+        tally.failed(job, &why);
+        tally.at(job, &why, Instant::now());
         return Answer::Failed;
     };
-    match answer {
+    let (result, outcome) = match answer {
         Ok(raw) => match Message::parse_many(&raw)
             .ok()
             .and_then(|m| m.into_iter().next())
         {
             Some(m) => {
-                tally.answered(job, t.elapsed(), &result_of(&m));
-                Answer::Message(Box::new(m))
+                let result = result_of(&m);
+                tally.answered(job, t.elapsed(), &result);
+                (result, Answer::Message(Box::new(m)))
             }
             None => {
                 tally.failed(job, "unreadable reply");
-                Answer::Refused
+                ("unreadable reply".into(), Answer::Refused)
             }
         },
         Err(ClientError::Status { status, .. }) => {
-            tally.answered(job, t.elapsed(), &format!("HTTP {status}"));
-            Answer::Refused
+            let result = format!("HTTP {status}");
+            tally.answered(job, t.elapsed(), &result);
+            (result, Answer::Refused)
         }
         Err(_) => {
             tally.failed(job, "io");
-            Answer::Failed
+            ("io".into(), Answer::Failed)
         }
-    }
+    };
+    tally.at(job, &result, Instant::now());
+    outcome
 }
 
 /// The number after the result code in a success reply's subject.

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::drive::{self, Load};
 use crate::ledger::Ledger;
 use crate::stats::{summarise, Tally};
-use crate::target::{rss_of, Target};
+use crate::target::{Server, Target};
 use crate::Local;
 
 /// Server limits to run with, written to the appliance's outpost.toml.
@@ -567,6 +567,16 @@ pub struct DiskFull {
     /// The appliance's `min_free_disk_mb` (0: no floor, sled meets ENOSPC).
     #[arg(long, default_value_t = 0)]
     min_free_disk_mb: u64,
+    /// The appliance's `flush_timeout_secs` (its default: 30).
+    #[arg(long)]
+    flush_timeout_secs: Option<u64>,
+    /// The appliance's `flush_stuck_exit_secs` (its default: 60).
+    #[arg(long)]
+    flush_stuck_exit_secs: Option<u64>,
+    /// Stop the appliance with SIGTERM while the disk is still full,
+    /// instead of waiting for it to exit by itself.
+    #[arg(long)]
+    sigterm_when_full: bool,
     #[arg(long, default_value_t = 8)]
     terminals: usize,
     /// Seconds of load on the full disk.
@@ -574,13 +584,9 @@ pub struct DiskFull {
     full_secs: f64,
 }
 
-/// How long a request may go unanswered on a full disk before the
-/// terminal counts it as failed and goes on.
-const WITHIN: Duration = Duration::from_secs(10);
-
-/// The appliance's shutdown grace (10 s) and runtime shutdown (5 s), and a
-/// little more.
-const STOP_GRACE: Duration = Duration::from_secs(20);
+/// The appliance's shutdown grace (10 s), runtime shutdown (5 s) and final
+/// flush (up to the shutdown grace again), and a little more.
+const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// Free bytes on the filesystem holding `p`.
 fn free_bytes(p: &Path) -> Result<u64, String> {
@@ -613,7 +619,49 @@ fn fill(ballast: &Path, leave: u64) -> Result<u64, String> {
     Ok(written)
 }
 
+/// Whether process `pid` has ended (gone, or its main thread a zombie:
+/// it has exited, though other threads may still be finishing).
+fn ended(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// Notes when process `pid` ends, until `stop` is set.
+fn watch_exit(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Option<Instant>> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            if ended(pid) {
+                return Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    })
+}
+
+/// Seconds from `from` to `to`, when both happened.
+fn secs(from: Option<Instant>, to: Option<Instant>) -> Option<f64> {
+    Some(to?.checked_duration_since(from?)?.as_secs_f64())
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or_else(|| "never".into(), |s| format!("{s:.1} s"))
+}
+
 impl DiskFull {
+    fn config(&self) -> String {
+        let mut c = format!("min_free_disk_mb = {}\n", self.min_free_disk_mb);
+        if let Some(v) = self.flush_timeout_secs {
+            c += &format!("flush_timeout_secs = {v}\n");
+        }
+        if let Some(v) = self.flush_stuck_exit_secs {
+            c += &format!("flush_stuck_exit_secs = {v}\n");
+        }
+        c
+    }
+
     pub fn run(&self, rt: &tokio::runtime::Runtime) -> Result<(), String> {
         let Some(dir) = self.local.data_dir.clone() else {
             return Err(
@@ -621,8 +669,11 @@ impl DiskFull {
             );
         };
         let ballast: PathBuf = dir.with_extension("ballast");
-        let config = format!("min_free_disk_mb = {}\n", self.min_free_disk_mb);
-        let mut target = self.local.target(self.terminals, Some(&config))?;
+        let flush_timeout = self.flush_timeout_secs.unwrap_or(30);
+        let stuck_exit = self.flush_stuck_exit_secs.unwrap_or(60);
+        // A write may wait its whole flush timeout before its answer.
+        let within = Duration::from_secs(flush_timeout + 10);
+        let mut target = self.local.target(self.terminals, Some(&self.config()))?;
         let ledger = Arc::new(Ledger::default());
         let load = |secs, seed| Load {
             terminals: self.terminals,
@@ -630,11 +681,12 @@ impl DiskFull {
             secs: Some(secs),
             declarations: None,
             seed,
-            answer_within: WITHIN,
+            answer_within: within,
         };
         let free = || free_bytes(&dir).map(|b| b as f64 / (1 << 20) as f64);
         println!(
-            "outpost-load disk-full: {} terminals on {} ({:.1} MiB free), min_free_disk_mb = {}",
+            "outpost-load disk-full: {} terminals on {} ({:.1} MiB free), min_free_disk_mb = {}, \
+             flush_timeout_secs = {flush_timeout}, flush_stuck_exit_secs = {stuck_exit}",
             self.terminals,
             dir.display(),
             free()?,
@@ -657,27 +709,81 @@ impl DiskFull {
                 free().unwrap_or(0.0)
             );
             print!("{}", tally.report());
+            tally
         };
         phase("before", &target, 2.0, 1);
         let ballast_bytes = fill(&ballast, self.leave_mb << 20)?;
+        let full_at = Some(Instant::now());
         println!(
             "\nballast {:.0} MiB written; {:.1} MiB left",
             ballast_bytes as f64 / (1 << 20) as f64,
             free()?
         );
-        phase("disk full", &target, self.full_secs, 2);
-        let alive = target
-            .server
-            .as_ref()
-            .and_then(|s| s.pid())
-            .and_then(rss_of);
+        let pid = target.server.as_ref().and_then(Server::pid).expect("local");
+        let stop_watch = Arc::new(AtomicBool::new(false));
+        let watch = watch_exit(pid, stop_watch.clone());
+        let full = phase("disk full", &target, self.full_secs, 2);
+        let refused_at = full.first_refused;
         println!(
-            "  server after the full-disk load: {}",
-            alive.map_or_else(|| "exited".to_string(), |r| format!("running, {r}"))
+            "  refusals by code: {:?}; first refusal {} after the disk filled",
+            full.refusals(),
+            show(secs(full_at, refused_at))
         );
+        let server = target.server.as_mut().expect("local");
+        let mut exit_at = None;
+        if self.sigterm_when_full {
+            println!(
+                "  SIGTERM with the disk still full: {}",
+                server.stop_within(STOP_GRACE)
+            );
+        } else {
+            // Without a floor the store gives up; give it its bound and more.
+            let wait = match self.min_free_disk_mb {
+                0 => Duration::from_secs(stuck_exit + flush_timeout + 30),
+                _ => Duration::ZERO,
+            };
+            let started = Instant::now();
+            while !watch.is_finished() && started.elapsed() < wait {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            // The process is gone only once its last thread is: one may
+            // still be in the kernel, writing to the full disk.
+            let reaped = if watch.is_finished() {
+                Duration::from_secs(30)
+            } else {
+                Duration::ZERO
+            };
+            match server.exited_within(reaped) {
+                Some(status) => {
+                    stop_watch.store(true, Ordering::Relaxed);
+                    exit_at = watch.join().ok().flatten();
+                    println!(
+                        "  exited by itself ({status}) {} after the first refusal",
+                        show(secs(refused_at, exit_at))
+                    );
+                }
+                None => println!(
+                    "  still running: {}",
+                    target.rss().map_or_else(|| "?".into(), |r| r.to_string())
+                ),
+            }
+        }
+        stop_watch.store(true, Ordering::Relaxed);
         std::fs::remove_file(&ballast).map_err(|e| format!("{}: {e}", ballast.display()))?;
+        let back_at = Some(Instant::now());
         println!("\nballast removed; {:.1} MiB free", free()?);
-        phase("space back, same process", &target, 3.0, 3);
+        let running = target.server.as_ref().and_then(Server::pid).is_some();
+        let back = if running {
+            phase("space back, same process", &target, 3.0, 3)
+        } else {
+            let ready = target.restart().map_err(|e| e.to_string())?;
+            println!(
+                "  started again (as systemd would) in {} ms",
+                ready.as_millis()
+            );
+            phase("space back, started again", &target, 3.0, 3)
+        };
+        let recovered = secs(back_at, back.first_accepted);
         let server = target.server.as_mut().expect("local");
         println!("  SIGTERM: {}", server.stop_within(STOP_GRACE));
         let verified = server.outpost(&["verify"]);
@@ -693,12 +799,27 @@ impl DiskFull {
         let ready = target.restart().map_err(|e| e.to_string())?;
         println!("  restarted in {} ms", ready.as_millis());
         phase("after restart", &target, 2.0, 4);
-        let checked = rt.block_on(crate::crash::check(&target, &ledger, WITHIN));
+        let checked = rt.block_on(crate::crash::check(&target, &ledger, within));
         for m in ledger.missing_outputs() {
             ledger.problem(format!("{m} never delivered"));
         }
         println!(
             "\nchecked {checked} acknowledged declarations and their outputs after the restart"
+        );
+        println!(
+            "summary: refusals {:?}; first refusal {} after the disk filled; {}; first \
+             declaration acknowledged {} after space came back",
+            full.refusals(),
+            show(secs(full_at, refused_at)),
+            match (self.sigterm_when_full, exit_at) {
+                (true, _) => "stopped with SIGTERM while full".to_string(),
+                (false, Some(_)) => format!(
+                    "exited by itself {} after the first refusal",
+                    show(secs(refused_at, exit_at))
+                ),
+                (false, None) => "did not exit".to_string(),
+            },
+            show(recovered)
         );
         ledger.verdict()
     }

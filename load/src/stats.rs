@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What one terminal (or a whole run) saw.
 #[derive(Debug, Default, Clone)]
@@ -14,6 +14,21 @@ pub struct Tally {
     results: BTreeMap<String, u64>,
     /// Declarations taken through IDA → IDC → retrieval without a refusal.
     pub cycles: u64,
+    /// When a declaration was first acknowledged (IDA accepted).
+    pub first_accepted: Option<Instant>,
+    /// When a declaration job (IDA, IDC) first ended any other way.
+    pub first_refused: Option<Instant>,
+}
+
+/// The declaration jobs, whose outcome says whether intake works.
+const DECLARING: [&str; 2] = ["IDA", "IDC"];
+
+/// The earlier of two times, either of which may be missing.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Percentiles of one job, in milliseconds.
@@ -67,6 +82,35 @@ impl Tally {
         *self.results.entry(format!("{job} {result}")).or_default() += 1;
     }
 
+    /// Notes when `job` ended with `result`, for the first acknowledgement
+    /// and the first refusal.
+    pub fn at(&mut self, job: &str, result: &str, when: Instant) {
+        if !DECLARING.contains(&job) {
+            return;
+        }
+        let slot = match result {
+            "00000-0000-0000" if job == "IDA" => &mut self.first_accepted,
+            "00000-0000-0000" => return,
+            _ => &mut self.first_refused,
+        };
+        *slot = earliest(*slot, Some(when));
+    }
+
+    /// How declaration jobs ended other than accepted, summed by outcome
+    /// (`A0061-0000-0000`, `no answer within 10 s`, `io` …).
+    pub fn refusals(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for (k, n) in &self.results {
+            let Some((job, result)) = k.split_once(' ') else {
+                continue;
+            };
+            if DECLARING.contains(&job) && result != "00000-0000-0000" {
+                *out.entry(result.to_string()).or_default() += n;
+            }
+        }
+        out
+    }
+
     pub fn merge(&mut self, other: Tally) {
         for (job, l) in other.latencies {
             self.latencies.entry(job).or_default().extend(l);
@@ -75,6 +119,8 @@ impl Tally {
             *self.results.entry(k).or_default() += n;
         }
         self.cycles += other.cycles;
+        self.first_accepted = earliest(self.first_accepted, other.first_accepted);
+        self.first_refused = earliest(self.first_refused, other.first_refused);
     }
 
     /// Requests answered, over all jobs.
@@ -171,5 +217,34 @@ mod tests {
             .1;
         assert_eq!((all.n, all.max), (4, 4.0));
         assert!(a.report().contains("IDC E0074-ICN -0000"));
+    }
+
+    #[test]
+    fn first_acknowledgement_and_refusal_and_refusals_by_outcome() {
+        let t0 = Instant::now();
+        let mut a = Tally::default();
+        a.at("IDA", "00000-0000-0000", t0 + ms(5));
+        a.at("IDC", "00000-0000-0000", t0 + ms(1));
+        a.at("#REP1", "A0061-0000-0000", t0);
+        a.at("IDA", "A0061-0000-0000", t0 + ms(9));
+        let mut b = Tally::default();
+        b.at("IDA", "00000-0000-0000", t0 + ms(3));
+        b.at("IDC", "no answer within 10 s", t0 + ms(7));
+        a.merge(b);
+        assert_eq!(a.first_accepted, Some(t0 + ms(3)), "an IDA accepted");
+        assert_eq!(
+            a.first_refused,
+            Some(t0 + ms(7)),
+            "retrieval does not count"
+        );
+
+        a.answered("IDA", ms(1), "A0061-0000-0000");
+        a.answered("IDC", ms(1), "A0061-0000-0000");
+        a.answered("IDA", ms(1), "00000-0000-0000");
+        a.answered("?A2", ms(1), "A0007-0000-0000");
+        a.failed("IDA", "io");
+        let r = a.refusals();
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!((r["A0061-0000-0000"], r["io"]), (2, 1));
     }
 }

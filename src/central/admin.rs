@@ -185,7 +185,9 @@ pub fn run(data_dir: &Path, cache_bytes: u64, cmd: Command) -> Outcome {
     match CentralStore::open(data_dir, cache_bytes, create) {
         Ok(store) => {
             let out = execute(&store, cmd);
-            store.close();
+            if let Err(e) = store.close(crate::store::DEFAULT_FLUSH_TIMEOUT) {
+                log::error!("closing the centre's store: {e}");
+            }
             out
         }
         Err(CentralError::Store(crate::store::StoreError::Locked(_))) => {

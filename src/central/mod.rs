@@ -21,7 +21,7 @@ use sled::Transactional;
 
 use crate::audit::hash;
 use crate::audit::Entry;
-use crate::store::commit::GroupCommit;
+use crate::store::commit::{sled_flush, GroupCommit, StuckFlush};
 use crate::store::records::{decode, encode};
 use crate::store::StoreError;
 use crate::sync::batch::Event;
@@ -191,7 +191,7 @@ impl CentralStore {
             events: db.open_tree("events")?,
             conflicts: db.open_tree("conflicts")?,
             meta: db.open_tree("meta")?,
-            commit: GroupCommit::start(db, db_file),
+            commit: GroupCommit::start(sled_flush(db, db_file)),
             ingest: Mutex::new(()),
         })
     }
@@ -205,8 +205,9 @@ impl CentralStore {
         Ok(())
     }
 
-    pub fn close(&self) {
-        self.commit.stop();
+    /// Flushes and stops the flush thread, waiting for it at most `within`.
+    pub fn close(&self, within: std::time::Duration) -> Result<(), StuckFlush> {
+        self.commit.stop(within)
     }
 
     /// Registers a site, or replaces its certificate and key (a site whose

@@ -688,7 +688,9 @@ fn restore_checked(
         create_private_dir(&data_dir.join(TLS_DIR))?;
         copy_summed(&from.join(f), &data_dir.join(f))?;
     }
-    store.close();
+    store
+        .close(super::DEFAULT_FLUSH_TIMEOUT)
+        .map_err(StoreError::from)?;
     fs::remove_file(&marker).map_err(io_err(&marker))?;
     sync_dir(data_dir)?;
     Ok(RestoreReport {

@@ -12,13 +12,14 @@ mod verify;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
 pub use backup::{prune, restore, timestamped, BackupError, BackupReport, RestoreReport};
-use commit::GroupCommit;
-pub use commit::{CommitStats, FlushError, Unhealthy};
+pub use commit::{CommitStats, FlushError, StuckFlush, Unhealthy, DEFAULT_FLUSH_TIMEOUT};
+use commit::{Flush, GroupCommit};
 use records::{decode, encode, Output, Site, Terminal, User};
 pub use verify::{Report, VerifyError};
 
@@ -40,6 +41,8 @@ pub enum StoreError {
     Corrupt { what: &'static str, reason: String },
     #[error(transparent)]
     Flush(#[from] FlushError),
+    #[error(transparent)]
+    Stuck(#[from] StuckFlush),
     #[error(transparent)]
     Exhausted(#[from] Exhausted),
     #[error("the appliance has no site identity yet; run `outpost init`")]
@@ -78,6 +81,11 @@ pub struct Store {
     /// Serialises read-modify-write of declarations and counters; the flush
     /// happens outside it, shared by all writers.
     writer: Mutex<()>,
+    /// When each transaction running or waiting to run began. sled's
+    /// transactions wait for a flush in progress, and its reads wait for
+    /// them: while a flush is stuck and one of these waits, every read
+    /// hangs. One that never ends is a stall of its own.
+    transactions: Mutex<Vec<Instant>>,
 }
 
 /// The trees, one per concept. Every write goes through [`Store::write`],
@@ -212,10 +220,48 @@ pub(crate) fn open_db(
     Ok((db, db_file))
 }
 
+fn lock_list(m: &Mutex<Vec<Instant>>) -> MutexGuard<'_, Vec<Instant>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counts a transaction as running until it is dropped, however the
+/// transaction ends.
+struct Running<'a> {
+    list: &'a Mutex<Vec<Instant>>,
+    began: Instant,
+}
+
+impl<'a> Running<'a> {
+    fn new(list: &'a Mutex<Vec<Instant>>) -> Running<'a> {
+        let began = Instant::now();
+        lock_list(list).push(began);
+        Running { list, began }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut list = lock_list(self.list);
+        if let Some(i) = list.iter().position(|t| *t == self.began) {
+            list.swap_remove(i);
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`. `cache_bytes` bounds
     /// sled's page cache (its default is 1 GiB).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        Store::open_with(dir, cache_bytes, |flush| flush)
+    }
+
+    /// [`Store::open`] with the group commit's flush passed through `wrap`
+    /// (the tests hold it back).
+    fn open_with(
+        dir: &Path,
+        cache_bytes: u64,
+        wrap: impl FnOnce(Flush) -> Flush,
+    ) -> Result<Store, StoreError> {
         if dir.join(backup::RESTORE_MARKER).exists() {
             return Err(StoreError::RestoreUnfinished(dir.to_path_buf()));
         }
@@ -238,10 +284,11 @@ impl Store {
         };
         Ok(Store {
             t,
-            commit: GroupCommit::start(db.clone(), db_file),
+            commit: GroupCommit::start(wrap(commit::sled_flush(db.clone(), db_file))),
             db,
             path: dir.to_path_buf(),
             writer: Mutex::new(()),
+            transactions: Mutex::new(Vec::new()),
         })
     }
 
@@ -279,6 +326,7 @@ impl Store {
         f: impl Fn(&Tx, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
     ) -> Result<T, StoreError> {
         let t = &self.t;
+        let _running = Running::new(&self.transactions);
         (
             &t.declarations,
             &t.by_declarant,
@@ -310,16 +358,56 @@ impl Store {
                 };
                 f(&tx, a, ix)
             })
-            .map_err(tx_err)
+            .map_err(|e| {
+                if let TransactionError::Storage(sled::Error::Io(io)) = &e {
+                    self.commit.fail(format!("transaction: {io}"));
+                }
+                tx_err(e)
+            })
     }
 
-    /// Waits until every write made so far is on disk (group commit).
+    /// Waits until every write made so far is on disk (group commit), for
+    /// at most the flush timeout.
     pub fn durable(&self) -> Result<(), StoreError> {
         Ok(self.commit.wait()?)
     }
 
+    /// How long a writer waits for its flush (`flush_timeout_secs`).
+    pub fn set_flush_timeout(&self, timeout: Duration) {
+        self.commit.set_timeout(timeout);
+    }
+
+    /// How long the oldest transaction still running has run.
+    fn oldest_transaction(&self) -> Option<Duration> {
+        let now = Instant::now();
+        lock_list(&self.transactions)
+            .iter()
+            .map(|t| now.saturating_duration_since(*t))
+            .max()
+    }
+
+    /// Why a write would be refused now: the store is unhealthy against
+    /// the flush timeout. Asks no sled lock, so it answers even when sled
+    /// hangs.
+    pub fn write_refusal(&self) -> Option<Unhealthy> {
+        self.commit_health(self.commit.timeout()).err()
+    }
+
+    /// Whether a read may hang now: a transaction has waited the flush
+    /// timeout (sled's transactions wait for a flush in progress, and its
+    /// reads queue behind a waiting transaction, so a stuck flush shows
+    /// here whatever else went wrong). Asks no sled lock.
+    pub fn reads_hang(&self) -> bool {
+        self.oldest_transaction()
+            .is_some_and(|ran| ran >= self.commit.timeout())
+    }
+
     pub fn commit_stats(&self) -> CommitStats {
-        self.commit.stats()
+        let mut stats = self.commit.stats();
+        stats.stalled = stats
+            .stalled
+            .max(self.oldest_transaction().unwrap_or_default());
+        stats
     }
 
     /// How long each group-commit flush took.
@@ -327,14 +415,21 @@ impl Store {
         self.commit.flush_latency()
     }
 
-    /// Whether writes still become durable; see [`commit::GroupCommit::health`].
-    pub fn commit_health(&self, limit: std::time::Duration) -> Result<(), Unhealthy> {
-        self.commit.health(limit)
+    /// Whether writes still become durable: the group commit's health
+    /// against `limit` (see [`commit::GroupCommit::health`]), and no
+    /// transaction running `limit` or longer.
+    pub fn commit_health(&self, limit: Duration) -> Result<(), Unhealthy> {
+        self.commit.health(limit)?;
+        match self.oldest_transaction() {
+            Some(ran) if ran >= limit => Err(Unhealthy::Stalled(ran)),
+            _ => Ok(()),
+        }
     }
 
-    /// Flushes and stops the flush thread; later writes fail.
-    pub fn close(&self) {
-        self.commit.stop();
+    /// Flushes and stops the flush thread, waiting for it at most `within`;
+    /// later writes fail.
+    pub fn close(&self, within: Duration) -> Result<(), StuckFlush> {
+        self.commit.stop(within)
     }
 
     pub fn site(&self) -> Result<Option<Site>, StoreError> {
@@ -1021,4 +1116,123 @@ fn head_record(seq: u64, hash: &[u8; 32]) -> Vec<u8> {
     let mut head = seq.to_be_bytes().to_vec();
     head.extend_from_slice(hash);
     head
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use commit::tests::{held, Held};
+    use std::sync::atomic::Ordering;
+    use std::sync::mpsc::channel;
+    use std::sync::Arc;
+
+    /// A store whose flushes the test can hold back (see [`Held`]); they
+    /// run the real flush when let through.
+    pub(crate) fn open_held(dir: &Path) -> (Store, Held) {
+        let mut gate = None;
+        let store = Store::open_with(dir, 8 << 20, |real| {
+            let (flush, h) = held(false, real);
+            gate = Some(h);
+            flush
+        })
+        .unwrap();
+        (store, gate.expect("the flush was wrapped"))
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            name: "test".into(),
+            at: 0,
+        }
+    }
+
+    /// A transaction held open on another thread until `end`.
+    struct Open {
+        thread: std::thread::JoinHandle<Result<(), StoreError>>,
+        end: std::sync::mpsc::Sender<()>,
+    }
+
+    impl Open {
+        /// Returns once the transaction runs.
+        fn transaction(store: &Arc<Store>) -> Open {
+            let (inside_tx, inside) = channel();
+            let (end, go) = channel::<()>();
+            let s = store.clone();
+            let thread = std::thread::spawn(move || {
+                s.transact(|_, _, _| {
+                    let _ = inside_tx.send(());
+                    let _ = go.recv();
+                    Ok(())
+                })
+            });
+            inside.recv().unwrap();
+            Open { thread, end }
+        }
+
+        fn end(self) {
+            self.end.send(()).unwrap();
+            self.thread.join().unwrap().unwrap();
+        }
+    }
+
+    #[test]
+    fn reads_hang_only_once_a_transaction_has_waited_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, h) = open_held(dir.path());
+        let store = Arc::new(store);
+        store.set_flush_timeout(Duration::from_millis(50));
+        h.shut.store(true, Ordering::SeqCst);
+
+        let s = store.clone();
+        let write = std::thread::spawn(move || s.set_mode(Mode::Active, "outage", &actor()));
+        h.started.recv().unwrap();
+        let timed_out = write.join().unwrap();
+        assert!(
+            matches!(timed_out, Err(StoreError::Flush(FlushError::TimedOut(_)))),
+            "{timed_out:?}"
+        );
+        assert!(matches!(store.write_refusal(), Some(Unhealthy::Stalled(_))));
+        assert!(!store.reads_hang(), "no transaction waits, so reads go on");
+        assert_eq!(store.mode().unwrap().mode, Mode::Active);
+
+        // A transaction that has not finished, as one waiting for sled's
+        // lock behind the stuck flush would be: once it has waited the
+        // timeout, reads are taken to hang.
+        let open = Open::transaction(&store);
+        assert!(!store.reads_hang(), "a transaction that just began");
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(store.reads_hang());
+        open.end();
+        assert!(!store.reads_hang());
+
+        // The flush returns: writes go through again.
+        h.release.send(Ok(())).unwrap();
+        while store.write_refusal().is_some() {
+            std::thread::yield_now();
+        }
+        h.shut.store(false, Ordering::SeqCst);
+        store.set_mode(Mode::Standby, "over", &actor()).unwrap();
+        assert_eq!(store.mode().unwrap().mode, Mode::Standby);
+        assert_eq!(store.write_refusal(), None);
+    }
+
+    #[test]
+    fn a_transaction_that_does_not_end_is_a_stall() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path(), 8 << 20).unwrap());
+        let timeout = Duration::from_millis(50);
+        store.set_flush_timeout(timeout);
+        let open = Open::transaction(&store);
+        std::thread::sleep(timeout);
+        let why = store.write_refusal();
+        assert!(
+            matches!(why, Some(Unhealthy::Stalled(d)) if d >= timeout),
+            "{why:?}"
+        );
+        assert!(store.reads_hang());
+        assert!(store.commit_stats().stalled >= timeout);
+        open.end();
+        assert_eq!(store.write_refusal(), None);
+        assert!(!store.reads_hang());
+    }
 }

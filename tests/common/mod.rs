@@ -128,8 +128,15 @@ impl Appliance {
 
     /// As `spawn`, with extra environment variables.
     pub fn spawn_with_env(&mut self, env: &[(&str, &str)]) {
+        self.spawn_with(|c| {
+            c.envs(env.iter().copied());
+        });
+    }
+
+    /// As `spawn`, with the command prepared by `prepare` first.
+    pub fn spawn_with(&mut self, prepare: impl FnOnce(&mut Command)) {
         let (child, addr) =
-            spawn_listening_env(self.data(), &["serve", "--listen", "127.0.0.1:0"], env);
+            spawn_listening_with(self.data(), &["serve", "--listen", "127.0.0.1:0"], prepare);
         self.addr = addr;
         self.child = Some(child);
     }
@@ -428,16 +435,26 @@ pub fn spawn_listening_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Child, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
+    spawn_listening_with(data, args, |c| {
+        c.envs(env.iter().copied());
+    })
+}
+
+/// As `spawn_listening`, with the command prepared by `prepare` first.
+pub fn spawn_listening_with(
+    data: &Path,
+    args: &[&str],
+    prepare: impl FnOnce(&mut Command),
+) -> (Child, SocketAddr) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir")
         .arg(data)
         .args(args)
         .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting outpost");
+        .stderr(Stdio::inherit());
+    prepare(&mut cmd);
+    let mut child = cmd.spawn().expect("starting outpost");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let line = lines
