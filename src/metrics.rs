@@ -205,6 +205,14 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// One family per `(name, help, value)`, each with a single unlabelled sample.
+fn samples(out: &mut String, kind: &str, rows: &[(&str, &str, u64)]) {
+    for (name, help, v) in rows {
+        header(out, name, kind, help);
+        let _ = writeln!(out, "{name} {v}");
+    }
+}
+
 /// The whole exposition: request counters, the store's flush latency and
 /// the gauges.
 pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
@@ -287,10 +295,7 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             g.flush_failures,
         ),
     ];
-    for (name, help, v) in counters {
-        header(&mut out, name, "counter", help);
-        let _ = writeln!(out, "{name} {v}");
-    }
+    samples(&mut out, "counter", &counters);
     header(
         &mut out,
         "outpost_flush_stalled_seconds",
@@ -350,10 +355,7 @@ pub fn render(requests: &Requests, flush: &Histogram, g: &Gauges) -> String {
             ),
         ]);
     }
-    for (name, help, v) in gauges {
-        header(&mut out, name, "gauge", help);
-        let _ = writeln!(out, "{name} {v}");
-    }
+    samples(&mut out, "gauge", &gauges);
     if let Some(st) = &g.store {
         header(
             &mut out,
