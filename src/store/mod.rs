@@ -1198,9 +1198,13 @@ pub(crate) mod tests {
         // A transaction that has not finished, as one waiting for sled's
         // lock behind the stuck flush would be: once it has waited the
         // timeout, reads are taken to hang.
+        // A longer timeout here, so a slow machine does not see the fresh
+        // transaction as an old one.
+        let timeout = Duration::from_millis(500);
+        store.set_flush_timeout(timeout);
         let open = Open::transaction(&store);
         assert!(!store.reads_hang(), "a transaction that just began");
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(timeout);
         assert!(store.reads_hang());
         open.end();
         assert!(!store.reads_hang());
@@ -1211,6 +1215,9 @@ pub(crate) mod tests {
             std::thread::yield_now();
         }
         h.shut.store(false, Ordering::SeqCst);
+        // A real flush now: on a loaded machine it can take longer than the
+        // short timeouts above.
+        store.set_flush_timeout(Duration::from_secs(60));
         store.set_mode(Mode::Standby, "over", &actor()).unwrap();
         assert_eq!(store.mode().unwrap().mode, Mode::Standby);
         assert_eq!(store.write_refusal(), None);
