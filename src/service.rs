@@ -1963,7 +1963,8 @@ mod tests {
         }
         held.shut.store(false, SeqCst);
         // A real flush now, which a loaded machine may not finish in 100 ms.
-        svc.store.set_flush_timeout(std::time::Duration::from_secs(60));
+        svc.store
+            .set_flush_timeout(std::time::Duration::from_secs(60));
         let r = svc.handle(Body::Plain(ida.as_bytes()));
         assert_eq!(codes(&r), ["00000-0000-0000"]);
     }
