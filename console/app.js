@@ -387,7 +387,7 @@ function table(id, heads, rows) {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
 }
 
-const label = (it) => (lang === 'vi' && it.vi) || it.name;
+const label = (it) => it[lang] || it.name;
 
 // The parts the declaration and transport pages share.
 const itemsCard = (header) => h('section', { class: 'card' }, h('h2', {}, t('d.items')), h('div', { class: 'items', id: 'items' },

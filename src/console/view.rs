@@ -161,7 +161,7 @@ pub struct Related {
 }
 
 fn item(id: &str, name: &str, import: bool) -> Value {
-    json!({ "id": id, "name": name, "vi": labels::vi(id, import) })
+    labels::item(id, name, labels::of(id, import))
 }
 
 fn link(d: &Declaration) -> Value {
@@ -424,6 +424,7 @@ mod tests {
             .find(|i| i["id"] == "IMN")
             .unwrap();
         assert_eq!(imn["vi"], "Tên người nhập khẩu");
+        assert_eq!(imn["en"], "Importer name");
         assert_eq!(imn["value"], "CÔNG TY VÍ DỤ");
         let columns: Vec<&str> = v["lines"]["columns"]
             .as_array()
