@@ -577,6 +577,37 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_reaches_the_terminal_in_the_assumed_layout() {
+    let app = Appliance::start();
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let number = registered_import(&mut c).await;
+    retrieve_all(&mut c, &ALICE).await;
+    let sup = login(&mut c, "sup1").await;
+    let a = sup
+        .post(
+            &mut c,
+            &format!("/api/declarations/{number}/decisions"),
+            json!({ "kind": "release" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(last_output(&a), ("VAD1BJ0".into(), true));
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAD1BJ0"]);
+    // VAD1BJ's own layout is not known: it comes in the clearance layout,
+    // without a permit.
+    let notice = Fields::parse(&tables::VAD1AG, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.get("ICN"), number.as_str());
+    assert_eq!((notice.get("C21"), notice.get("AD4")), ("", ""));
+    assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_approval_reaches_the_terminal_and_the_history() {
     let app = Appliance::start();
     officer_add(&app, "sup1", &["supervision"]);
