@@ -408,6 +408,19 @@ async fn every_endpoint_checks_the_role() {
                     "access_key": "KEY1", "tax_codes": ["0111111111"] }),
             &["it"],
         ),
+        post(
+            "/api/declarants",
+            json!({ "code": "NEW00001", "password": "PW1", "terminal": "T55556",
+                    "access_key": "KEY2", "tax_codes": ["0111111111"] }),
+            &["it"],
+        ),
+        post(
+            "/api/declarants/NEW00001/terminals/T55555/remove",
+            json!({}),
+            &["it"],
+        ),
+        post("/api/declarants/NEW00001/disable", json!({}), &["it"]),
+        post("/api/declarants/NEW00001/enable", json!({}), &["it"]),
         get("/api/sync", &["it"]),
         get("/api/statistics", &["statistics"]),
         get("/api/statistics.csv", &["statistics"]),
@@ -604,6 +617,97 @@ async fn release_reaches_the_terminal_in_the_assumed_layout() {
     assert_eq!(notice.get("ICN"), number.as_str());
     assert_eq!((notice.get("C21"), notice.get("AD4")), ("", ""));
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
+    let app = Appliance::start();
+    officer_add(&app, "it1", &["it"]);
+    let mut c = app.client(true);
+    let it = login(&mut c, "it1").await;
+    let entries = |a: &Answer| a.json["journal"]["entries"].as_u64().unwrap();
+    let before = entries(&it.get(&mut c, "/api/sync").await);
+
+    let a = it
+        .post(&mut c, "/api/declarants/ABC12001/disable", json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0014-0000-0000"]);
+    let a = it
+        .post(&mut c, "/api/declarants/ABC12001/disable", json!({}))
+        .await;
+    assert_eq!(
+        (a.status, a.json["message"].as_str()),
+        (400, Some("declarant ABC12001 is already disabled"))
+    );
+    // Saving it again (a new password) does not let it back in.
+    add_user(app.data(), &ALICE);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0014-0000-0000"]);
+    let list = it.get(&mut c, "/api/declarants").await;
+    let alice = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == ALICE.code)
+        .unwrap()
+        .clone();
+    assert_eq!(alice["disabled"], true);
+    let out = outpost_ok(app.data(), &["user", "enable", "--code", ALICE.code]);
+    assert_eq!(out, "user ABC12001 enabled\n");
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // A second terminal, then the first removed: logins from it are refused.
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants",
+            json!({ "code": ALICE.code, "password": ALICE.password, "terminal": "T12346",
+                    "access_key": "K2", "tax_codes": [ALICE.tax_code] }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants/ABC12001/terminals/T12345/remove",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0019-0000-0000"]);
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants/ABC12001/terminals/T12346/remove",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("disable the declarant instead"),
+        "{}",
+        a.json
+    );
+    let a = it
+        .post(&mut c, "/api/declarants/NOONE001/enable", json!({}))
+        .await;
+    assert_eq!(
+        (a.status, a.json["message"].as_str()),
+        (400, Some("there is no declarant NOONE001"))
+    );
+    // Disable, save, enable, IDA (with its copy), save, removal: each
+    // journaled; the refusals are not.
+    let after = entries(&it.get(&mut c, "/api/sync").await);
+    assert_eq!(after, before + 6);
     verify(&app);
 }
 
