@@ -850,3 +850,151 @@ async fn the_page_is_served_from_the_binary() {
     let r = submit_ida(&mut c, &ALICE).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_detail_links_re_exports_with_balances_and_amendments() {
+    let app = Appliance::start();
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let tdn = registered_temporary_import(&mut c).await;
+    let body = re_export(&tdn, &[("01", "84713020", "60", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &body)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let re = r.number();
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{re}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    let sup = login(&mut c, "sup1").await;
+    let d = sup.get(&mut c, &format!("/api/declarations/{tdn}")).await;
+    let links = &d.json["links"];
+    assert_eq!(links["continuations"][0]["number"], re.as_str());
+    let balances: Vec<(String, String, String)> = links["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap().to_string();
+            (s("original"), s("drawn"), s("remaining"))
+        })
+        .collect();
+    assert_eq!(
+        balances,
+        [
+            ("100".into(), "60".into(), "40".into()),
+            ("3".into(), "0".into(), "3".into())
+        ]
+    );
+    let d = sup.get(&mut c, &format!("/api/declarations/{re}")).await;
+    assert_eq!(d.json["links"]["continues"]["number"], tdn.as_str());
+
+    // An import amended and registered again lists its amendment.
+    let number = registered_import(&mut c).await;
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+    let mut amended = form(&r, &tables::IDA01);
+    amended.set_rep("QN1", 1, "7");
+    let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(
+        &mut c,
+        request("IDE", &ALICE, &format!("{}\r\n", r.number())),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let d = sup
+        .get(&mut c, &format!("/api/declarations/{number}"))
+        .await;
+    let amendments = d.json["links"]["amendments"].as_array().unwrap();
+    assert_eq!(amendments.len(), 1, "{}", d.json["links"]);
+    assert_ne!(amendments[0], number.as_str(), "the amendment's own number");
+    assert!(d.json["amended_at"].is_i64());
+    let qn1 = d.json["lines"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|col| col["id"] == "QN1")
+        .unwrap();
+    assert_eq!(d.json["lines"]["rows"][0]["cells"][qn1], "7");
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_changes_and_export_clearance_reach_the_terminal() {
+    let app = Appliance::start();
+    officer_add(&app, "risk1", &["risk"]);
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let number = registered_import(&mut c).await;
+    retrieve_all(&mut c, &ALICE).await;
+    let risk = login(&mut c, "risk1").await;
+    let a = risk
+        .post(
+            &mut c,
+            &format!("/api/declarations/{number}/decisions"),
+            json!({ "kind": "channel", "channel": 2, "reason": "documents to see" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAD1AC0"]);
+    let notice = Fields::parse(&tables::VAD1AC, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notice.get("ICN"), notice.get("A06")),
+        (number.as_str(), "2")
+    );
+
+    let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "B11"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let export = r.number();
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{export}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    retrieve_all(&mut c, &ALICE).await;
+    let sup = login(&mut c, "sup1").await;
+    let a = sup
+        .post(
+            &mut c,
+            &format!("/api/declarations/{export}/decisions"),
+            json!({ "kind": "clearance" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAE1LF0"]);
+    let clearance = Fields::parse(&tables::VAE1LF, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(clearance.get("ECN"), export.as_str());
+    assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_the_first_broken_link_of_an_edited_journal() {
+    use outpost::audit::Entry;
+    use outpost::store::records::{decode, encode};
+    let mut app = Appliance::start();
+    let mut c = app.client(true);
+    registered_import(&mut c).await;
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(std::time::Duration::from_secs(20)).success());
+    verify(&app);
+    {
+        let db = sled::open(app.data().join("db")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        let key = 2u64.to_be_bytes();
+        let mut e: Entry = decode("audit entry", &audit.get(key).unwrap().unwrap()).unwrap();
+        e.actor = "someone else".into();
+        audit.insert(key, encode(&e)).unwrap();
+        db.flush().unwrap();
+    }
+    let out = outpost(app.data(), &["verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "verify passed an edited journal");
+    assert!(
+        err.contains("entry 3 does not chain to the entry before it (edited)"),
+        "{err}"
+    );
+}
