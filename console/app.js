@@ -62,6 +62,7 @@ const WORDS = {
     'acc.disabled': 'Khóa', 'acc.save': 'Lưu', 'acc.code': 'Mã người sử dụng', 'acc.terminal': 'Mã máy trạm',
     'acc.access_key': 'Khóa truy cập máy trạm', 'acc.tax_codes': 'Mã số thuế (phân cách bằng dấu phẩy)',
     'acc.user_password': 'Mật khẩu (≤ 8 ký tự)', 'acc.locked': 'Tạm khóa đến',
+    'acc.disable': 'Khóa', 'acc.enable': 'Mở khóa', 'acc.remove_terminal': 'Gỡ máy trạm',
     'role.supervision': 'Giám sát', 'role.tax': 'Thuế', 'role.risk': 'Quản lý rủi ro',
     'role.it': 'CNTT', 'role.statistics': 'Thống kê',
     'sync.title': 'Trạng thái đồng bộ', 'sync.entries': 'Số bản ghi nhật ký', 'sync.head': 'Mã băm bản ghi cuối',
@@ -157,6 +158,7 @@ const WORDS = {
     'acc.disabled': 'Disabled', 'acc.save': 'Save', 'acc.code': 'User code', 'acc.terminal': 'Terminal ID',
     'acc.access_key': 'Terminal access key', 'acc.tax_codes': 'Tax codes (comma-separated)',
     'acc.user_password': 'Password (up to 8)', 'acc.locked': 'Locked until',
+    'acc.disable': 'Disable', 'acc.enable': 'Enable', 'acc.remove_terminal': 'Remove terminal',
     'role.supervision': 'Supervision', 'role.tax': 'Tax', 'role.risk': 'Risk',
     'role.it': 'IT', 'role.statistics': 'Statistics',
     'sync.title': 'Sync state', 'sync.entries': 'Journal entries', 'sync.head': 'Hash of the last entry',
@@ -598,6 +600,14 @@ pages.accounts = () => {
     roles.map((r) => h('label', {}, t(`role.${r}`), h('input', { type: 'checkbox', name: `role-${r}` }))),
     h('label', {}, t('acc.disabled'), h('input', { type: 'checkbox', name: 'disabled' })),
     h('button', { type: 'submit' }, t('acc.save')));
+    // A button that posts to `path` after the officer confirms, then reloads.
+    const act = (path, text) => h('button', { class: 'secondary', onclick: async () => {
+      if (!confirm(`${text}?`)) return;
+      try { const r = await api('POST', path, {}); flash(r.message); load(); } catch (e) { flash(e.message, true); }
+    } }, text);
+    // A declarant's terminals, each with a button to remove it while it has others.
+    const terminals = (u) => u.terminals.length < 2 ? u.terminals.join('') : h('span', {}, u.terminals.map((x) =>
+      h('span', { class: 'terminal' }, x, ' ', act(`/api/declarants/${u.code}/terminals/${x}/remove`, `${t('acc.remove_terminal')} ${x}`), ' ')));
     const userForm = h('form', { class: 'inline', id: 'declarant-form', onsubmit: async (ev) => {
       ev.preventDefault();
       const f = ev.target;
@@ -620,8 +630,9 @@ pages.accounts = () => {
           officers.map((o) => [o.login, o.name, o.roles.map((r) => t(`role.${r}`)).join(', '), o.disabled ? '✔' : '', o.locked_until ? when(o.locked_until) : ''])),
         officerForm),
       h('section', { class: 'card' }, h('h2', {}, t('acc.declarants')),
-        table('declarants', [t('acc.code'), t('acc.terminal'), t('dir.tax_code'), t('acc.disabled')],
-          users.map((u) => [u.code, u.terminals.join(', '), u.tax_codes.join(', '), u.disabled ? '✔' : ''])),
+        table('declarants', [t('acc.code'), t('acc.terminal'), t('dir.tax_code'), t('acc.disabled'), ''],
+          users.map((u) => [u.code, terminals(u), u.tax_codes.join(', '), u.disabled ? '✔' : '',
+            act(`/api/declarants/${u.code}/${u.disabled ? 'enable' : 'disable'}`, t(u.disabled ? 'acc.enable' : 'acc.disable'))])),
         userForm));
   };
   load().catch((e) => flash(e.message, true));

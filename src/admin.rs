@@ -27,6 +27,18 @@ pub enum Command {
     },
     UserAdd(NewUser),
     UserList,
+    /// Refuse a declarant's VNACCS logins (A0014), or admit them again;
+    /// its declarations and outputs stay.
+    UserDisable {
+        code: String,
+        disabled: bool,
+    },
+    /// Take a terminal from a declarant: its logins from there are refused
+    /// (A0019).
+    UserRemoveTerminal {
+        code: String,
+        terminal: String,
+    },
     /// Switch between active (VNACCS down) and standby, with the reason.
     Mode {
         mode: Mode,
@@ -126,6 +138,10 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
     match req.command {
         Command::Init { blocks, name } => init(store, blocks, name, &actor),
         Command::UserAdd(u) => user_add(store, u, &actor),
+        Command::UserDisable { code, disabled } => user_disable(store, &code, disabled, &actor),
+        Command::UserRemoveTerminal { code, terminal } => {
+            user_remove_terminal(store, &code, &terminal, &actor)
+        }
         Command::Mode { mode, reason } => {
             if reason.trim().is_empty() {
                 return Err("give the reason for the switch (--reason)".into());
@@ -369,7 +385,9 @@ pub fn declarant_records(
         password_hash: auth::hash_secret(&u.password),
         terminals,
         tax_codes: u.tax_codes.clone(),
-        disabled: false,
+        // Saving a disabled declarant again does not admit it: enabling
+        // is its own, audited, step.
+        disabled: existing.as_ref().is_some_and(|x| x.disabled),
         created_at: existing.map_or_else(now, |x| x.created_at),
     };
     Ok((user, terminal))
@@ -383,7 +401,7 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
     )?;
     store.put_user(&user, &terminal, actor).map_err(store_err)?;
     Ok(format!(
-        "user {} saved: terminals {:?}, tax codes {:?}{}\n",
+        "user {} saved: terminals {:?}, tax codes {:?}{}{}\n",
         user.code,
         user.terminals,
         user.tax_codes,
@@ -393,8 +411,60 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
                 terminal.id, r.serial_hex
             ),
             None => String::new(),
+        },
+        if user.disabled {
+            " (still disabled)"
+        } else {
+            ""
         }
     ))
+}
+
+/// Saves the declarant `code` as `change` makes it, journaled as
+/// `user <code> <what>`; `change` may refuse.
+fn change_user(
+    store: &Store,
+    code: &str,
+    what: &str,
+    actor: &Actor,
+    change: impl FnOnce(&mut User) -> Result<(), String>,
+) -> Outcome {
+    let action = format!("user {code} {what}");
+    store
+        .update_user(code, actor, &action, |held| {
+            let mut u = held.ok_or_else(|| format!("there is no declarant {code}"))?;
+            change(&mut u)?;
+            Ok::<_, String>(u)
+        })
+        .map_err(store_err)??;
+    Ok(format!("{action}\n"))
+}
+
+fn user_disable(store: &Store, code: &str, disabled: bool, actor: &Actor) -> Outcome {
+    let state = if disabled { "disabled" } else { "enabled" };
+    change_user(store, code, state, actor, |u| {
+        if u.disabled == disabled {
+            return Err(format!("declarant {code} is already {state}"));
+        }
+        u.disabled = disabled;
+        Ok(())
+    })
+}
+
+fn user_remove_terminal(store: &Store, code: &str, terminal: &str, actor: &Actor) -> Outcome {
+    let what = format!("terminal {terminal} removed");
+    change_user(store, code, &what, actor, |u| {
+        if !u.terminals.iter().any(|t| t == terminal) {
+            return Err(format!("declarant {code} has no terminal {terminal}"));
+        }
+        if u.terminals.len() == 1 {
+            return Err(format!(
+                "terminal {terminal} is the only one of declarant {code}; disable the declarant instead"
+            ));
+        }
+        u.terminals.retain(|t| t != terminal);
+        Ok(())
+    })
 }
 
 /// Runs a command: directly on the store, or through the running

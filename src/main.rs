@@ -13,6 +13,7 @@ use outpost::rules::channel::ChannelRules;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
+use outpost::settings::Settings;
 use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
 use outpost::{admin, http, systemd, tls};
@@ -219,6 +220,23 @@ enum UserCmd {
     Add(UserArgs),
     /// List declarants.
     List,
+    /// Refuse a declarant's VNACCS logins (A0014); its declarations stay.
+    Disable {
+        #[arg(long)]
+        code: String,
+    },
+    /// Admit a disabled declarant's logins again.
+    Enable {
+        #[arg(long)]
+        code: String,
+    },
+    /// Take a terminal from a declarant (it keeps at least one).
+    RemoveTerminal {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        terminal: String,
+    },
 }
 
 /// glibc raises its mmap threshold to the size of any large block freed
@@ -333,6 +351,23 @@ fn run(cli: Cli) -> Result<(), String> {
             admin_cmd(&cfg, admin::Command::UserAdd(u.into_new_user()?))
         }
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
+        Command::User(UserCmd::Disable { code }) => admin_cmd(
+            &cfg,
+            admin::Command::UserDisable {
+                code,
+                disabled: true,
+            },
+        ),
+        Command::User(UserCmd::Enable { code }) => admin_cmd(
+            &cfg,
+            admin::Command::UserDisable {
+                code,
+                disabled: false,
+            },
+        ),
+        Command::User(UserCmd::RemoveTerminal { code, terminal }) => {
+            admin_cmd(&cfg, admin::Command::UserRemoveTerminal { code, terminal })
+        }
         Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
         Command::Mode {
             mode: Some(mode),
@@ -494,6 +529,17 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
     let rules = channel_rules(checked.rules, &store)?;
+    let settings = Settings::of(&cfg, checked.rules_sha256.as_deref());
+    let system = Actor {
+        name: "system".into(),
+        at: outpost::clock::now(),
+    };
+    if let Some(changed) = store
+        .journal_settings(&settings, &system)
+        .map_err(|e| e.to_string())?
+    {
+        log::info!("config changed: {changed}");
+    }
     let mode = store.mode().map_err(|e| e.to_string())?;
     log::info!(
         "mode {} since {} ({}): {}",
