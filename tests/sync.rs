@@ -144,20 +144,52 @@ async fn killing_the_centre_in_the_middle_of_an_upload_loses_and_duplicates_noth
     assert_exactly_once(&centre, &[(17, a.data())]);
 }
 
+/// `outpost export --out NAME` run with umask 077 in `cwd`.
+fn export_as_operator(data: &Path, cwd: &Path, name: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "umask 077 && exec \"$@\"", "sh", BIN, "--data-dir"])
+        .arg(data)
+        .args(["export", "--out", name])
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A process's umask, from /proc.
+fn umask_of(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
     let mut centre = Centre::new();
     let mut a = Appliance::start_with(17, &centre.site_config());
     centre.register(17, &a);
     take_declarations(&a, 12).await;
-    // An officer carries events 4.. (1–3 stay behind): the bundle is
-    // written by the running appliance.
-    let bundle = a.data().join("carried.bundle");
-    let out = outpost_ok(
-        a.data(),
-        &["export", "--out", bundle.to_str().unwrap(), "--since", "3"],
-    );
+    // An officer carries events 4.. (1–3 stay behind) on a stick. The
+    // running appliance sends the bytes; the command writes them, in its
+    // own working directory and with its own umask, which the appliance
+    // does not share.
+    let stick = tempfile::tempdir().unwrap();
+    let out = export_as_operator(a.data(), stick.path(), "carried.bundle", &["--since", "3"]);
     assert!(out.contains("site 017: events 4–"), "{out}");
+    let bundle = stick.path().join("carried.bundle");
+    let appliance_would_make = 0o666 & !umask_of(a.pid());
+    assert_ne!(appliance_would_make, 0o600, "the proof needs another umask");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&bundle).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the command line made the file");
+    assert!(!stick.path().join("carried.partial").exists());
 
     let first = outpost_ok(centre.data(), &["import", bundle.to_str().unwrap()]);
     assert!(first.contains("0 already held, 0 conflicts"), "{first}");
@@ -256,6 +288,23 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     let out = outpost_ok(a.data(), &["sync"]);
     assert!(out.contains("applied registry version 2"), "{out}");
     assert_eq!(sync_state(&a).await["registry_version"], 2);
+    // What `outpost sync` draws its bar from: the appliance's progress.
+    let data = a.data().to_path_buf();
+    let (out, frames) = tokio::task::spawn_blocking(move || {
+        let mut frames = Vec::new();
+        let req = outpost::admin::Request {
+            actor: "test".into(),
+            command: outpost::admin::Command::Sync,
+        };
+        let out =
+            outpost::admin::remote_streamed(&data, &req, &mut |d, t| frames.push((d, t)), None);
+        (out, frames)
+    })
+    .await
+    .unwrap();
+    assert!(out.unwrap().contains("the centre holds everything up to"));
+    let head = sync_state(&a).await["journal_head"].as_u64().unwrap();
+    assert_eq!(frames.last(), Some(&(head, head)), "{frames:?}");
     let users = outpost_ok(a.data(), &["user", "list"]);
     assert!(users.contains(CAROL.code), "{users}");
     let mut c = a.client(true);
