@@ -383,3 +383,69 @@ async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
         "nothing of the other history was stored: {report}"
     );
 }
+
+/// A request to the centre over mutual TLS with `identity` as the client
+/// certificate and key, or none.
+async fn ask_centre(
+    centre: &Centre,
+    identity: Option<(&Path, &Path)>,
+) -> Result<(u16, Vec<u8>), outpost::client::ClientError> {
+    let cert = centre.data().join("tls").join("cert.pem");
+    let mut c = outpost::client::Client::with_identity(centre.addr, &cert, false, identity)?;
+    c.request("GET", "/sync/state", "text/plain", Vec::new())
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_centre_admits_only_registered_site_certificates_for_their_own_site() {
+    let mut centre = Centre::new();
+    let a = Appliance::start_with(17, &centre.site_config());
+    // B's certificate is registered, but as site 019: B is site 018.
+    let b = Appliance::start_with(18, &centre.site_config());
+    centre.register(17, &a);
+    centre.register(19, &b);
+    centre.spawn();
+    wait_synced(&a).await;
+
+    let tls = a.data().join("tls");
+    let (cert, key) = (tls.join("client-cert.pem"), tls.join("client-key.pem"));
+    assert!(cert.exists() && key.exists(), "the site's client identity");
+    let (status, body) = ask_centre(&centre, Some((&cert, &key))).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+
+    let none = ask_centre(&centre, None).await;
+    assert!(none.is_err(), "no client certificate: {none:?}");
+    let stranger = tempfile::tempdir().unwrap();
+    let (sc, sk) = (stranger.path().join("c.pem"), stranger.path().join("k.pem"));
+    outpost::tls::ensure_self_signed(&sc, &sk, &[]).unwrap();
+    let unknown = ask_centre(&centre, Some((&sc, &sk))).await;
+    assert!(unknown.is_err(), "an unregistered certificate: {unknown:?}");
+
+    let s = wait_error(
+        &b,
+        "the centre knows this appliance's certificate as site 019",
+    )
+    .await;
+    assert!(
+        s["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("but it is site 018"),
+        "{s}"
+    );
+    let out = outpost(b.data(), &["sync"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("as site 019, but it is site 018"),
+        "{out:?}"
+    );
+    centre.stop();
+    let c = CentralStore::open(centre.data(), 8 << 20, false).unwrap();
+    assert_eq!(
+        c.state(19).unwrap().held,
+        0,
+        "nothing of site 018 stored as 019"
+    );
+    assert_eq!(c.state(18).unwrap().held, 0);
+    assert!(c.state(17).unwrap().held > 0);
+}
