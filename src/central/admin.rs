@@ -168,11 +168,16 @@ fn report(sites: &[SiteReport]) -> String {
         }
         for c in &s.recent_conflicts {
             out += &format!(
-                "  conflict at event {} ({}, {}): {}\n",
+                "  conflict at event {} ({}, {}): {}{}\n",
                 c.seq,
                 iso(c.at),
                 c.via,
-                c.reason
+                c.reason,
+                if c.times > 1 {
+                    format!(" (sent {} times, last {})", c.times, iso(c.last_at))
+                } else {
+                    String::new()
+                }
             );
         }
     }
