@@ -130,7 +130,9 @@ pub fn uploader(
     cfg: &Config,
     service: &Arc<Service>,
 ) -> Result<Option<Arc<Uploader<Service>>>, String> {
-    Ok(settings(cfg)?.map(|s| Arc::new(Uploader::new(service.clone(), |s| &s.store, s))))
+    Ok(settings(cfg)?.map(|s| {
+        Arc::new(Uploader::new(service.clone(), |s| &s.store, s).on_applied(Service::reload_tables))
+    }))
 }
 
 /// Runs an admin command in the appliance, taking `sync` to its uploader

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use outpost::central::CentralStore;
+use outpost::rules::channel::Channel;
+use outpost::rules::numbering::DeclNumber;
 use outpost::store::Store;
+use outpost::wire::{tables, Fields};
 
 async fn take_declarations(app: &Appliance, n: usize) {
     let mut c = app.client(true);
@@ -239,8 +242,12 @@ async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     let mut centre = Centre::new();
-    let a = Appliance::start_with(17, &centre.site_config());
+    let mut a = Appliance::start_with(17, &centre.site_config());
     centre.register(17, &a);
+    // USD 30 of post/express goods: not judged without a dollar rate.
+    let mut c = a.client(true);
+    let r = send(&mut c, request("IDA", &ALICE, &express_usd("30"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
     const CAROL: Declarant = Declarant {
         code: "CAR56003",
         password: "CAR0L",
@@ -283,11 +290,35 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     );
     let bad = publish_rules("default_channel = 9\n");
     assert!(!bad.status.success(), "invalid rules are not published");
+    let rates = a.data().join("rates.toml");
+    let publish_rates = |text: &str| {
+        std::fs::write(&rates, text).unwrap();
+        let args = ["central", "table", "set", "vnd-rates", "--file"];
+        outpost(
+            centre.data(),
+            &[&args[..], &[rates.to_str().unwrap()]].concat(),
+        )
+    };
+    assert!(!publish_rates("USD = -3\n").status.success());
+    let out = publish_rates("USD = 25000\n");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("registry version 3"),
+        "{out:?}"
+    );
     centre.spawn();
     // `outpost sync` on the running appliance: one pass, registry included.
     let out = outpost_ok(a.data(), &["sync"]);
-    assert!(out.contains("applied registry version 2"), "{out}");
-    assert_eq!(sync_state(&a).await["registry_version"], 2);
+    assert!(out.contains("applied registry version 3"), "{out}");
+    assert_eq!(sync_state(&a).await["registry_version"], 3);
+    // The tables are in force at once, without a restart: USD 30 is VND
+    // 750,000, under the default threshold, and everything goes red.
+    let r = send(&mut c, request("IDA", &ALICE, &express_usd("30"))).await;
+    assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let red = r.number();
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{red}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
     // What `outpost sync` draws its bar from: the appliance's progress.
     let data = a.data().to_path_buf();
     let (out, frames) = tokio::task::spawn_blocking(move || {
@@ -316,6 +347,24 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     );
     let v = outpost(a.data(), &["verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    stop(&mut a);
+    let store = Store::open(a.data(), 8 << 20).unwrap();
+    let d = store
+        .declaration(DeclNumber::parse(&red).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.channel, Some(Channel::Red));
+}
+
+/// An IDA for post/express goods invoiced at `total` US dollars.
+fn express_usd(total: &str) -> String {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 1, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    for (k, v) in [("CCC", "F"), ("IP3", "USD"), ("IP4", total)] {
+        f.set(k, v);
+    }
+    f.render()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
