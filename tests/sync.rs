@@ -498,3 +498,28 @@ async fn the_centre_admits_only_registered_site_certificates_for_their_own_site(
     assert_eq!(c.state(18).unwrap().held, 0);
     assert!(c.state(17).unwrap().held > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_disk_floor_intake_is_refused_and_sync_goes_on() {
+    let mut centre = Centre::new();
+    let mut a = Appliance::start_with(17, &centre.site_config());
+    centre.register(17, &a);
+    take_declarations(&a, 4).await;
+    a.signal(SIGTERM);
+    assert!(a.wait_exit(Duration::from_secs(20)).success());
+    let floor = format!("{}min_free_disk_mb = 100000000\n", centre.site_config());
+    std::fs::write(a.data().join("outpost.toml"), floor).unwrap();
+    a.spawn();
+    let mut c = a.client(true);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0060-0000-0000"], "under the floor");
+    assert!(sync_state(&a).await["pending"].as_u64() > Some(0));
+    centre.spawn();
+    let s = wait_synced(&a).await;
+    assert_eq!(s["last_error"], serde_json::Value::Null, "{s}");
+    let out = outpost_ok(a.data(), &["sync"]);
+    assert!(out.contains("the centre holds everything up to"), "{out}");
+    stop(&mut a);
+    centre.stop();
+    assert_exactly_once(&centre, &[(17, a.data())]);
+}
