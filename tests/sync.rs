@@ -14,6 +14,13 @@ use outpost::rules::numbering::DeclNumber;
 use outpost::store::Store;
 use outpost::wire::{tables, Fields};
 
+/// A site for `block` that syncs with `centre`, registered there.
+fn registered_site(centre: &Centre, block: u16) -> Appliance {
+    let a = Appliance::start_with(block, &centre.site_config());
+    centre.register(block, &a);
+    a
+}
+
 async fn take_declarations(app: &Appliance, n: usize) {
     let mut c = app.client(true);
     for _ in 0..n {
@@ -158,12 +165,7 @@ fn export_as_operator(data: &Path, cwd: &Path, name: &str, args: &[&str]) -> Str
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    succeeded(out, "outpost export")
 }
 
 /// A process's umask, from /proc.
@@ -176,8 +178,7 @@ fn umask_of(pid: i32) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     take_declarations(&a, 12).await;
     // An officer carries events 4.. (1–3 stay behind) on a stick. The
     // running appliance sends the bytes; the command writes them, in its
@@ -242,8 +243,7 @@ async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     // USD 30 of post/express goods: not judged without a dollar rate.
     let mut c = a.client(true);
     let r = send(&mut c, request("IDA", &ALICE, &express_usd("30"))).await;
@@ -274,33 +274,24 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
         ],
     );
     assert!(out.contains("registry version 1"), "{out}");
-    let rules = a.data().join("rules.toml");
-    let publish_rules = |text: &str| {
-        std::fs::write(&rules, text).unwrap();
-        let args = ["central", "table", "set", "channel-rules", "--file"];
+    let table = a.data().join("table.toml");
+    let publish = |name: &str, text: &str| {
+        std::fs::write(&table, text).unwrap();
+        let args = ["central", "table", "set", name, "--file"];
         outpost(
             centre.data(),
-            &[&args[..], &[rules.to_str().unwrap()]].concat(),
+            &[&args[..], &[table.to_str().unwrap()]].concat(),
         )
     };
-    let out = publish_rules("default_channel = 3\n");
+    let out = publish("channel-rules", "default_channel = 3\n");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("registry version 2"),
         "{out:?}"
     );
-    let bad = publish_rules("default_channel = 9\n");
+    let bad = publish("channel-rules", "default_channel = 9\n");
     assert!(!bad.status.success(), "invalid rules are not published");
-    let rates = a.data().join("rates.toml");
-    let publish_rates = |text: &str| {
-        std::fs::write(&rates, text).unwrap();
-        let args = ["central", "table", "set", "vnd-rates", "--file"];
-        outpost(
-            centre.data(),
-            &[&args[..], &[rates.to_str().unwrap()]].concat(),
-        )
-    };
-    assert!(!publish_rates("USD = -3\n").status.success());
-    let out = publish_rates("USD = 25000\n");
+    assert!(!publish("vnd-rates", "USD = -3\n").status.success());
+    let out = publish("vnd-rates", "USD = 25000\n");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("registry version 3"),
         "{out:?}"
@@ -399,8 +390,7 @@ async fn wait_error(app: &Appliance, want: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     centre.spawn();
     take_declarations(&a, 2).await;
     wait_synced(&a).await;
@@ -502,8 +492,7 @@ async fn the_centre_admits_only_registered_site_certificates_for_their_own_site(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_the_disk_floor_intake_is_refused_and_sync_goes_on() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     take_declarations(&a, 4).await;
     a.signal(SIGTERM);
     assert!(a.wait_exit(Duration::from_secs(20)).success());
