@@ -18,7 +18,7 @@ use crate::store::{Actor, Store, StoreError};
 use crate::{auth, smime};
 
 pub use officers::{OfficerChange, MIN_PASSWORD};
-pub use socket::{bind_socket, remote, remote_streamed, serve_socket, Frame, Reply};
+pub use socket::{bind_socket, remote, remote_streamed, serve_socket, Exec, Frame, Reply};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {

@@ -141,7 +141,7 @@ pub fn admin_exec(
     service: Arc<Service>,
     uploader: Option<Arc<Uploader<Service>>>,
     handle: tokio::runtime::Handle,
-) -> Arc<dyn Fn(admin::Request, &admin::Reply) -> admin::Outcome + Send + Sync> {
+) -> admin::Exec<admin::Request> {
     Arc::new(
         move |req: admin::Request, reply: &admin::Reply| match (&req.command, &uploader) {
             (admin::Command::Sync, Some(u)) => handle

@@ -65,6 +65,9 @@ impl Write for DataWriter<'_> {
     }
 }
 
+/// Runs a command of type `R` in the process that holds the store.
+pub type Exec<R> = Arc<dyn Fn(R, &Reply) -> Outcome + Send + Sync>;
+
 /// Sends a command to the process that holds `data_dir` (the appliance or
 /// the centre) through its admin socket, and returns its answer.
 pub fn remote<R: Serialize>(data_dir: &Path, cmd: &R) -> Outcome {
@@ -127,10 +130,8 @@ pub fn remote_streamed<R: Serialize>(
 /// Serves the admin socket until the task is dropped. `exec` runs a command
 /// on the blocking pool against the store (the appliance's `Request`, or
 /// the centre's commands), sending what it has to send back on the way.
-pub async fn serve_socket<R>(
-    listener: tokio::net::UnixListener,
-    exec: Arc<dyn Fn(R, &Reply) -> Outcome + Send + Sync>,
-) where
+pub async fn serve_socket<R>(listener: tokio::net::UnixListener, exec: Exec<R>)
+where
     R: serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
     loop {
