@@ -26,7 +26,8 @@ pub struct Config {
     pub cache_capacity_mb: u64,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
-    /// Time a client has to send its request headers, seconds.
+    /// Time a client has to send its request headers, and to take some of
+    /// an answer, seconds.
     pub header_read_timeout_secs: u64,
     /// Time a client has to send the rest of its request, seconds (the
     /// official terminal waits 180 s for an answer).
