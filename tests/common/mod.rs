@@ -472,10 +472,14 @@ pub fn spawn_listening_with(
 
 /// `outpost …` that must succeed; returns its stdout.
 pub fn outpost_ok(data: &Path, args: &[&str]) -> String {
-    let out = outpost(data, args);
+    succeeded(outpost(data, args), &format!("outpost {args:?}"))
+}
+
+/// The stdout of a command `what` that must have succeeded.
+pub fn succeeded(out: std::process::Output, what: &str) -> String {
     assert!(
         out.status.success(),
-        "outpost {args:?}: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
