@@ -645,10 +645,10 @@ pages.sync = () => {
     fill(root, h('h1', {}, t('sync.title')), h('section', { class: 'card' },
       h('div', { class: 'items' },
         h('div', {}, h('span', { class: 'label' }, t('sync.entries')), h('span', { id: 'journal-entries' }, s.journal.entries)),
-        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', {}, s.journal.head)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', { title: s.journal.head }, `${s.journal.head.slice(0, 16)}…`)),
         h('div', {}, h('span', { class: 'label' }, t('sync.pending')), h('span', { id: 'sync-pending' }, s.sync.pending)),
         h('div', {}, h('span', { class: 'label' }, t('sync.acknowledged')), h('span', {}, s.sync.acknowledged)),
-        h('div', {}, h('span', { class: 'label' }, t('sync.last_success')), h('span', {}, s.sync.last_success)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.last_success')), h('span', {}, s.sync.last_success === 'never' ? '—' : s.sync.last_success)),
         h('div', {}, h('span', { class: 'label' }, t('sync.last_error')), h('span', {}, s.sync.last_error || '—')),
         h('div', {}, h('span', { class: 'label' }, t('sync.registry')), h('span', {}, s.sync.registry_version))),
       s.sync.last_attempt === 'never' ? h('p', { class: 'muted', id: 'sync-state' }, t('sync.none')) : null));

@@ -109,6 +109,15 @@ try {
     await page.goto(`${url}/console/#/statistics`);
     await page.waitForSelector('#chart svg rect');
     await shot('statistics');
+    for (const name of ['transports', 'directions', 'mode', 'accounts', 'sync']) {
+      step(name);
+      await page.goto(`${url}/console/#/${name}`);
+      await until(`the ${name} page`, () => document.querySelector('#nav a.active')?.getAttribute('href') === location.hash
+        && document.querySelector('#main h1') !== null);
+      // Its data arrives after the heading.
+      await new Promise((r) => setTimeout(r, 800));
+      await shot(name);
+    }
   }
   if (errors.length) throw new Error(`errors on the page: ${errors.join('; ')}`);
   step('done');
