@@ -86,10 +86,46 @@ const WORDS = {
     'err.not_in_channel': 'Luồng hiện tại không yêu cầu kiểm tra này.',
     'err.outstanding': 'Chưa có kết quả kiểm tra đạt theo yêu cầu của luồng.',
     'err.text': 'Vui lòng nhập lý do/ghi chú.', 'err.export_release': 'Giải phóng hàng chỉ áp dụng cho hàng nhập khẩu.',
-    'err.not_found': 'Không tìm thấy.', 'err.refused': 'Không thực hiện được', 'err.self': 'Không thể tự khóa hoặc bỏ vai trò CNTT của chính mình.',
+    'err.not_found': 'Không tìm thấy.', 'err.self': 'Không thể tự khóa hoặc bỏ vai trò CNTT của chính mình.',
     'err.network': 'Không kết nối được tới thiết bị.',
     'err.bad_request': 'Yêu cầu không hợp lệ.', 'err.json': 'Yêu cầu phải gửi dạng JSON.',
     'err.store': 'Thiết bị không đọc/ghi được dữ liệu.',
+    'err.mode_reason': 'Vui lòng nêu lý do chuyển chế độ.',
+    'err.direction_ends_first': 'Ngày kết thúc của chỉ đạo đứng trước ngày bắt đầu.',
+    'err.direction_max': 'Số tờ khai tối đa phải từ 1 trở lên (để trống nếu không giới hạn).',
+    'err.direction_reason': 'Vui lòng nêu lý do hoặc số văn bản chỉ đạo.',
+    'err.no_direction': 'Không có chỉ đạo số {id}.',
+    'err.export_here': 'Gói dữ liệu chỉ xuất được bằng lệnh outpost export.',
+    'err.no_central': 'Thiết bị chưa cấu hình địa chỉ hệ thống trung tâm (central_url) nên không đồng bộ.',
+    'err.verify': 'Kiểm tra chuỗi nhật ký không thành công: {detail}', 'err.backup': 'Sao lưu không thành công: {detail}',
+    'err.user_code': 'Mã người sử dụng phải gồm đúng 8 chữ in hoa hoặc chữ số.',
+    'err.terminal_id': 'Mã máy trạm phải gồm đúng 6 chữ in hoa hoặc chữ số.',
+    'err.access_key': 'Khóa truy cập phải gồm từ 1 đến 16 chữ in hoa hoặc chữ số.',
+    'err.tax_code': 'Mã số thuế "{code}" chỉ gồm tối đa 13 chữ cái hoặc chữ số, không có dấu gạch ngang.',
+    'err.no_block': 'Cần ít nhất một dải số tờ khai.', 'err.block_range': 'Dải số {block} nằm ngoài khoảng cho phép.',
+    'err.block_twice': 'Có dải số được nêu hai lần.',
+    'err.site_blocks': 'Thiết bị đã là điểm "{name}" với các dải số {blocks}; các dải đã cấp không thay đổi được, chỉ có thể thêm dải mới phía sau.',
+    'err.user_password': 'Mật khẩu phải gồm 1 đến 8 ký tự ASCII in được, không có dấu cách.',
+    'err.no_tax_code': 'Cần ít nhất một mã số thuế mà người khai được khai thay.',
+    'err.signing_ca': 'Chứng thư ký số không do CA đã nêu cấp: {detail}',
+    'err.signing_cert': 'Không đọc được chứng thư ký số: {detail}',
+    'err.signing_pair': 'Cần nêu cả chứng thư ký số lẫn CA cấp nó, hoặc không nêu cả hai.',
+    'err.other_access_key': 'Máy trạm {terminal} đã được đăng ký với khóa truy cập khác.',
+    'err.no_declarant': 'Không có người khai {code}.',
+    'err.already_disabled': 'Người khai {code} đã bị khóa từ trước.', 'err.already_enabled': 'Người khai {code} hiện không bị khóa.',
+    'err.no_terminal': 'Người khai {code} không có máy trạm {terminal}.',
+    'err.only_terminal': 'Máy trạm {terminal} là máy trạm duy nhất của người khai {code}; hãy khóa người khai thay vì gỡ máy trạm.',
+    'err.officer_login': 'Tên đăng nhập "{login}" phải dài 3–32 ký tự, gồm chữ thường, chữ số, ".", "_" hoặc "-".',
+    'err.officer_password': 'Mật khẩu cán bộ phải dài từ {min} đến 128 ký tự.',
+    'err.officer_name': 'Họ tên cán bộ phải dài từ 1 đến 100 ký tự.', 'err.no_role': 'Cán bộ cần có ít nhất một vai trò.',
+    'err.new_officer_name': 'Tài khoản cán bộ mới cần có họ tên.',
+    'err.new_officer_password': 'Tài khoản cán bộ mới cần có mật khẩu.',
+    'err.new_officer_role': 'Tài khoản cán bộ mới cần có ít nhất một vai trò.',
+    'done.mode_active': 'Đã chuyển sang chế độ HOẠT ĐỘNG.', 'done.mode_standby': 'Đã chuyển về chế độ CHỜ.',
+    'done.direction_issued': 'Đã cấp chỉ đạo số {id}.', 'done.direction_revoked': 'Đã thu hồi chỉ đạo số {id}.',
+    'done.officer_saved': 'Đã lưu tài khoản cán bộ {login}.', 'done.declarant_saved': 'Đã lưu người khai {code}.',
+    'done.declarant_disabled': 'Đã khóa người khai {code}.', 'done.declarant_enabled': 'Đã mở khóa người khai {code}.',
+    'done.terminal_removed': 'Đã gỡ máy trạm {terminal} khỏi người khai {code}.',
     'd.job': 'Nghiệp vụ',
     'basis.outage': 'VNACCS gián đoạn', 'basis.direction': 'Theo chỉ đạo số {id}',
     'basis.continuation': 'Tiếp nối tờ khai tạm nhập/tạm xuất',
@@ -181,10 +217,46 @@ const WORDS = {
     'err.not_in_channel': 'The current channel does not call for this check.',
     'err.outstanding': 'The checks the channel requires have not passed yet.',
     'err.text': 'Give a reason or note.', 'err.export_release': 'Release applies to imports only.',
-    'err.not_found': 'Not found.', 'err.refused': 'Refused', 'err.self': 'You cannot disable yourself or drop your own IT role.',
+    'err.not_found': 'Not found.', 'err.self': 'You cannot disable yourself or drop your own IT role.',
     'err.network': 'The appliance cannot be reached.',
     'err.bad_request': 'The request is not valid.', 'err.json': 'The request must be sent as JSON.',
     'err.store': 'The appliance could not read or write its data.',
+    'err.mode_reason': 'Give the reason for the switch.',
+    'err.direction_ends_first': 'The direction ends before it starts.',
+    'err.direction_max': 'The maximum must be at least 1 (leave it empty for no limit).',
+    'err.direction_reason': 'Give the reason or the letter that directs it.',
+    'err.no_direction': 'There is no direction {id}.',
+    'err.export_here': 'A bundle is exported with the outpost export command.',
+    'err.no_central': 'This appliance has no central_url configured, so it does not sync.',
+    'err.verify': 'Verify failed: {detail}', 'err.backup': 'Backup failed: {detail}',
+    'err.user_code': 'The user code must be exactly 8 upper-case letters or digits.',
+    'err.terminal_id': 'The terminal ID must be exactly 6 upper-case letters or digits.',
+    'err.access_key': 'The access key must be 1 to 16 upper-case letters or digits.',
+    'err.tax_code': 'Tax code "{code}" must be up to 13 letters or digits, without a hyphen.',
+    'err.no_block': 'Name at least one number block.', 'err.block_range': 'Block {block} is out of range.',
+    'err.block_twice': 'A block is named twice.',
+    'err.site_blocks': 'This appliance is already site "{name}" with blocks {blocks}; its blocks never change, but more can be added after them.',
+    'err.user_password': 'The password must be 1 to 8 printable ASCII characters without spaces.',
+    'err.no_tax_code': 'Name at least one tax code the declarant may declare for.',
+    'err.signing_ca': 'The signing certificate does not come from that CA: {detail}',
+    'err.signing_cert': 'The signing certificate cannot be read: {detail}',
+    'err.signing_pair': 'Give both the signing certificate and its CA, or neither.',
+    'err.other_access_key': 'Terminal {terminal} is registered with a different access key.',
+    'err.no_declarant': 'There is no declarant {code}.',
+    'err.already_disabled': 'Declarant {code} is already disabled.', 'err.already_enabled': 'Declarant {code} is already enabled.',
+    'err.no_terminal': 'Declarant {code} has no terminal {terminal}.',
+    'err.only_terminal': 'Terminal {terminal} is the only one of declarant {code}; disable the declarant instead.',
+    'err.officer_login': 'Login "{login}" must be 3–32 lower-case letters, digits, ".", "_" or "-".',
+    'err.officer_password': 'An officer\'s password must be {min} to 128 characters.',
+    'err.officer_name': 'An officer\'s name must be 1 to 100 characters.', 'err.no_role': 'Give the officer at least one role.',
+    'err.new_officer_name': 'A new officer needs a name.',
+    'err.new_officer_password': 'A new officer needs a password.',
+    'err.new_officer_role': 'A new officer needs at least one role.',
+    'done.mode_active': 'Switched to active.', 'done.mode_standby': 'Switched to standby.',
+    'done.direction_issued': 'Direction {id} issued.', 'done.direction_revoked': 'Direction {id} revoked.',
+    'done.officer_saved': 'Officer {login} saved.', 'done.declarant_saved': 'Declarant {code} saved.',
+    'done.declarant_disabled': 'Declarant {code} disabled.', 'done.declarant_enabled': 'Declarant {code} enabled.',
+    'done.terminal_removed': 'Terminal {terminal} removed from declarant {code}.',
     'd.job': 'Job',
     'basis.outage': 'VNACCS outage', 'basis.direction': 'direction {id}',
     'basis.continuation': 'continues a temporary declaration',
@@ -199,9 +271,13 @@ const WORDS = {
 };
 
 let lang = localStorage.getItem('outpost.lang') || 'vi';
+const known = (k) => Boolean((WORDS[lang] && WORDS[lang][k]) || WORDS.en[k]);
 const t = (k) => (WORDS[lang] && WORDS[lang][k]) || WORDS.en[k] || k;
 /** A phrase with its {parameters} filled in from `p`. */
 const tf = (k, p) => t(k).replace(/\{(\w+)\}/g, (m, x) => (p[x] === undefined ? m : p[x]));
+/** What an account, direction or mode change did, in words; the English
+ *  text of the answer for a key this page does not know. */
+const said = (r) => (r.done && known(`done.${r.done}`) ? tf(`done.${r.done}`, r.params || {}) : r.message);
 
 // ---- small helpers ------------------------------------------------------------
 
@@ -274,8 +350,11 @@ async function api(method, path, body) {
   }
   if (!r.ok) {
     const key = data && data.error ? `err.${data.error}` : '';
-    const known = key && (WORDS[lang][key] || WORDS.en[key]);
-    const err = new Error(known ? `${t(key)} ${lang === 'en' ? '' : `(${data.message})`}`.trim() : (data.message || r.status));
+    let text = data.message || r.status;
+    // A refusal with parameters says all in words; other keys name the
+    // kind of error, with the English detail alongside.
+    if (key && known(key)) text = data.params ? tf(key, data.params) : `${t(key)} ${lang === 'en' ? '' : `(${data.message})`}`.trim();
+    const err = new Error(text);
     err.status = r.status;
     throw err;
   }
@@ -537,7 +616,7 @@ pages.directions = () => {
       d.revoked ? t('dir.revoked') : (manage ? h('button', { class: 'secondary', onclick: async () => {
         const reason = prompt(t('dec.reason'));
         if (!reason) return;
-        try { await api('POST', `/api/directions/${d.id}/revoke`, { reason }); load(); } catch (e) { flash(e.message, true); }
+        try { flash(said(await api('POST', `/api/directions/${d.id}/revoke`, { reason }))); load(); } catch (e) { flash(e.message, true); }
       } }, t('dir.revoke')) : '')]);
     const form = manage ? h('form', { class: 'inline', id: 'direction-form', onsubmit: async (ev) => {
       ev.preventDefault();
@@ -545,7 +624,7 @@ pages.directions = () => {
       try {
         const r = await api('POST', '/api/directions', { tax_code: f.tax_code.value, category: f.category.value, from: f.from.value,
           until: f.until.value, max: f.max.value ? Number(f.max.value) : null, reason: f.reason.value });
-        flash(r.message); load();
+        flash(said(r)); load();
       } catch (e) { flash(e.message, true); }
     } },
     h('label', {}, t('dir.tax_code'), h('input', { name: 'tax_code', required: true })),
@@ -573,7 +652,7 @@ pages.mode = () => {
           .map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', { id: k === t('mode.now') ? 'mode-now' : null }, v)))),
       can('it') ? h('form', { class: 'inline', id: 'mode-form', onsubmit: async (ev) => {
         ev.preventDefault();
-        try { const r = await api('POST', '/api/mode', { mode: other, reason: ev.target.reason.value }); flash(r.message); load(); header(); } catch (e) { flash(e.message, true); }
+        try { const r = await api('POST', '/api/mode', { mode: other, reason: ev.target.reason.value }); flash(said(r)); load(); header(); } catch (e) { flash(e.message, true); }
       } }, h('label', {}, t('mode.reason'), h('input', { name: 'reason', required: true, size: 50 })),
       h('button', { type: 'submit' }, t(`mode.to_${other}`))) : null));
   };
@@ -592,7 +671,7 @@ pages.accounts = () => {
       const body = { login: f.login.value, name: f.name.value || null, password: f.password.value || null,
         roles: roles.filter((r) => f[`role-${r}`].checked), disabled: f.disabled.checked };
       if (!body.roles.length) delete body.roles;
-      try { const r = await api('POST', '/api/officers', body); flash(r.message); load(); } catch (e) { flash(e.message, true); }
+      try { const r = await api('POST', '/api/officers', body); flash(said(r)); load(); } catch (e) { flash(e.message, true); }
     } },
     h('label', {}, t('acc.login'), h('input', { name: 'login', required: true })),
     h('label', {}, t('acc.name'), h('input', { name: 'name' })),
@@ -603,7 +682,7 @@ pages.accounts = () => {
     // A button that posts to `path` after the officer confirms, then reloads.
     const act = (path, text) => h('button', { class: 'secondary', onclick: async () => {
       if (!confirm(`${text}?`)) return;
-      try { const r = await api('POST', path, {}); flash(r.message); load(); } catch (e) { flash(e.message, true); }
+      try { const r = await api('POST', path, {}); flash(said(r)); load(); } catch (e) { flash(e.message, true); }
     } }, text);
     // A declarant's terminals, each with a button to remove it while it has others.
     const terminals = (u) => u.terminals.length < 2 ? u.terminals.join('') : h('span', {}, u.terminals.map((x) =>
@@ -614,7 +693,7 @@ pages.accounts = () => {
       try {
         const r = await api('POST', '/api/declarants', { code: f.code.value, password: f.password.value, terminal: f.terminal.value,
           access_key: f.access_key.value, tax_codes: f.tax_codes.value.split(',').map((x) => x.trim()).filter(Boolean) });
-        flash(r.message); load();
+        flash(said(r)); load();
       } catch (e) { flash(e.message, true); }
     } },
     h('label', {}, t('acc.code'), h('input', { name: 'code', required: true, maxlength: 8 })),

@@ -103,9 +103,24 @@ try {
   await until('English labels', () => [...document.querySelectorAll('#items .label')].some((l) => l.textContent.startsWith('Kind code ')));
   await until('the job column in English', () => [...document.querySelectorAll('#outputs th')].some((c) => c.textContent === 'Job'));
 
+  step('a refusal and a direction, in Vietnamese');
+  await page.click('#lang');
+  await page.goto(`${url}/console/#/directions`);
+  await page.waitForSelector('#direction-form');
+  await page.fill('#direction-form input[name=tax_code]', '0101234567');
+  await page.fill('#direction-form input[name=from]', '2030-02-01');
+  await page.fill('#direction-form input[name=until]', '2030-01-01');
+  await page.fill('#direction-form input[name=reason]', 'Công văn thử nghiệm');
+  await page.click('#direction-form button[type=submit]');
+  await until('the refusal in Vietnamese', () => document.querySelector('#flash.error')?.textContent
+    === 'Ngày kết thúc của chỉ đạo đứng trước ngày bắt đầu.');
+  await page.fill('#direction-form input[name=until]', '2030-03-01');
+  await page.click('#direction-form button[type=submit]');
+  await until('the direction issued', () => document.querySelector('#flash:not(.error)')?.textContent === 'Đã cấp chỉ đạo số 1.');
+  await page.waitForSelector('#directions');
+
   if (shots) {
     step('statistics');
-    await page.click('#lang');
     await page.goto(`${url}/console/#/statistics`);
     await page.waitForSelector('#chart svg rect');
     await shot('statistics');

@@ -3,6 +3,7 @@
 //! appliance's admin socket (`<data dir>/admin.sock`, mode 0600) when it holds
 //! the store: sled allows one process per data directory.
 
+mod answer;
 mod officers;
 mod socket;
 
@@ -17,6 +18,7 @@ use crate::store::records::{Site, Terminal, User};
 use crate::store::{Actor, Store, StoreError};
 use crate::{auth, smime};
 
+pub use answer::{Answer, Done, Refusal};
 pub use officers::{OfficerChange, MIN_PASSWORD};
 pub use socket::{bind_socket, remote, remote_streamed, serve_socket, Exec, Frame, Reply};
 
@@ -101,37 +103,38 @@ pub struct Request {
     pub command: Command,
 }
 
-/// The command's answer for the operator, or why it was refused.
+/// The command's answer for the operator, or why it was refused, in the
+/// words the command line prints (and the admin socket carries).
 pub type Outcome = Result<String, String>;
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("admin.sock")
 }
 
-fn check_code(what: &str, v: &str, len: std::ops::RangeInclusive<usize>) -> Result<(), String> {
+/// Checks a code of upper-case letters and digits, refusing with `wrong`.
+fn check_code(
+    v: &str,
+    len: std::ops::RangeInclusive<usize>,
+    wrong: Refusal,
+) -> Result<(), Refusal> {
     let ok = len.contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    match (ok, len.start() == len.end()) {
-        (true, _) => Ok(()),
-        (false, true) => Err(format!(
-            "{what} must be exactly {} upper-case letters or digits",
-            len.start()
-        )),
-        (false, false) => Err(format!(
-            "{what} must be {}–{} upper-case letters or digits",
-            len.start(),
-            len.end()
-        )),
+    if ok {
+        Ok(())
+    } else {
+        Err(wrong)
     }
 }
 
-fn store_err(e: StoreError) -> String {
-    e.to_string()
+/// Runs a command against an open store, answering in the command line's
+/// words.
+pub fn execute(store: &Store, req: Request) -> Outcome {
+    apply(store, req).map(|a| a.text).map_err(|r| r.to_string())
 }
 
 /// Runs a command against an open store.
-pub fn execute(store: &Store, req: Request) -> Outcome {
+pub fn apply(store: &Store, req: Request) -> Result<Answer, Refusal> {
     let actor = Actor {
         name: req.actor,
         at: now(),
@@ -145,27 +148,28 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
         }
         Command::Mode { mode, reason } => {
             if reason.trim().is_empty() {
-                return Err("give the reason for the switch (--reason)".into());
+                return Err(Refusal::ModeReason);
             }
-            let old = store
-                .set_mode(mode, reason.trim(), &actor)
-                .map_err(store_err)?;
-            Ok(format!(
-                "mode {} -> {} ({})\n",
-                old.mode.name(),
-                mode.name(),
-                reason.trim()
+            let old = store.set_mode(mode, reason.trim(), &actor)?;
+            Ok(Answer::done(
+                format!(
+                    "mode {} -> {} ({})\n",
+                    old.mode.name(),
+                    mode.name(),
+                    reason.trim()
+                ),
+                Done::ModeSwitched { to: mode },
             ))
         }
         Command::ModeShow => {
-            let m = store.mode().map_err(store_err)?;
-            Ok(format!(
+            let m = store.mode()?;
+            Ok(Answer::text(format!(
                 "mode {} since {} by {}: {}\n",
                 m.mode.name(),
                 crate::clock::iso(m.since),
                 m.by,
                 m.reason
-            ))
+            )))
         }
         Command::DirectionAdd {
             tax_code,
@@ -177,13 +181,13 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
         } => {
             check_tax_code(&tax_code)?;
             if valid_until < valid_from {
-                return Err("the direction ends before it starts".into());
+                return Err(Refusal::DirectionEndsFirst);
             }
             if max_declarations == Some(0) {
-                return Err("--max must be at least 1 (leave it out for no limit)".into());
+                return Err(Refusal::DirectionMax);
             }
             if reason.trim().is_empty() {
-                return Err("give the reason or the letter that directs it (--reason)".into());
+                return Err(Refusal::DirectionReason);
             }
             let d = Direction {
                 id: 0,
@@ -196,51 +200,58 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
                 revoked: false,
                 reason: reason.trim().to_string(),
             };
-            let d = store.add_direction(&d, &actor).map_err(store_err)?;
-            Ok(format!("direction {} issued: {}", d.id, describe(&d)))
+            let d = store.add_direction(&d, &actor)?;
+            Ok(Answer::done(
+                format!("direction {} issued: {}", d.id, describe(&d)),
+                Done::DirectionIssued { id: d.id },
+            ))
         }
-        Command::DirectionList => Ok(store
-            .directions()
-            .map_err(store_err)?
-            .iter()
-            .map(|d| format!("{:>4}  {}", d.id, describe(d)))
-            .collect()),
+        Command::DirectionList => Ok(Answer::text(
+            store
+                .directions()?
+                .iter()
+                .map(|d| format!("{:>4}  {}", d.id, describe(d)))
+                .collect(),
+        )),
         Command::DirectionRevoke { id, reason } => {
-            let d = store
-                .revoke_direction(id, &reason, &actor)
-                .map_err(store_err)?;
-            Ok(format!("direction {} revoked: {}", d.id, describe(&d)))
+            let d = store.revoke_direction(id, &reason, &actor)?;
+            Ok(Answer::done(
+                format!("direction {} revoked: {}", d.id, describe(&d)),
+                Done::DirectionRevoked { id: d.id },
+            ))
         }
         Command::OfficerSave(c) => officers::save(store, c, &actor),
         Command::OfficerList => officers::list(store),
-        Command::Export { .. } => Err(
-            "a bundle goes back to the command line that asked for it: run `outpost export`".into(),
-        ),
-        Command::Sync => Err(
-            "this appliance has no central_url in its configuration, so it does not sync".into(),
-        ),
+        Command::Export { .. } => Err(Refusal::ExportHere),
+        Command::Sync => Err(Refusal::NoCentral),
         Command::Verify => store
             .verify(|n| log::info!("verify: {n} journal entries checked"))
-            .map(|r| r.to_string())
-            .map_err(|e| format!("verify failed: {e}")),
+            .map(|r| Answer::text(r.to_string()))
+            .map_err(|e| Refusal::Verify {
+                detail: e.to_string(),
+            }),
         Command::Backup { out } => store
             .backup(&out)
-            .map(|r| r.to_string())
-            .map_err(|e| format!("backup failed: {e}")),
+            .map(|r| Answer::text(r.to_string()))
+            .map_err(|e| Refusal::Backup {
+                detail: e.to_string(),
+            }),
         Command::UserList => {
-            let users = store.users().map_err(store_err)?;
-            Ok(users
-                .iter()
-                .map(|u| {
-                    format!(
-                        "{}  terminals {}  tax codes {}{}\n",
-                        u.code,
-                        u.terminals.join(","),
-                        u.tax_codes.join(","),
-                        if u.disabled { "  (disabled)" } else { "" }
-                    )
-                })
-                .collect())
+            let users = store.users()?;
+            Ok(Answer::text(
+                users
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{}  terminals {}  tax codes {}{}\n",
+                            u.code,
+                            u.terminals.join(","),
+                            u.tax_codes.join(","),
+                            if u.disabled { "  (disabled)" } else { "" }
+                        )
+                    })
+                    .collect(),
+            ))
         }
     }
 }
@@ -261,38 +272,40 @@ fn describe(d: &Direction) -> String {
     )
 }
 
-fn check_tax_code(t: &str) -> Result<(), String> {
+fn check_tax_code(t: &str) -> Result<(), Refusal> {
     if t.is_empty() || t.len() > 13 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "tax code {t:?} must be up to 13 letters or digits, without a hyphen"
-        ));
+        return Err(Refusal::TaxCode { code: t.into() });
     }
     Ok(())
 }
 
-fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) -> Outcome {
+fn init(
+    store: &Store,
+    blocks: Vec<u16>,
+    name: Option<String>,
+    actor: &Actor,
+) -> Result<Answer, Refusal> {
     let Some(&first) = blocks.first() else {
-        return Err("name at least one number block".into());
+        return Err(Refusal::NoBlock);
     };
-    if let Some(b) = blocks.iter().find(|&&b| b == DEV_BLOCK || b > MAX_BLOCK) {
-        return Err(format!("block {b} is not between 1 and {MAX_BLOCK}"));
+    if let Some(&block) = blocks.iter().find(|&&b| b == DEV_BLOCK || b > MAX_BLOCK) {
+        return Err(Refusal::BlockRange { block });
     }
     let mut unique = blocks.clone();
     unique.sort_unstable();
     unique.dedup();
     if unique.len() != blocks.len() {
-        return Err("a block is named twice".into());
+        return Err(Refusal::BlockTwice);
     }
-    if let Some(old) = store.site().map_err(store_err)? {
+    if let Some(old) = store.site()? {
         // Blocks are used in order, each with its own counter, so blocks
         // added at the end give a full site more numbers without touching
         // one already issued; removing or reordering could.
         if !old.blocks.contains(&DEV_BLOCK) && !blocks.starts_with(&old.blocks) {
-            return Err(format!(
-                "this appliance is already site {:?} with blocks {:?}; a site's blocks never \
-                 change, but more can be added after them (--site {} --extra-block …)",
-                old.name, old.blocks, old.blocks[0]
-            ));
+            return Err(Refusal::SiteBlocks {
+                name: old.name,
+                blocks: old.blocks,
+            });
         }
     }
     let site = Site {
@@ -300,11 +313,11 @@ fn init(store: &Store, blocks: Vec<u16>, name: Option<String>, actor: &Actor) ->
         blocks,
         created_at: now(),
     };
-    store.set_site(&site, actor).map_err(store_err)?;
-    Ok(format!(
+    store.set_site(&site, actor)?;
+    Ok(Answer::text(format!(
         "initialised {:?}: number blocks {:?}\n",
         site.name, site.blocks
-    ))
+    )))
 }
 
 /// Checks a declarant to add and builds its user and terminal records, given
@@ -314,18 +327,18 @@ pub fn declarant_records(
     u: &NewUser,
     existing: Option<User>,
     terminal: Option<Terminal>,
-) -> Result<(User, Terminal), String> {
-    check_code("user code", &u.code, 8..=8)?;
-    check_code("terminal ID", &u.terminal, 6..=6)?;
-    check_code("access key", &u.access_key, 1..=16)?;
+) -> Result<(User, Terminal), Refusal> {
+    check_code(&u.code, 8..=8, Refusal::UserCode)?;
+    check_code(&u.terminal, 6..=6, Refusal::TerminalId)?;
+    check_code(&u.access_key, 1..=16, Refusal::AccessKey)?;
     if u.password.is_empty()
         || u.password.len() > 8
         || !u.password.bytes().all(|b| (0x21..=0x7E).contains(&b))
     {
-        return Err("password must be 1–8 printable ASCII characters without spaces".into());
+        return Err(Refusal::UserPassword);
     }
     if u.tax_codes.is_empty() {
-        return Err("name at least one tax code the user may declare for".into());
+        return Err(Refusal::NoTaxCode);
     }
     for t in &u.tax_codes {
         check_tax_code(t)?;
@@ -333,15 +346,19 @@ pub fn declarant_records(
     let signing = match (&u.signing_cert, &u.signing_ca) {
         (None, None) => None,
         (Some(cert), Some(ca)) => {
-            smime::check_issued_by(cert, ca)
-                .map_err(|e| format!("the signing certificate does not come from that CA: {e}"))?;
-            let (_, serial_hex) = smime::certificate_identity(cert).map_err(|e| e.to_string())?;
+            smime::check_issued_by(cert, ca).map_err(|e| Refusal::SigningCa {
+                detail: e.to_string(),
+            })?;
+            let (_, serial_hex) =
+                smime::certificate_identity(cert).map_err(|e| Refusal::SigningCert {
+                    detail: e.to_string(),
+                })?;
             Some(smime::Registration {
                 ca_der: ca.clone(),
                 serial_hex,
             })
         }
-        _ => return Err("give both --signing-cert and --signing-ca, or neither".into()),
+        _ => return Err(Refusal::SigningPair),
     };
     let mut terminal = match terminal {
         Some(t) => {
@@ -352,10 +369,9 @@ pub fn declarant_records(
                 &t.access_key_hash,
             );
             if !same {
-                return Err(format!(
-                    "terminal {} is registered with a different access key",
-                    u.terminal
-                ));
+                return Err(Refusal::OtherAccessKey {
+                    terminal: u.terminal.clone(),
+                });
             }
             t
         }
@@ -388,14 +404,11 @@ pub fn declarant_records(
     Ok((user, terminal))
 }
 
-fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
-    let (user, terminal) = declarant_records(
-        &u,
-        store.user(&u.code).map_err(store_err)?,
-        store.terminal(&u.terminal).map_err(store_err)?,
-    )?;
-    store.put_user(&user, &terminal, actor).map_err(store_err)?;
-    Ok(format!(
+fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Result<Answer, Refusal> {
+    let (user, terminal) =
+        declarant_records(&u, store.user(&u.code)?, store.terminal(&u.terminal)?)?;
+    store.put_user(&user, &terminal, actor)?;
+    let text = format!(
         "user {} saved: terminals {:?}, tax codes {:?}{}{}\n",
         user.code,
         user.terminals,
@@ -412,7 +425,8 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
         } else {
             ""
         }
-    ))
+    );
+    Ok(Answer::done(text, Done::DeclarantSaved { code: user.code }))
 }
 
 /// Saves the declarant `code` as `change` makes it, journaled as
@@ -422,40 +436,71 @@ fn change_user(
     code: &str,
     what: &str,
     actor: &Actor,
-    change: impl FnOnce(&mut User) -> Result<(), String>,
-) -> Outcome {
+    done: Done,
+    change: impl FnOnce(&mut User) -> Result<(), Refusal>,
+) -> Result<Answer, Refusal> {
     let action = format!("user {code} {what}");
-    store
-        .update_user(code, actor, &action, |held| {
-            let mut u = held.ok_or_else(|| format!("there is no declarant {code}"))?;
-            change(&mut u)?;
-            Ok::<_, String>(u)
-        })
-        .map_err(store_err)??;
-    Ok(format!("{action}\n"))
+    store.update_user(code, actor, &action, |held| {
+        let mut u = held.ok_or_else(|| Refusal::NoDeclarant { code: code.into() })?;
+        change(&mut u)?;
+        Ok::<_, Refusal>(u)
+    })??;
+    Ok(Answer::done(format!("{action}\n"), done))
 }
 
-fn user_disable(store: &Store, code: &str, disabled: bool, actor: &Actor) -> Outcome {
-    let state = if disabled { "disabled" } else { "enabled" };
-    change_user(store, code, state, actor, |u| {
+fn user_disable(
+    store: &Store,
+    code: &str,
+    disabled: bool,
+    actor: &Actor,
+) -> Result<Answer, Refusal> {
+    let c = code.to_string();
+    let (state, done, already) = if disabled {
+        (
+            "disabled",
+            Done::DeclarantDisabled { code: c.clone() },
+            Refusal::AlreadyDisabled { code: c },
+        )
+    } else {
+        (
+            "enabled",
+            Done::DeclarantEnabled { code: c.clone() },
+            Refusal::AlreadyEnabled { code: c },
+        )
+    };
+    change_user(store, code, state, actor, done, |u| {
         if u.disabled == disabled {
-            return Err(format!("declarant {code} is already {state}"));
+            return Err(already);
         }
         u.disabled = disabled;
         Ok(())
     })
 }
 
-fn user_remove_terminal(store: &Store, code: &str, terminal: &str, actor: &Actor) -> Outcome {
+fn user_remove_terminal(
+    store: &Store,
+    code: &str,
+    terminal: &str,
+    actor: &Actor,
+) -> Result<Answer, Refusal> {
     let what = format!("terminal {terminal} removed");
-    change_user(store, code, &what, actor, |u| {
+    let (code_, terminal_) = (code.to_string(), terminal.to_string());
+    let done = Done::TerminalRemoved {
+        code: code_.clone(),
+        terminal: terminal_.clone(),
+    };
+    change_user(store, code, &what, actor, done, |u| {
         if !u.terminals.iter().any(|t| t == terminal) {
-            return Err(format!("declarant {code} has no terminal {terminal}"));
+            return Err(Refusal::NoTerminal {
+                code: code_,
+                terminal: terminal_,
+            });
         }
         if u.terminals.len() == 1 {
-            return Err(format!(
-                "terminal {terminal} is the only one of declarant {code}; disable the declarant instead"
-            ));
+            return Err(Refusal::OnlyTerminal {
+                code: code_,
+                terminal: terminal_,
+            });
         }
         u.terminals.retain(|t| t != terminal);
         Ok(())

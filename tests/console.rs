@@ -633,6 +633,14 @@ async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
         .post(&mut c, "/api/declarants/ABC12001/disable", json!({}))
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(
+        (&a.json["done"], &a.json["params"], &a.json["message"]),
+        (
+            &json!("declarant_disabled"),
+            &json!({ "code": "ABC12001" }),
+            &json!("user ABC12001 disabled")
+        )
+    );
     let r = submit_ida(&mut c, &ALICE).await;
     assert_eq!(r.codes(), ["A0014-0000-0000"]);
     let a = it
@@ -641,6 +649,11 @@ async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
     assert_eq!(
         (a.status, a.json["message"].as_str()),
         (400, Some("declarant ABC12001 is already disabled"))
+    );
+    // The page gets a key and its parameters to say it in its language.
+    assert_eq!(
+        (&a.json["error"], &a.json["params"]),
+        (&json!("already_disabled"), &json!({ "code": "ABC12001" }))
     );
     // Saving it again (a new password) does not let it back in.
     add_user(app.data(), &ALICE);

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{store_err, Outcome};
+use super::{Answer, Done, Refusal};
 use crate::auth;
 use crate::clock::now;
 use crate::store::records::{Officer, Role};
@@ -22,7 +22,7 @@ pub struct OfficerChange {
 /// Shortest password an officer may choose.
 pub const MIN_PASSWORD: usize = 10;
 
-fn check_login(login: &str) -> Result<(), String> {
+fn check_login(login: &str) -> Result<(), Refusal> {
     let ok = (3..=32).contains(&login.len())
         && login
             .bytes()
@@ -30,85 +30,84 @@ fn check_login(login: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "officer login {login:?} must be 3–32 lower-case letters, digits, '.', '_' or '-'"
-        ))
+        Err(Refusal::OfficerLogin {
+            login: login.into(),
+        })
     }
 }
 
-fn check_password(p: &str) -> Result<(), String> {
+fn check_password(p: &str) -> Result<(), Refusal> {
     let n = p.chars().count();
     if !(MIN_PASSWORD..=128).contains(&n) {
-        return Err(format!(
-            "an officer's password must be {MIN_PASSWORD}–128 characters"
-        ));
+        return Err(Refusal::officer_password());
     }
     Ok(())
 }
 
-pub(super) fn save(store: &Store, c: OfficerChange, actor: &Actor) -> Outcome {
+pub(super) fn save(store: &Store, c: OfficerChange, actor: &Actor) -> Result<Answer, Refusal> {
     check_login(&c.login)?;
     if let Some(p) = &c.password {
         check_password(p)?;
     }
     if let Some(name) = &c.name {
         if name.trim().is_empty() || name.chars().count() > 100 {
-            return Err("an officer's name must be 1–100 characters".into());
+            return Err(Refusal::OfficerName);
         }
     }
     if c.roles.as_ref().is_some_and(Vec::is_empty) {
-        return Err("give the officer at least one role".into());
+        return Err(Refusal::NoRole);
     }
     // Hash outside the writer lock: Argon2 takes a while.
     let hash = c.password.as_deref().map(auth::hash_secret);
     let action = format!("officer {} saved", c.login);
-    let saved = store
-        .update_officer(&c.login, actor, &action, |cur| {
-            let mut o = match cur {
-                Some(o) => o,
-                None => Officer {
-                    login: c.login.clone(),
-                    name: c.name.clone().ok_or("a new officer needs a name")?,
-                    password_hash: hash.clone().ok_or("a new officer needs a password")?,
-                    roles: c.roles.clone().ok_or("a new officer needs a role")?,
-                    disabled: false,
-                    failed_logins: 0,
-                    locked_until: 0,
-                    created_at: now(),
-                },
-            };
-            if let Some(n) = &c.name {
-                o.name = n.trim().to_string();
-            }
-            if let Some(h) = &hash {
-                o.password_hash = h.clone();
-                // A new password also lifts a lockout.
-                o.failed_logins = 0;
-                o.locked_until = 0;
-            }
-            if let Some(r) = &c.roles {
-                let mut r = r.clone();
-                r.sort();
-                r.dedup();
-                o.roles = r;
-            }
-            if let Some(d) = c.disabled {
-                o.disabled = d;
-            }
-            Ok::<_, &str>(o)
-        })
-        .map_err(store_err)?
-        .map_err(String::from)?;
-    Ok(format!("officer {}\n", describe(&saved)))
+    let saved = store.update_officer(&c.login, actor, &action, |cur| {
+        let mut o = match cur {
+            Some(o) => o,
+            None => Officer {
+                login: c.login.clone(),
+                name: c.name.clone().ok_or(Refusal::NewOfficerName)?,
+                password_hash: hash.clone().ok_or(Refusal::NewOfficerPassword)?,
+                roles: c.roles.clone().ok_or(Refusal::NewOfficerRole)?,
+                disabled: false,
+                failed_logins: 0,
+                locked_until: 0,
+                created_at: now(),
+            },
+        };
+        if let Some(n) = &c.name {
+            o.name = n.trim().to_string();
+        }
+        if let Some(h) = &hash {
+            o.password_hash = h.clone();
+            // A new password also lifts a lockout.
+            o.failed_logins = 0;
+            o.locked_until = 0;
+        }
+        if let Some(r) = &c.roles {
+            let mut r = r.clone();
+            r.sort();
+            r.dedup();
+            o.roles = r;
+        }
+        if let Some(d) = c.disabled {
+            o.disabled = d;
+        }
+        Ok::<_, Refusal>(o)
+    })??;
+    Ok(Answer::done(
+        format!("officer {}\n", describe(&saved)),
+        Done::OfficerSaved { login: saved.login },
+    ))
 }
 
-pub(super) fn list(store: &Store) -> Outcome {
-    Ok(store
-        .officers()
-        .map_err(store_err)?
-        .iter()
-        .map(|o| format!("{}\n", describe(o)))
-        .collect())
+pub(super) fn list(store: &Store) -> Result<Answer, Refusal> {
+    Ok(Answer::text(
+        store
+            .officers()?
+            .iter()
+            .map(|o| format!("{}\n", describe(o)))
+            .collect(),
+    ))
 }
 
 fn describe(o: &Officer) -> String {

@@ -92,7 +92,8 @@ pub fn execute(store: &CentralStore, cmd: Command) -> Outcome {
                         .find(|t| t.id == u.terminal)
                         .cloned();
                     let (user, terminal) =
-                        declarant_records(&u, held.map(|d| d.user.clone()), terminal)?;
+                        declarant_records(&u, held.map(|d| d.user.clone()), terminal)
+                            .map_err(|e| e.to_string())?;
                     let mut terminals: Vec<_> = held
                         .map(|d| d.terminals.clone())
                         .unwrap_or_default()

@@ -244,6 +244,10 @@ fn bad_request(message: impl std::fmt::Display) -> ApiResponse {
 
 fn store_error(e: StoreError) -> ApiResponse {
     log::error!("console: {e}");
+    store_error_response()
+}
+
+fn store_error_response() -> ApiResponse {
     error(
         500,
         "store",
@@ -290,11 +294,27 @@ fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An admin command run as the officer, its answer as JSON.
-fn admin_outcome(out: admin::Outcome) -> ApiResponse {
+/// An admin command run as the officer, its answer as JSON: what was done
+/// (`done`) or why not (`error`), each a key the page translates with its
+/// `params`, and the command line's English text as `message`.
+fn admin_outcome(out: Result<admin::Answer, admin::Refusal>) -> ApiResponse {
     match out {
-        Ok(msg) => reply(200, json!({ "message": msg.trim_end() })),
-        Err(e) => error(400, "refused", e),
+        Ok(a) => {
+            let mut v = json!({ "message": a.text.trim_end() });
+            if let Some(d) = a.done {
+                v["done"] = d.key().into();
+                v["params"] = d.params();
+            }
+            reply(200, v)
+        }
+        Err(r @ admin::Refusal::Store { .. }) => {
+            log::error!("console: {r}");
+            store_error_response()
+        }
+        Err(r) => reply(
+            400,
+            json!({ "error": r.key(), "params": r.params(), "message": r.to_string() }),
+        ),
     }
 }
 
@@ -364,7 +384,7 @@ impl Console {
         let store = &service.store;
         let actor = c.actor(now);
         let run = |command| {
-            admin_outcome(admin::execute(
+            admin_outcome(admin::apply(
                 store,
                 admin::Request {
                     actor: actor.name.clone(),

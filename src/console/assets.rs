@@ -101,6 +101,12 @@ pub(super) mod tests {
         let w = words();
         let (vi, en) = (&w[0].1, &w[1].1);
         assert!(vi.len() > 100, "{}", vi.len());
+        for (lang, keys) in &w {
+            let mut sorted = keys.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), keys.len(), "{lang} names a word twice");
+        }
         for k in vi {
             assert!(en.contains(k), "{k} has no English");
         }
@@ -117,8 +123,20 @@ pub(super) mod tests {
         }
     }
 
+    /// The keys a `pub fn key(&self)` after `after` in `src` answers with.
+    fn key_arms(src: &str, after: &str) -> Vec<String> {
+        let src = &src[src.find(after).expect(after)..];
+        let body = &src[src.find("pub fn key(&self)").expect("key()")..];
+        let body = &body[..body.find("\n    }\n").unwrap()];
+        body.split("=> \"")
+            .skip(1)
+            .map(|part| part[..part.find('"').unwrap()].to_string())
+            .collect()
+    }
+
     /// The error keys the API answers with: the literals its `error(status,
-    /// "key", …)` calls pass, and the keys of the decision refusals.
+    /// "key", …)` calls pass, and the keys of the decision and admin
+    /// refusals; and the keys of the admin changes the page reports.
     #[test]
     fn every_error_key_has_words() {
         let mut keys: Vec<String> = Vec::new();
@@ -136,20 +154,22 @@ pub(super) mod tests {
             }
         }
         assert!(keys.contains(&"bad_request".to_string()) && keys.contains(&"json".to_string()));
-        for src in [
-            include_str!("../rules/decision.rs"),
-            include_str!("../rules/transport.rs"),
-        ] {
-            let body = &src[src.find("pub fn key(&self)").expect("key()")..];
-            let body = &body[..body.find("\n    }\n").unwrap()];
-            for part in body.split("=> \"").skip(1) {
-                keys.push(part[..part.find('"').unwrap()].to_string());
-            }
-        }
+        let admin = include_str!("../admin/answer.rs");
+        keys.extend(key_arms(include_str!("../rules/decision.rs"), ""));
+        keys.extend(key_arms(include_str!("../rules/transport.rs"), ""));
+        keys.extend(key_arms(admin, "impl Refusal {"));
         assert!(keys.contains(&"transport_departed".to_string()));
+        assert!(keys.contains(&"only_terminal".to_string()));
+        let done = key_arms(admin, "impl Done {");
+        assert!(done.contains(&"terminal_removed".to_string()));
+        let wanted = keys
+            .iter()
+            .map(|k| format!("err.{k}"))
+            .chain(done.iter().map(|k| format!("done.{k}")));
+        let wanted: Vec<String> = wanted.collect();
         for (lang, words) in words() {
-            for k in &keys {
-                assert!(words.contains(&format!("err.{k}")), "{lang} err.{k}");
+            for k in &wanted {
+                assert!(words.contains(k), "{lang} {k}");
             }
         }
     }
