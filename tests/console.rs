@@ -518,6 +518,8 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
     assert!(body.starts_with(&format!("{number}\r\n")), "{body}");
     // BOB's terminal does not.
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    // ROT sends the clearance again, as it was.
+    re_output_each(&mut c, &ALICE, &number, &got).await;
 
     // The detail's trail names the officer; the output is now retrieved.
     let d = sup
@@ -635,6 +637,7 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
         (olt.as_str(), "03CC", &ALICE.code[..5])
     );
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &olt, &got).await;
 
     // The history names the officer; the notice is retrieved.
     let d = sup.get(&mut c, &format!("/api/transports/{olt}")).await;
@@ -662,7 +665,8 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let got = retrieve_all(&mut c, &ALICE).await;
     let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
-    assert_eq!(codes, ["VAS5150", "VAS5080"]);
+    assert_eq!(codes, ["VAS5150", "VAS5080", "VAS5130"]);
+    re_output_each(&mut c, &ALICE, &olt, &got).await;
     let a = sup.post(&mut c, &approval, json!({})).await;
     assert_eq!(
         (a.status, a.json["error"].as_str()),

@@ -280,8 +280,12 @@ async fn rot_sends_an_output_again() {
     let again = retrieve_all(&mut c, &ALICE).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0], first[1], "the same channel notice");
+    re_output_each(&mut c, &ALICE, &n, &first).await;
     let cases = [
-        (rot("VAD1AG", &n), "E0005-OCD -0000"),
+        // Issued by the appliance, but not cleared yet.
+        (rot("VAD1AG", &n), "E0007-0000-0000"),
+        (rot("VAD424", &n), "E0007-0000-0000"),
+        (rot("VAD487", &n), "E0005-OCD -0000"),
         (rot("XYZ123", &n), "E0002-OCD -0000"),
         (rot("VAD1AC", "190179999990"), "E0007-0000-0000"),
     ];

@@ -614,3 +614,24 @@ pub async fn registered_transport(c: &mut Client) -> String {
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     olt
 }
+
+/// Asks ROT for each output code in `outputs` (as `d`'s terminal received
+/// them, all about `number`) and checks that the last output of each code
+/// comes back exactly as it was.
+pub async fn re_output_each(
+    c: &mut Client,
+    d: &Declarant,
+    number: &str,
+    outputs: &[(String, String)],
+) {
+    let mut codes: Vec<&str> = outputs.iter().map(|(code, _)| code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    for code in codes {
+        let rot = format!("{}\r\n{number}\r\n", &code[..6]);
+        let r = send(c, request("ROT", d, &rot)).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "ROT {code}");
+        let last = outputs.iter().rev().find(|(c, _)| c == code).unwrap();
+        assert_eq!(retrieve_all(c, d).await, [last.clone()], "ROT {code}");
+    }
+}
