@@ -676,6 +676,61 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_divided_declaration_is_listed_with_its_parts() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let r = send(&mut c, divided_ida(&ALICE, "F", "1", "2")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let first = r.number();
+    let r = send(&mut c, divided_ida(&ALICE, &first, "2", "2")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let part = r.number();
+    submit_ida(&mut c, &ALICE).await;
+    officer_add(&app, "sup1", &["supervision"]);
+    let sup = login(&mut c, "sup1").await;
+
+    // Each detail links the other declaration of the set.
+    for (n, other) in [(&first, &part), (&part, &first)] {
+        let d = sup.get(&mut c, &format!("/api/declarations/{n}")).await;
+        assert_eq!(d.status, 200, "{}", d.json);
+        let divided: Vec<&str> = d.json["links"]["divided"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(divided, [other.as_str()], "{n}");
+    }
+    // The list filtered by the set holds both, and nothing else.
+    let numbers = |a: &Answer| -> Vec<String> {
+        a.json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={first}"))
+        .await;
+    assert_eq!(numbers(&l), [first.clone(), part.clone()]);
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={first}&limit=1"))
+        .await;
+    assert_eq!(
+        (numbers(&l), l.json["more"].as_bool()),
+        (vec![first.clone()], Some(true))
+    );
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={part}"))
+        .await;
+    assert!(numbers(&l).is_empty(), "a part is not a set's first");
+    let l = sup.get(&mut c, "/api/declarations?set=12").await;
+    assert_eq!(l.status, 400);
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_served_from_the_binary() {
     let app = Appliance::start();
     let mut c = app.client(true);

@@ -301,15 +301,7 @@ async fn rot_sends_an_output_again() {
 async fn divided_declarations_link_to_their_first_part() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let part = |fic: &str, bno: &str, dno: &str| {
-        let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 50, "84713020"), None)
-            .unwrap()
-            .unwrap();
-        f.set("FIC", fic);
-        f.set("BNO", bno);
-        f.set("DNO", dno);
-        request("IDA", &ALICE, &f.render())
-    };
+    let part = |fic: &str, bno: &str, dno: &str| divided_ida(&ALICE, fic, bno, dno);
     let r = send(&mut c, part("F", "1", "2")).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let first = r.number();

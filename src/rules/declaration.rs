@@ -53,6 +53,17 @@ pub struct Declaration {
 }
 
 impl Declaration {
+    /// The base number of the first declaration of the divided set this
+    /// one belongs to (its own for the first); `None` when not divided.
+    pub fn divided_set(&self) -> Option<DeclNumber> {
+        let spec = Spec::of(self.number.family);
+        match division(spec, &spec.fields(self)) {
+            Ok(Division::First { .. }) => Some(self.number.base()),
+            Ok(Division::Part { first, .. }) => Some(first.base()),
+            Ok(Division::Whole) | Err(_) => None,
+        }
+    }
+
     /// A declaration as a pre-registration creates it: taken during an
     /// outage, unsigned, not continuing anything, no channel yet.
     pub fn pre_registered(

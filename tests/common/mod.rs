@@ -635,3 +635,15 @@ pub async fn re_output_each(
         assert_eq!(retrieve_all(c, d).await, [last.clone()], "ROT {code}");
     }
 }
+
+/// An IDA of 50 goods lines by `d` as part `bno` of `dno` of a divided
+/// declaration whose first part is `fic` (`F` for the first itself).
+pub fn divided_ida(d: &Declarant, fic: &str, bno: &str, dno: &str) -> Vec<u8> {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(d, 50, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    f.set("FIC", fic);
+    f.set("BNO", bno);
+    f.set("DNO", dno);
+    request("IDA", d, &f.render())
+}
