@@ -20,7 +20,7 @@ use super::view::{self, Filter, Related};
 use crate::admin::{self, OfficerChange};
 use crate::audit::{Change, Entry};
 use crate::rules::decision::Decision;
-use crate::rules::declaration::{Declaration, Spec};
+use crate::rules::declaration::Declaration;
 use crate::rules::eligibility::{Category, Day, Mode};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::temporary;
