@@ -2,6 +2,9 @@
 //! data directory and talks to it over TLS like declarant software.
 #![allow(dead_code)]
 
+#[path = "../../src/smime/signing.rs"]
+pub mod signing;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
