@@ -241,7 +241,7 @@ impl Store {
                 });
             }
         }
-        self.verify_indexes(declarations)?;
+        self.verify_indexes()?;
         let mut index_bytes = 0;
         for tree in [&t.by_declarant, &t.links, &t.divided, &t.audit_index] {
             for kv in tree.iter() {
@@ -262,66 +262,57 @@ impl Store {
 
     /// The declarant, continuation and divided-set indexes name exactly the
     /// stored declarations.
-    fn verify_indexes(&self, declarations: usize) -> Result<(), VerifyError> {
+    fn verify_indexes(&self) -> Result<(), VerifyError> {
         let t = &self.t;
-        let (mut links, mut divided) = (0, 0);
+        // Each index: its name, and what the tree holds beyond its entries.
+        let indexes = [
+            (
+                &t.by_declarant,
+                "by_declarant",
+                "indexes declarations that are not stored",
+            ),
+            (&t.links, "links", "links declarations that are not stored"),
+            (
+                &t.divided,
+                "divided",
+                "lists declarations that are not in its sets",
+            ),
+        ];
+        let mut counts = [0; 3];
         for v in t.declarations.iter().values() {
             let d: Declaration = decode("declaration", &v.map_err(StoreError::from)?)?;
-            let key = format!("declaration/{}", d.number.base());
-            if !t
-                .by_declarant
-                .contains_key(declarant_key(&d.user_code, d.number))
-                .map_err(StoreError::from)?
-            {
+            let entries = [
+                (
+                    Some(declarant_key(&d.user_code, d.number)),
+                    "is missing from its declarant's index",
+                ),
+                (
+                    d.continues.map(|orig| link_key(orig, d.number)),
+                    "is missing from its temporary declaration's links",
+                ),
+                (
+                    d.divided_set().map(|first| link_key(first, d.number)),
+                    "is missing from its divided set's index",
+                ),
+            ];
+            for (i, (entry, problem)) in entries.into_iter().enumerate() {
+                let Some(entry) = entry else { continue };
+                counts[i] += 1;
+                if !indexes[i].0.contains_key(entry).map_err(StoreError::from)? {
+                    return Err(VerifyError::Record {
+                        key: format!("declaration/{}", d.number.base()),
+                        problem,
+                    });
+                }
+            }
+        }
+        for ((tree, name, problem), count) in indexes.into_iter().zip(counts) {
+            if tree.len() != count {
                 return Err(VerifyError::Record {
-                    key,
-                    problem: "is missing from its declarant's index",
+                    key: name.into(),
+                    problem,
                 });
             }
-            if let Some(orig) = d.continues {
-                links += 1;
-                if !t
-                    .links
-                    .contains_key(link_key(orig, d.number))
-                    .map_err(StoreError::from)?
-                {
-                    return Err(VerifyError::Record {
-                        key,
-                        problem: "is missing from its temporary declaration's links",
-                    });
-                }
-            }
-            if let Some(first) = d.divided_set() {
-                divided += 1;
-                if !t
-                    .divided
-                    .contains_key(link_key(first, d.number))
-                    .map_err(StoreError::from)?
-                {
-                    return Err(VerifyError::Record {
-                        key,
-                        problem: "is missing from its divided set's index",
-                    });
-                }
-            }
-        }
-        if t.by_declarant.len() != declarations {
-            return Err(VerifyError::Record {
-                key: "by_declarant".into(),
-                problem: "indexes declarations that are not stored",
-            });
-        }
-        if t.links.len() != links {
-            return Err(VerifyError::Record {
-                key: "links".into(),
-                problem: "links declarations that are not stored",
-            });
-        }
-        if t.divided.len() != divided {
-            return Err(VerifyError::Record {
-                key: "divided".into(),
-                problem: "lists declarations that are not in its sets",
-            });
         }
         Ok(())
     }

@@ -635,7 +635,11 @@ pub async fn re_output_each(
         let r = send(c, request("ROT", d, &rot)).await;
         assert_eq!(r.codes(), ["00000-0000-0000"], "ROT {code}");
         let last = outputs.iter().rev().find(|(c, _)| c == code).unwrap();
-        assert_eq!(retrieve_all(c, d).await, [last.clone()], "ROT {code}");
+        assert_eq!(
+            retrieve_all(c, d).await,
+            std::slice::from_ref(last),
+            "ROT {code}"
+        );
     }
 }
 
