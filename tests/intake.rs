@@ -314,6 +314,8 @@ async fn amendments_bump_the_amendment_digit_up_to_nine() {
         assert_eq!(last.get(spec.number), number);
         assert!(!last.get("AD2").is_empty());
         assert_eq!(last.get_rep(quantity, 1), "109");
+        // ROT sends the last of each again, by any of the numbers.
+        re_output_each(&mut c, &ALICE, &first, &outputs).await;
     }
 }
 
