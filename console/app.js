@@ -62,6 +62,7 @@ const WORDS = {
     'acc.disabled': 'Khóa', 'acc.save': 'Lưu', 'acc.code': 'Mã người sử dụng', 'acc.terminal': 'Mã máy trạm',
     'acc.access_key': 'Khóa truy cập máy trạm', 'acc.tax_codes': 'Mã số thuế (phân cách bằng dấu phẩy)',
     'acc.user_password': 'Mật khẩu (≤ 8 ký tự)', 'acc.locked': 'Tạm khóa đến',
+    'acc.disable': 'Khóa', 'acc.enable': 'Mở khóa', 'acc.remove_terminal': 'Gỡ máy trạm',
     'role.supervision': 'Giám sát', 'role.tax': 'Thuế', 'role.risk': 'Quản lý rủi ro',
     'role.it': 'CNTT', 'role.statistics': 'Thống kê',
     'sync.title': 'Trạng thái đồng bộ', 'sync.entries': 'Số bản ghi nhật ký', 'sync.head': 'Mã băm bản ghi cuối',
@@ -87,6 +88,18 @@ const WORDS = {
     'err.text': 'Vui lòng nhập lý do/ghi chú.', 'err.export_release': 'Giải phóng hàng chỉ áp dụng cho hàng nhập khẩu.',
     'err.not_found': 'Không tìm thấy.', 'err.refused': 'Không thực hiện được', 'err.self': 'Không thể tự khóa hoặc bỏ vai trò CNTT của chính mình.',
     'err.network': 'Không kết nối được tới thiết bị.',
+    'err.bad_request': 'Yêu cầu không hợp lệ.', 'err.json': 'Yêu cầu phải gửi dạng JSON.',
+    'err.store': 'Thiết bị không đọc/ghi được dữ liệu.',
+    'd.job': 'Nghiệp vụ',
+    'basis.outage': 'VNACCS gián đoạn', 'basis.direction': 'Theo chỉ đạo số {id}',
+    'basis.continuation': 'Tiếp nối tờ khai tạm nhập/tạm xuất',
+    'act.job': 'Nghiệp vụ {job}', 'act.channel': 'Quyết định: chuyển luồng {channel}',
+    'act.document_check.passed': 'Quyết định: kiểm tra hồ sơ đạt',
+    'act.document_check.failed': 'Quyết định: kiểm tra hồ sơ không đạt',
+    'act.inspection.passed': 'Quyết định: kiểm tra thực tế đạt',
+    'act.inspection.failed': 'Quyết định: kiểm tra thực tế không đạt',
+    'act.release': 'Quyết định: giải phóng hàng', 'act.clearance': 'Quyết định: thông quan',
+    'act.tax_note': 'Quyết định: ghi chú thuế', 'act.transport_approval': 'Quyết định: phê duyệt vận chuyển',
   },
   en: {
     'title': 'Officers\' console',
@@ -145,6 +158,7 @@ const WORDS = {
     'acc.disabled': 'Disabled', 'acc.save': 'Save', 'acc.code': 'User code', 'acc.terminal': 'Terminal ID',
     'acc.access_key': 'Terminal access key', 'acc.tax_codes': 'Tax codes (comma-separated)',
     'acc.user_password': 'Password (up to 8)', 'acc.locked': 'Locked until',
+    'acc.disable': 'Disable', 'acc.enable': 'Enable', 'acc.remove_terminal': 'Remove terminal',
     'role.supervision': 'Supervision', 'role.tax': 'Tax', 'role.risk': 'Risk',
     'role.it': 'IT', 'role.statistics': 'Statistics',
     'sync.title': 'Sync state', 'sync.entries': 'Journal entries', 'sync.head': 'Hash of the last entry',
@@ -169,11 +183,25 @@ const WORDS = {
     'err.text': 'Give a reason or note.', 'err.export_release': 'Release applies to imports only.',
     'err.not_found': 'Not found.', 'err.refused': 'Refused', 'err.self': 'You cannot disable yourself or drop your own IT role.',
     'err.network': 'The appliance cannot be reached.',
+    'err.bad_request': 'The request is not valid.', 'err.json': 'The request must be sent as JSON.',
+    'err.store': 'The appliance could not read or write its data.',
+    'd.job': 'Job',
+    'basis.outage': 'VNACCS outage', 'basis.direction': 'direction {id}',
+    'basis.continuation': 'continues a temporary declaration',
+    'act.job': 'job {job}', 'act.channel': 'decision: channel {channel}',
+    'act.document_check.passed': 'decision: document check passed',
+    'act.document_check.failed': 'decision: document check failed',
+    'act.inspection.passed': 'decision: physical inspection passed',
+    'act.inspection.failed': 'decision: physical inspection failed',
+    'act.release': 'decision: release', 'act.clearance': 'decision: clearance',
+    'act.tax_note': 'decision: tax note', 'act.transport_approval': 'decision: transport approval',
   },
 };
 
 let lang = localStorage.getItem('outpost.lang') || 'vi';
 const t = (k) => (WORDS[lang] && WORDS[lang][k]) || WORDS.en[k] || k;
+/** A phrase with its {parameters} filled in from `p`. */
+const tf = (k, p) => t(k).replace(/\{(\w+)\}/g, (m, x) => (p[x] === undefined ? m : p[x]));
 
 // ---- small helpers ------------------------------------------------------------
 
@@ -387,15 +415,16 @@ function table(id, heads, rows) {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
 }
 
-const label = (it) => (lang === 'vi' && it.vi) || it.name;
+const label = (it) => it[lang] || it.name;
+const basis = (b) => tf(`basis.${b.key}`, b);
 
 // The parts the declaration and transport pages share.
 const itemsCard = (header) => h('section', { class: 'card' }, h('h2', {}, t('d.items')), h('div', { class: 'items', id: 'items' },
   header.map((it) => h('div', {}, h('span', { class: 'label' }, label(it), ' ', h('span', { class: 'id' }, it.id)), h('span', {}, it.value)))));
 const outputsCard = (outputs) => h('section', { class: 'card' }, h('h2', {}, t('d.outputs')),
-  table('outputs', [t('d.output'), 'Job', t('d.when'), ''], outputs.map((o) => [h('code', {}, o.code), o.job, when(o.at), t(o.pending ? 'd.pending' : 'd.delivered')])));
+  table('outputs', [t('d.output'), t('d.job'), t('d.when'), ''], outputs.map((o) => [h('code', {}, o.code), o.job, when(o.at), t(o.pending ? 'd.pending' : 'd.delivered')])));
 const historyCard = (history) => h('section', { class: 'card' }, h('h2', {}, t('d.history')),
-  table('history', ['#', t('d.when'), t('d.who'), t('d.what')], history.map((e) => [e.seq, when(e.at), e.actor, e.action])));
+  table('history', ['#', t('d.when'), t('d.who'), t('d.what')], history.map((e) => [e.seq, when(e.at), e.actor, e.act ? tf(`act.${e.act.key}`, e.act) : e.action])));
 const linkTo = (x) => h('a', { href: `#/declarations/${x.number}` }, x.number);
 
 pages.declaration = (number) => {
@@ -424,7 +453,7 @@ pages.declaration = (number) => {
       d.pending_amendment ? h('p', { class: 'muted' }, t('d.pending_amendment')) : null,
       h('section', { class: 'card' }, h('div', { class: 'items' },
         [[t('list.family'), t(s.family)], [t('list.kind'), s.kind], [t('list.declarant'), s.declarant],
-          [t('d.terminal'), d.terminal], [t('d.basis'), d.basis], [t('list.created'), when(s.created_at)],
+          [t('d.terminal'), d.terminal], [t('d.basis'), basis(d.basis)], [t('list.created'), when(s.created_at)],
           [t('d.registered'), when(s.registered_at)], [t('d.rule'), d.channel_rule || ''],
           [t('d.signed'), d.signed_by || t('d.unsigned')]].map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', {}, v))))),
       h('section', { class: 'card decisions' }, h('h2', {}, t('d.decisions')), dec, decisionForms(d, show)),
@@ -478,7 +507,7 @@ pages.transport = (number) => {
     fill(root,
       h('h1', {}, `${t('tr.title')} ${s.number} `, state(s.state)),
       h('section', { class: 'card' }, h('div', { class: 'items' },
-        [[t('list.declarant'), s.declarant], [t('d.terminal'), d.terminal], [t('d.basis'), d.basis],
+        [[t('list.declarant'), s.declarant], [t('d.terminal'), d.terminal], [t('d.basis'), basis(d.basis)],
           [t('list.created'), when(s.created_at)], [t('d.registered'), when(s.registered_at)],
           [t('tr.departed'), when(d.departed_at)], [t('tr.arrived'), when(d.arrived_at)],
           [t('tr.corrections'), d.corrections]].map(([k, v]) => h('div', {}, h('span', { class: 'label' }, k), h('span', {}, v))))),
@@ -571,6 +600,14 @@ pages.accounts = () => {
     roles.map((r) => h('label', {}, t(`role.${r}`), h('input', { type: 'checkbox', name: `role-${r}` }))),
     h('label', {}, t('acc.disabled'), h('input', { type: 'checkbox', name: 'disabled' })),
     h('button', { type: 'submit' }, t('acc.save')));
+    // A button that posts to `path` after the officer confirms, then reloads.
+    const act = (path, text) => h('button', { class: 'secondary', onclick: async () => {
+      if (!confirm(`${text}?`)) return;
+      try { const r = await api('POST', path, {}); flash(r.message); load(); } catch (e) { flash(e.message, true); }
+    } }, text);
+    // A declarant's terminals, each with a button to remove it while it has others.
+    const terminals = (u) => u.terminals.length < 2 ? u.terminals.join('') : h('span', {}, u.terminals.map((x) =>
+      h('span', { class: 'terminal' }, x, ' ', act(`/api/declarants/${u.code}/terminals/${x}/remove`, `${t('acc.remove_terminal')} ${x}`), ' ')));
     const userForm = h('form', { class: 'inline', id: 'declarant-form', onsubmit: async (ev) => {
       ev.preventDefault();
       const f = ev.target;
@@ -593,8 +630,9 @@ pages.accounts = () => {
           officers.map((o) => [o.login, o.name, o.roles.map((r) => t(`role.${r}`)).join(', '), o.disabled ? '✔' : '', o.locked_until ? when(o.locked_until) : ''])),
         officerForm),
       h('section', { class: 'card' }, h('h2', {}, t('acc.declarants')),
-        table('declarants', [t('acc.code'), t('acc.terminal'), t('dir.tax_code'), t('acc.disabled')],
-          users.map((u) => [u.code, u.terminals.join(', '), u.tax_codes.join(', '), u.disabled ? '✔' : ''])),
+        table('declarants', [t('acc.code'), t('acc.terminal'), t('dir.tax_code'), t('acc.disabled'), ''],
+          users.map((u) => [u.code, terminals(u), u.tax_codes.join(', '), u.disabled ? '✔' : '',
+            act(`/api/declarants/${u.code}/${u.disabled ? 'enable' : 'disable'}`, t(u.disabled ? 'acc.enable' : 'acc.disable'))])),
         userForm));
   };
   load().catch((e) => flash(e.message, true));
@@ -607,10 +645,10 @@ pages.sync = () => {
     fill(root, h('h1', {}, t('sync.title')), h('section', { class: 'card' },
       h('div', { class: 'items' },
         h('div', {}, h('span', { class: 'label' }, t('sync.entries')), h('span', { id: 'journal-entries' }, s.journal.entries)),
-        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', {}, s.journal.head)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.head')), h('code', { title: s.journal.head }, `${s.journal.head.slice(0, 16)}…`)),
         h('div', {}, h('span', { class: 'label' }, t('sync.pending')), h('span', { id: 'sync-pending' }, s.sync.pending)),
         h('div', {}, h('span', { class: 'label' }, t('sync.acknowledged')), h('span', {}, s.sync.acknowledged)),
-        h('div', {}, h('span', { class: 'label' }, t('sync.last_success')), h('span', {}, s.sync.last_success)),
+        h('div', {}, h('span', { class: 'label' }, t('sync.last_success')), h('span', {}, s.sync.last_success === 'never' ? '—' : s.sync.last_success)),
         h('div', {}, h('span', { class: 'label' }, t('sync.last_error')), h('span', {}, s.sync.last_error || '—')),
         h('div', {}, h('span', { class: 'label' }, t('sync.registry')), h('span', {}, s.sync.registry_version))),
       s.sync.last_attempt === 'never' ? h('p', { class: 'muted', id: 'sync-state' }, t('sync.none')) : null));

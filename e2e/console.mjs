@@ -92,12 +92,16 @@ try {
   await page.click('#decide-clearance');
   await page.waitForSelector('#cleared');
   await until('the clearance output', () => [...document.querySelectorAll('#outputs code')].some((c) => c.textContent === 'VAD1AG0'));
-  await until('the audit entry', () => [...document.querySelectorAll('#history td')].some((c) => c.textContent === 'decision: clearance'));
+  await until('the audit entry', () => [...document.querySelectorAll('#history td')].some((c) => c.textContent === 'Quyết định: thông quan'));
+  await until('Vietnamese labels', () => [...document.querySelectorAll('#items .label')].some((l) => l.textContent.startsWith('Mã loại hình ')));
   await shot('declaration');
 
   step('switch to English');
   await page.click('#lang');
   await until('English', () => document.querySelector('h1 .state')?.textContent === 'Cleared');
+  await until('the audit entry in English', () => [...document.querySelectorAll('#history td')].some((c) => c.textContent === 'decision: clearance'));
+  await until('English labels', () => [...document.querySelectorAll('#items .label')].some((l) => l.textContent.startsWith('Kind code ')));
+  await until('the job column in English', () => [...document.querySelectorAll('#outputs th')].some((c) => c.textContent === 'Job'));
 
   if (shots) {
     step('statistics');
@@ -105,6 +109,15 @@ try {
     await page.goto(`${url}/console/#/statistics`);
     await page.waitForSelector('#chart svg rect');
     await shot('statistics');
+    for (const name of ['transports', 'directions', 'mode', 'accounts', 'sync']) {
+      step(name);
+      await page.goto(`${url}/console/#/${name}`);
+      await until(`the ${name} page`, () => document.querySelector('#nav a.active')?.getAttribute('href') === location.hash
+        && document.querySelector('#main h1') !== null);
+      // Its data arrives after the heading.
+      await new Promise((r) => setTimeout(r, 800));
+      await shot(name);
+    }
   }
   if (errors.length) throw new Error(`errors on the page: ${errors.join('; ')}`);
   step('done');

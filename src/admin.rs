@@ -4,11 +4,11 @@
 //! the store: sled allows one process per data directory.
 
 mod officers;
+mod socket;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::clock::now;
 use crate::rules::eligibility::{Category, Day, Direction, Mode};
@@ -18,6 +18,7 @@ use crate::store::{Actor, Store, StoreError};
 use crate::{auth, smime};
 
 pub use officers::{OfficerChange, MIN_PASSWORD};
+pub use socket::{bind_socket, remote, remote_streamed, serve_socket, Exec, Frame, Reply};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -27,6 +28,18 @@ pub enum Command {
     },
     UserAdd(NewUser),
     UserList,
+    /// Refuse a declarant's VNACCS logins (A0014), or admit them again;
+    /// its declarations and outputs stay.
+    UserDisable {
+        code: String,
+        disabled: bool,
+    },
+    /// Take a terminal from a declarant: its logins from there are refused
+    /// (A0019).
+    UserRemoveTerminal {
+        code: String,
+        terminal: String,
+    },
     /// Switch between active (VNACCS down) and standby, with the reason.
     Mode {
         mode: Mode,
@@ -57,10 +70,10 @@ pub enum Command {
     /// Create an officer's console account or change it.
     OfficerSave(OfficerChange),
     OfficerList,
-    /// Write the events after `since` (default: after what the centre
-    /// acknowledged) to a signed bundle.
+    /// The events after `since` (default: after what the centre
+    /// acknowledged) as a signed bundle, sent back on the admin socket for
+    /// the command line to write.
     Export {
-        out: PathBuf,
         since: Option<u64>,
     },
     /// One upload pass; only an appliance with a central URL can run it.
@@ -126,6 +139,10 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
     match req.command {
         Command::Init { blocks, name } => init(store, blocks, name, &actor),
         Command::UserAdd(u) => user_add(store, u, &actor),
+        Command::UserDisable { code, disabled } => user_disable(store, &code, disabled, &actor),
+        Command::UserRemoveTerminal { code, terminal } => {
+            user_remove_terminal(store, &code, &terminal, &actor)
+        }
         Command::Mode { mode, reason } => {
             if reason.trim().is_empty() {
                 return Err("give the reason for the switch (--reason)".into());
@@ -196,15 +213,9 @@ pub fn execute(store: &Store, req: Request) -> Outcome {
         }
         Command::OfficerSave(c) => officers::save(store, c, &actor),
         Command::OfficerList => officers::list(store),
-        Command::Export { out, since } => {
-            crate::sync::export::export(store, &out, since).map(|m| {
-                format!(
-                    "wrote {}: {}",
-                    out.display(),
-                    crate::sync::export::describe(&m)
-                )
-            })
-        }
+        Command::Export { .. } => Err(
+            "a bundle goes back to the command line that asked for it: run `outpost export`".into(),
+        ),
         Command::Sync => Err(
             "this appliance has no central_url in its configuration, so it does not sync".into(),
         ),
@@ -369,7 +380,9 @@ pub fn declarant_records(
         password_hash: auth::hash_secret(&u.password),
         terminals,
         tax_codes: u.tax_codes.clone(),
-        disabled: false,
+        // Saving a disabled declarant again does not admit it: enabling
+        // is its own, audited, step.
+        disabled: existing.as_ref().is_some_and(|x| x.disabled),
         created_at: existing.map_or_else(now, |x| x.created_at),
     };
     Ok((user, terminal))
@@ -383,7 +396,7 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
     )?;
     store.put_user(&user, &terminal, actor).map_err(store_err)?;
     Ok(format!(
-        "user {} saved: terminals {:?}, tax codes {:?}{}\n",
+        "user {} saved: terminals {:?}, tax codes {:?}{}{}\n",
         user.code,
         user.terminals,
         user.tax_codes,
@@ -393,8 +406,60 @@ fn user_add(store: &Store, u: NewUser, actor: &Actor) -> Outcome {
                 terminal.id, r.serial_hex
             ),
             None => String::new(),
+        },
+        if user.disabled {
+            " (still disabled)"
+        } else {
+            ""
         }
     ))
+}
+
+/// Saves the declarant `code` as `change` makes it, journaled as
+/// `user <code> <what>`; `change` may refuse.
+fn change_user(
+    store: &Store,
+    code: &str,
+    what: &str,
+    actor: &Actor,
+    change: impl FnOnce(&mut User) -> Result<(), String>,
+) -> Outcome {
+    let action = format!("user {code} {what}");
+    store
+        .update_user(code, actor, &action, |held| {
+            let mut u = held.ok_or_else(|| format!("there is no declarant {code}"))?;
+            change(&mut u)?;
+            Ok::<_, String>(u)
+        })
+        .map_err(store_err)??;
+    Ok(format!("{action}\n"))
+}
+
+fn user_disable(store: &Store, code: &str, disabled: bool, actor: &Actor) -> Outcome {
+    let state = if disabled { "disabled" } else { "enabled" };
+    change_user(store, code, state, actor, |u| {
+        if u.disabled == disabled {
+            return Err(format!("declarant {code} is already {state}"));
+        }
+        u.disabled = disabled;
+        Ok(())
+    })
+}
+
+fn user_remove_terminal(store: &Store, code: &str, terminal: &str, actor: &Actor) -> Outcome {
+    let what = format!("terminal {terminal} removed");
+    change_user(store, code, &what, actor, |u| {
+        if !u.terminals.iter().any(|t| t == terminal) {
+            return Err(format!("declarant {code} has no terminal {terminal}"));
+        }
+        if u.terminals.len() == 1 {
+            return Err(format!(
+                "terminal {terminal} is the only one of declarant {code}; disable the declarant instead"
+            ));
+        }
+        u.terminals.retain(|t| t != terminal);
+        Ok(())
+    })
 }
 
 /// Runs a command: directly on the store, or through the running
@@ -405,98 +470,4 @@ pub fn run(data_dir: &Path, cache_bytes: u64, req: Request) -> Outcome {
         Err(StoreError::Locked(_)) => remote(data_dir, &req),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// Sends a command to the process that holds `data_dir` (the appliance or
-/// the centre) through its admin socket, and returns its answer.
-pub fn remote<R: Serialize>(data_dir: &Path, cmd: &R) -> Outcome {
-    let path = socket_path(data_dir);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
-        let stream = tokio::net::UnixStream::connect(&path).await.map_err(|e| {
-            format!(
-                "the data directory is in use, and the appliance's admin socket {} does not answer: {e}",
-                path.display()
-            )
-        })?;
-        let (r, mut w) = stream.into_split();
-        let mut line = serde_json::to_string(cmd).map_err(|e| e.to_string())?;
-        line.push('\n');
-        w.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
-        let mut answer = String::new();
-        BufReader::new(r)
-            .read_line(&mut answer)
-            .await
-            .map_err(|e| e.to_string())?;
-        serde_json::from_str::<Outcome>(&answer)
-            .map_err(|e| format!("unreadable answer from the appliance: {e}"))?
-    })
-}
-
-/// Serves the admin socket until the task is dropped. `exec` runs a command
-/// on the blocking pool against the store (the appliance's `Request`, or
-/// the centre's commands).
-pub async fn serve_socket<R>(
-    listener: tokio::net::UnixListener,
-    exec: std::sync::Arc<dyn Fn(R) -> Outcome + Send + Sync>,
-) where
-    R: serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
-{
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let exec = exec.clone();
-        tokio::spawn(async move {
-            let (r, mut w) = stream.into_split();
-            let mut line = String::new();
-            // One command per connection; a line longer than this is not ours.
-            let mut reader = BufReader::new(r).take(64 * 1024);
-            let outcome = match reader.read_line(&mut line).await {
-                Err(e) => Err(format!("reading the command: {e}")),
-                Ok(_) => match serde_json::from_str::<R>(&line) {
-                    Err(e) => Err(format!("unreadable command: {e}")),
-                    Ok(cmd) => {
-                        let desc = format!("{cmd:?}");
-                        let out = tokio::task::spawn_blocking(move || exec(cmd))
-                            .await
-                            .unwrap_or_else(|e| Err(format!("command failed: {e}")));
-                        match &out {
-                            Ok(_) => log::info!("admin: {}", redact(&desc)),
-                            Err(e) => log::warn!("admin: {} refused: {e}", redact(&desc)),
-                        }
-                        out
-                    }
-                },
-            };
-            let mut answer = serde_json::to_string(&outcome).unwrap_or_else(|_| "null".into());
-            answer.push('\n');
-            let _ = w.write_all(answer.as_bytes()).await;
-        });
-    }
-}
-
-/// Command description for the log, without secrets.
-fn redact(desc: &str) -> String {
-    match desc.find("password") {
-        Some(i) => format!("{} …", &desc[..i]),
-        None => desc.to_string(),
-    }
-}
-
-/// Binds the admin socket, replacing a stale one, readable by the owner only.
-pub fn bind_socket(data_dir: &Path) -> std::io::Result<tokio::net::UnixListener> {
-    let path = socket_path(data_dir);
-    // We hold the store lock, so no other appliance is using this socket.
-    let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(listener)
 }

@@ -35,6 +35,8 @@ pub enum Change {
         seq: u64,
         output: Output,
     },
+    /// The journaled settings of `outpost.toml` (see `settings`).
+    Config(crate::settings::Settings),
 }
 
 impl Change {
@@ -52,6 +54,7 @@ impl Change {
             Change::Officer(o) => format!("officer/{}", o.login),
             Change::Output { terminal, seq, .. } => format!("output/{terminal}/{seq}"),
             Change::Reference(_) => "reference".into(),
+            Change::Config(_) => "config".into(),
         }
     }
 
@@ -70,6 +73,7 @@ impl Change {
             Change::Officer(v) => encode(v),
             Change::Output { output, .. } => encode(output),
             Change::Reference(v) => encode(v),
+            Change::Config(v) => encode(v),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::UtcOffset;
 
-use crate::rules::eligibility::{LowValue, DEFAULT_LOW_VALUE_VND};
+use crate::rules::eligibility::{self, LowValue, DEFAULT_LOW_VALUE_VND};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -26,7 +26,8 @@ pub struct Config {
     pub cache_capacity_mb: u64,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
-    /// Time a client has to send its request headers, seconds.
+    /// Time a client has to send its request headers, and to take some of
+    /// an answer, seconds.
     pub header_read_timeout_secs: u64,
     /// Time a client has to send the rest of its request, seconds (the
     /// official terminal waits 180 s for an answer).
@@ -282,23 +283,10 @@ impl Config {
 
     /// The low-value rule: threshold, and rates in millionths of a VND.
     pub fn low_value(&self) -> Result<LowValue, String> {
-        let mut rates = Vec::new();
-        for (currency, &rate) in &self.vnd_rates {
-            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(format!(
-                    "vnd_rates: {currency:?} is not a currency code like \"USD\""
-                ));
-            }
-            if currency == "VND" || !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
-                return Err(format!(
-                    "vnd_rates: {currency} = {rate} is not a rate in VND per unit"
-                ));
-            }
-            rates.push((currency.clone(), (rate * 1e6).round() as i128));
-        }
         Ok(LowValue {
             threshold_vnd: self.low_value_threshold_vnd,
-            rates,
+            rates: eligibility::vnd_rates(&self.vnd_rates)
+                .map_err(|e| format!("vnd_rates: {e}"))?,
         })
     }
 

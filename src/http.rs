@@ -165,7 +165,7 @@ pub async fn serve_with<F, Fut>(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let conn = lease.conn().clone();
-            let tcp = conn.counted(tcp);
+            let tcp = conn.counted(tcp, limits.header_read_timeout);
             let served = async {
                 let tls =
                     match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp))

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod preflight;
 pub mod rules;
 pub mod service;
+pub mod settings;
 pub mod smime;
 pub mod store;
 pub mod sync;

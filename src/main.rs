@@ -9,12 +9,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use outpost::config::Config;
-use outpost::rules::channel::ChannelRules;
 use outpost::rules::eligibility::{Category, Day, Mode};
 use outpost::rules::numbering::DEV_BLOCK;
 use outpost::service::Service;
+use outpost::settings::Settings;
 use outpost::store::records::{Role, Site};
 use outpost::store::{Actor, Store};
+use outpost::sync::tables::Configured;
 use outpost::{admin, http, systemd, tls};
 
 mod sync_cli;
@@ -219,6 +220,23 @@ enum UserCmd {
     Add(UserArgs),
     /// List declarants.
     List,
+    /// Refuse a declarant's VNACCS logins (A0014); its declarations stay.
+    Disable {
+        #[arg(long)]
+        code: String,
+    },
+    /// Admit a disabled declarant's logins again.
+    Enable {
+        #[arg(long)]
+        code: String,
+    },
+    /// Take a terminal from a declarant (it keeps at least one).
+    RemoveTerminal {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        terminal: String,
+    },
 }
 
 /// glibc raises its mmap threshold to the size of any large block freed
@@ -333,6 +351,23 @@ fn run(cli: Cli) -> Result<(), String> {
             admin_cmd(&cfg, admin::Command::UserAdd(u.into_new_user()?))
         }
         Command::User(UserCmd::List) => admin_cmd(&cfg, admin::Command::UserList),
+        Command::User(UserCmd::Disable { code }) => admin_cmd(
+            &cfg,
+            admin::Command::UserDisable {
+                code,
+                disabled: true,
+            },
+        ),
+        Command::User(UserCmd::Enable { code }) => admin_cmd(
+            &cfg,
+            admin::Command::UserDisable {
+                code,
+                disabled: false,
+            },
+        ),
+        Command::User(UserCmd::RemoveTerminal { code, terminal }) => {
+            admin_cmd(&cfg, admin::Command::UserRemoveTerminal { code, terminal })
+        }
         Command::Mode { mode: None, .. } => admin_cmd(&cfg, admin::Command::ModeShow),
         Command::Mode {
             mode: Some(mode),
@@ -440,25 +475,6 @@ fn admin_cmd(cfg: &Config, command: admin::Command) -> Result<(), String> {
     Ok(())
 }
 
-/// The channel rules: the configured file (read by preflight); else those
-/// the centre sent; else the built-in ones.
-fn channel_rules(configured: Option<ChannelRules>, store: &Store) -> Result<ChannelRules, String> {
-    if let Some(rules) = configured {
-        return Ok(rules);
-    }
-    let central = store.reference().map_err(|e| e.to_string())?;
-    match central.as_ref().and_then(|r| {
-        r.tables
-            .iter()
-            .find(|t| t.name == "channel-rules")
-            .map(|t| (r.version, &t.text))
-    }) {
-        Some((version, text)) => ChannelRules::parse(text)
-            .map_err(|e| format!("channel rules of registry version {version}: {e}")),
-        None => Ok(ChannelRules::builtin()),
-    }
-}
-
 fn ensure_site(store: &Store) -> Result<(), String> {
     if store.site().map_err(|e| e.to_string())?.is_none() {
         log::warn!(
@@ -493,7 +509,17 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
     let resolver = tls_resolver(&cfg)?;
     let store = open_store(&cfg)?;
     ensure_site(&store)?;
-    let rules = channel_rules(checked.rules, &store)?;
+    let settings = Settings::of(&cfg, checked.rules_sha256.as_deref());
+    let system = Actor {
+        name: "system".into(),
+        at: outpost::clock::now(),
+    };
+    if let Some(changed) = store
+        .journal_settings(&settings, &system)
+        .map_err(|e| e.to_string())?
+    {
+        log::info!("config changed: {changed}");
+    }
     let mode = store.mode().map_err(|e| e.to_string())?;
     log::info!(
         "mode {} since {} ({}): {}",
@@ -503,9 +529,12 @@ fn serve(mut cfg: Config, source: &str, listen: Option<SocketAddr>) -> Result<()
         mode.reason
     );
     let service = Arc::new(
-        Service::new(store, rules, checked.offset, cfg.accept_unsigned)
+        Service::new(store, checked.offset, cfg.accept_unsigned)
             .map_err(|e| e.to_string())?
-            .with_low_value(cfg.low_value()?)
+            .with_tables(Configured {
+                rules: checked.rules.map(Arc::new),
+                low_value: cfg.low_value()?,
+            })?
             .with_disk_floor(cfg.min_free_disk_mb << 20),
     );
     let limits = limits(&cfg);

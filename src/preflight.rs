@@ -16,6 +16,8 @@ pub struct Checked {
     /// The table `channel_rules` names; `None` when it names none (the
     /// centre's or the built-in table then applies).
     pub rules: Option<ChannelRules>,
+    /// SHA-256 of that table's file, for the journal (see `settings`).
+    pub rules_sha256: Option<String>,
     /// Things worth knowing that do not stop the appliance.
     pub notes: Vec<String>,
 }
@@ -27,7 +29,7 @@ pub fn check(cfg: &Config) -> Result<Checked, Vec<Problem>> {
     let mut problems = cfg.problems();
     let mut notes = Vec::new();
     let rules = match channel_rules(cfg) {
-        Ok(r) => Some(r),
+        Ok(r) => Some(r.unzip()),
         Err(p) => {
             problems.push(p);
             None
@@ -60,24 +62,26 @@ pub fn check(cfg: &Config) -> Result<Checked, Vec<Problem>> {
         ));
     }
     match (cfg.offset(), rules) {
-        (Ok(offset), Some(rules)) if problems.is_empty() => Ok(Checked {
+        (Ok(offset), Some((rules, rules_sha256))) if problems.is_empty() => Ok(Checked {
             offset,
             rules,
+            rules_sha256,
             notes,
         }),
         _ => Err(problems),
     }
 }
 
-/// The channel rule table the configuration names, if it names one.
-fn channel_rules(cfg: &Config) -> Result<Option<ChannelRules>, Problem> {
+/// The channel rule table the configuration names, if it names one, with
+/// the digest of its file.
+fn channel_rules(cfg: &Config) -> Result<Option<(ChannelRules, String)>, Problem> {
     let Some(p) = &cfg.channel_rules else {
         return Ok(None);
     };
     let text = std::fs::read_to_string(p)
         .map_err(|e| Problem::new("channel_rules", format!("{}: {e}", p.display())))?;
     ChannelRules::parse(&text)
-        .map(Some)
+        .map(|r| Some((r, crate::settings::rules_digest(&text))))
         .map_err(|e| Problem::new("channel_rules", format!("{}: {e}", p.display())))
 }
 

@@ -7,6 +7,8 @@ mod decide;
 
 pub use decide::{ApproveError, DecideError};
 
+use std::sync::{Arc, RwLock};
+
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -25,6 +27,7 @@ use crate::rules::transport::{
 use crate::smime;
 use crate::store::records::{Output, User};
 use crate::store::{Actor, Store, StoreError};
+use crate::sync::tables::{self as reference, Configured, Tables};
 use crate::wire::{self, tables, Fields, HField, Header, JobCodes, Message, ResultCode};
 
 /// Most result codes one reply lists; VNACCS terminals show them in a list.
@@ -55,10 +58,12 @@ fn writes(job: &str) -> bool {
 
 pub struct Service {
     pub store: Store,
-    rules: ChannelRules,
     accept_unsigned: bool,
-    /// When post/express goods on IDA/EDA count as low-value.
-    low_value: LowValue,
+    /// What the configuration says of the reference tables, and the tables
+    /// in force: the configuration overlaid with the centre's, swapped
+    /// whole when a newer registry is applied.
+    configured: Configured,
+    tables: RwLock<Arc<Tables>>,
     verifier: Verifier,
     offset: UtcOffset,
     /// Signs RtpInfo so that `?A2`/`?A3` can only name outputs this
@@ -112,17 +117,24 @@ impl Service {
     /// arrive unsigned (they are then recorded as unsigned).
     pub fn new(
         store: Store,
-        rules: ChannelRules,
         offset: UtcOffset,
         accept_unsigned: bool,
     ) -> Result<Service, StoreError> {
         let secret = store.rtp_secret()?;
         let disk = Floor::new(store.path(), 0);
+        let configured = Configured {
+            rules: None,
+            low_value: LowValue::default(),
+        };
         Ok(Service {
             store,
-            rules,
             accept_unsigned,
-            low_value: LowValue::default(),
+            tables: RwLock::new(Arc::new(Tables {
+                rules: Arc::new(ChannelRules::builtin()),
+                low_value: configured.low_value.clone(),
+                version: 0,
+            })),
+            configured,
             verifier: Verifier::default(),
             offset,
             rtp_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
@@ -228,16 +240,36 @@ impl Service {
         }
     }
 
-    /// The low-value threshold and rates from the configuration (the
-    /// default is [`LowValue::default`]).
-    pub fn with_low_value(mut self, low_value: LowValue) -> Service {
-        self.low_value = low_value;
-        self
+    /// The reference tables from the configuration (by default, the
+    /// built-in channel rules and [`LowValue::default`]), overlaid with
+    /// those the centre sent.
+    pub fn with_tables(mut self, configured: Configured) -> Result<Service, String> {
+        self.configured = configured;
+        self.reload_tables()?;
+        Ok(self)
+    }
+
+    /// Puts the reference tables the store holds from the centre in force,
+    /// for the requests that start from now on. Returns their version.
+    pub fn reload_tables(&self) -> Result<u64, String> {
+        let centre = self.store.reference().map_err(|e| e.to_string())?;
+        let t = reference::effective(&self.configured, centre.as_ref())?;
+        let version = t.version;
+        *self.tables.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
+        Ok(version)
+    }
+
+    fn tables(&self) -> Arc<Tables> {
+        self.tables
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether a declaration's data shows low-value post/express goods.
     fn is_low_value(&self, fields: &Fields) -> bool {
-        self.low_value
+        self.tables()
+            .low_value
             .covers(fields.get("CCC"), fields.get("IP3"), fields.get("IP4"))
     }
 
@@ -900,7 +932,9 @@ impl Service {
                     if mode == Mode::Standby && d.basis == Basis::Outage {
                         return Err(ResultCode::sys(eligibility::USE_VNACCS));
                     }
-                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    let tables = self.tables();
+                    let (channel, rule) =
+                        declaration::channel(spec, &tables.rules, &spec.fields(&d));
                     d.status = Status::Registered;
                     d.channel = Some(channel);
                     d.channel_rule = rule.map(str::to_string);
@@ -1684,7 +1718,9 @@ impl Service {
                     d.values = amended;
                     d.number = d.number.amended().expect("checked above");
                     d.amended_at = Some(now);
-                    let (channel, rule) = declaration::channel(spec, &self.rules, &spec.fields(&d));
+                    let tables = self.tables();
+                    let (channel, rule) =
+                        declaration::channel(spec, &tables.rules, &spec.fields(&d));
                     d.channel = Some(channel);
                     d.channel_rule = rule.map(str::to_string);
                     let registered = self.stamp_of(d.registered_at.unwrap_or(now));
@@ -1869,13 +1905,7 @@ mod tests {
             signing,
         };
         store.put_user(&user, &terminal, &actor()).unwrap();
-        Service::new(
-            store,
-            ChannelRules::builtin(),
-            UtcOffset::UTC,
-            accept_unsigned,
-        )
-        .unwrap()
+        Service::new(store, UtcOffset::UTC, accept_unsigned).unwrap()
     }
 
     fn message(job: &str, body: &str) -> String {

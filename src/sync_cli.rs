@@ -17,7 +17,7 @@ use outpost::http;
 use outpost::service::Service;
 use outpost::store::{Store, StoreError};
 use outpost::sync::upload::{centre_address, Settings, Uploader};
-use outpost::sync::{batch, identity};
+use outpost::sync::{batch, export, identity};
 
 #[derive(Subcommand)]
 pub enum CentralCmd {
@@ -130,28 +130,43 @@ pub fn uploader(
     cfg: &Config,
     service: &Arc<Service>,
 ) -> Result<Option<Arc<Uploader<Service>>>, String> {
-    Ok(settings(cfg)?.map(|s| Arc::new(Uploader::new(service.clone(), |s| &s.store, s))))
+    Ok(settings(cfg)?.map(|s| {
+        Arc::new(Uploader::new(service.clone(), |s| &s.store, s).on_applied(Service::reload_tables))
+    }))
 }
 
-/// Runs an admin command in the appliance, taking `sync` to its uploader.
+/// Runs an admin command in the appliance, taking `sync` to its uploader
+/// with its progress, and sending an export's bundle back.
 pub fn admin_exec(
     service: Arc<Service>,
     uploader: Option<Arc<Uploader<Service>>>,
     handle: tokio::runtime::Handle,
-) -> Arc<dyn Fn(admin::Request) -> admin::Outcome + Send + Sync> {
-    Arc::new(move |req: admin::Request| match (&req.command, &uploader) {
-        (admin::Command::Sync, Some(u)) => handle
-            .block_on(u.pass(&mut |_| {}))
-            .map(|r| r.to_string())
-            .map_err(|e| format!("sync failed: {e}")),
-        _ => admin::execute(&service.store, req),
-    })
+) -> admin::Exec<admin::Request> {
+    Arc::new(
+        move |req: admin::Request, reply: &admin::Reply| match (&req.command, &uploader) {
+            (admin::Command::Sync, Some(u)) => handle
+                .block_on(u.pass(&mut |p| reply.progress(p.acked, p.head)))
+                .map(|r| r.to_string())
+                .map_err(|e| format!("sync failed: {e}")),
+            (admin::Command::Export { since }, _) => {
+                export::export_to(&service.store, *since, reply.data())
+                    .map(|m| export::describe(&m))
+            }
+            _ => admin::execute(&service.store, req),
+        },
+    )
 }
 
-fn spinner(msg: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message(msg.to_string());
-    bar.enable_steady_tick(Duration::from_millis(120));
+/// The bar of `outpost sync`: events acknowledged of the journal's head.
+fn events_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} events {pos}/{len} [{bar:40}] {per_sec} {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
     bar
 }
 
@@ -161,13 +176,18 @@ pub fn sync(cfg: &Config, actor: String) -> Result<(), String> {
     let store = match Store::open(&cfg.data_dir, cache(cfg)) {
         Ok(s) => Arc::new(s),
         Err(StoreError::Locked(_)) => {
-            let bar = spinner("the running appliance is syncing…");
-            let out = admin::remote(
+            let bar = events_bar();
+            let out = admin::remote_streamed(
                 &cfg.data_dir,
                 &admin::Request {
                     actor,
                     command: admin::Command::Sync,
                 },
+                &mut |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+                None,
             );
             bar.finish_and_clear();
             print!("{}", out?);
@@ -184,14 +204,7 @@ pub fn sync(cfg: &Config, actor: String) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} events {pos}/{len} [{bar:40}] {per_sec} {eta}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
+    let bar = events_bar();
     let result = rt.block_on(uploader.pass(&mut |p| {
         bar.set_length(p.head);
         bar.set_position(p.acked);
@@ -204,18 +217,31 @@ pub fn sync(cfg: &Config, actor: String) -> Result<(), String> {
     Ok(())
 }
 
-/// `outpost export`: the bundle is written by whoever holds the store.
+/// `outpost export`: this process writes the bundle, with the operator's
+/// rights; when the appliance holds the store, it sends the bytes over its
+/// admin socket.
 pub fn export(cfg: &Config, actor: String, out: &Path, since: Option<u64>) -> Result<(), String> {
-    let out = absolute(out)?;
-    let result = admin::run(
-        &cfg.data_dir,
-        cache(cfg),
-        admin::Request {
-            actor,
-            command: admin::Command::Export { out, since },
-        },
-    )?;
-    print!("{result}");
+    let manifest = match Store::open(&cfg.data_dir, cache(cfg)) {
+        Ok(store) => {
+            let written = export::export(&store, out, since).map(|m| export::describe(&m));
+            let closed = store.close(outpost::store::DEFAULT_FLUSH_TIMEOUT);
+            closed.map_err(|e| format!("closing the store: {e}"))?;
+            written?
+        }
+        Err(StoreError::Locked(_)) => export::write_atomically(out, |file| {
+            let req = admin::Request {
+                actor,
+                command: admin::Command::Export { since },
+            };
+            let mut sink = std::io::BufWriter::with_capacity(1 << 20, file);
+            let described =
+                admin::remote_streamed(&cfg.data_dir, &req, &mut |_, _| {}, Some(&mut sink))?;
+            std::io::Write::flush(&mut sink).map_err(|e| format!("{}: {e}", out.display()))?;
+            Ok(described)
+        })?,
+        Err(e) => return Err(e.to_string()),
+    };
+    print!("wrote {}: {manifest}", out.display());
     Ok(())
 }
 
@@ -278,7 +304,9 @@ fn central_serve(mut cfg: Config, listen: Option<std::net::SocketAddr>) -> Resul
         let owner = store.clone();
         let admin_task = tokio::spawn(admin::serve_socket(
             socket,
-            Arc::new(move |cmd: CentralCommand| outpost::central::admin::execute(&owner, cmd)),
+            Arc::new(move |cmd: CentralCommand, _: &admin::Reply| {
+                outpost::central::admin::execute(&owner, cmd)
+            }),
         ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         crate::watch_signals(resolver.clone(), stop_tx)?;

@@ -347,3 +347,42 @@ async fn sigterm_stops_a_store_that_cannot_write_with_a_failure_status() {
     app.signal(SIGTERM);
     back_whole(&mut app, Duration::from_secs(30), &acked).await;
 }
+
+/// Stops the appliance, then reads the journal's length and the config
+/// changes in it from the store.
+fn config_journal(app: &mut Appliance) -> (u64, Vec<String>) {
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(Duration::from_secs(20)).success());
+    let store = outpost::store::Store::open(app.data(), 8 << 20).unwrap();
+    let (entries, _) = store.journal_head().unwrap();
+    let changes = store.history("config").unwrap();
+    assert!(changes.iter().all(|e| e.action == "config changed"));
+    (entries, changes.into_iter().map(|e| e.detail).collect())
+}
+
+#[test]
+fn config_changes_are_journaled_once() {
+    let mut app = Appliance::start_with(17, "low_value_threshold_vnd = 5000000\n");
+    let (first, changes) = config_journal(&mut app);
+    assert_eq!(changes.len(), 1, "the first start journals the config");
+    assert!(
+        changes[0].contains("low_value_threshold_vnd = 5000000"),
+        "{changes:?}"
+    );
+
+    std::fs::write(
+        app.data().join("outpost.toml"),
+        "low_value_threshold_vnd = 2000000\n",
+    )
+    .unwrap();
+    app.spawn();
+    let (second, changes) = config_journal(&mut app);
+    assert_eq!(second, first + 1);
+    assert_eq!(changes[1], "low_value_threshold_vnd: 5000000 -> 2000000");
+    assert_verified(app.data());
+
+    app.spawn();
+    let (third, changes) = config_journal(&mut app);
+    assert_eq!((third, changes.len()), (second, 2), "nothing changed");
+    assert_verified(app.data());
+}

@@ -103,6 +103,7 @@ async fn backup_under_load_restores_everything_acknowledged_before_it() {
         acked.len()
     );
     assert!(!before.is_empty());
+    assert!(during > 0, "intake went on while the backup ran");
     assert!(report.contains("consistent as of entry"), "{report}");
 
     // Restore into a new directory, and only there.

@@ -32,7 +32,14 @@ async fn an_officer_clears_a_declaration_in_the_browser() {
             "--name",
             "Nguyễn Thị Giám Sát",
         ])
-        .args(["--role", "supervision", "--role", "statistics"])
+        .args([
+            "--role",
+            "supervision",
+            "--role",
+            "statistics",
+            "--role",
+            "it",
+        ])
         .env("OUTPOST_OFFICER_PASSWORD", PASSWORD)
         .output()
         .unwrap();
@@ -47,6 +54,27 @@ async fn an_officer_clears_a_declaration_in_the_browser() {
     for d in [ALICE, BOB] {
         assert_eq!(submit_ida(&mut c, &d).await.codes(), ["00000-0000-0000"]);
     }
+    // And for the other pages: a bonded transport and a direction.
+    registered_transport(&mut c).await;
+    outpost_ok(
+        app.data(),
+        &[
+            "direction",
+            "add",
+            "--tax-code",
+            BOB.tax_code,
+            "--category",
+            "gifts",
+            "--from",
+            "01/01/2020",
+            "--until",
+            "31/12/2099",
+            "--max",
+            "5",
+            "--reason",
+            "Official letter on donated school equipment",
+        ],
+    );
     let r = submit_ida(&mut c, &ALICE).await;
     let number = r.number();
     let r = send(&mut c, request("IDC", &ALICE, &format!("{number}\r\n"))).await;

@@ -408,6 +408,19 @@ async fn every_endpoint_checks_the_role() {
                     "access_key": "KEY1", "tax_codes": ["0111111111"] }),
             &["it"],
         ),
+        post(
+            "/api/declarants",
+            json!({ "code": "NEW00001", "password": "PW1", "terminal": "T55556",
+                    "access_key": "KEY2", "tax_codes": ["0111111111"] }),
+            &["it"],
+        ),
+        post(
+            "/api/declarants/NEW00001/terminals/T55555/remove",
+            json!({}),
+            &["it"],
+        ),
+        post("/api/declarants/NEW00001/disable", json!({}), &["it"]),
+        post("/api/declarants/NEW00001/enable", json!({}), &["it"]),
         get("/api/sync", &["it"]),
         get("/api/statistics", &["statistics"]),
         get("/api/statistics.csv", &["statistics"]),
@@ -575,6 +588,129 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
         .to_str()
         .unwrap()
         .contains("outpost-statistics.csv"));
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_reaches_the_terminal_in_the_assumed_layout() {
+    let app = Appliance::start();
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let number = registered_import(&mut c).await;
+    retrieve_all(&mut c, &ALICE).await;
+    let sup = login(&mut c, "sup1").await;
+    let a = sup
+        .post(
+            &mut c,
+            &format!("/api/declarations/{number}/decisions"),
+            json!({ "kind": "release" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(last_output(&a), ("VAD1BJ0".into(), true));
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAD1BJ0"]);
+    // VAD1BJ's own layout is not known: it comes in the clearance layout,
+    // without a permit.
+    let notice = Fields::parse(&tables::VAD1AG, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.get("ICN"), number.as_str());
+    assert_eq!((notice.get("C21"), notice.get("AD4")), ("", ""));
+    assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &number, &got).await;
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
+    let app = Appliance::start();
+    officer_add(&app, "it1", &["it"]);
+    let mut c = app.client(true);
+    let it = login(&mut c, "it1").await;
+    let entries = |a: &Answer| a.json["journal"]["entries"].as_u64().unwrap();
+    let before = entries(&it.get(&mut c, "/api/sync").await);
+
+    let a = it
+        .post(&mut c, "/api/declarants/ABC12001/disable", json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0014-0000-0000"]);
+    let a = it
+        .post(&mut c, "/api/declarants/ABC12001/disable", json!({}))
+        .await;
+    assert_eq!(
+        (a.status, a.json["message"].as_str()),
+        (400, Some("declarant ABC12001 is already disabled"))
+    );
+    // Saving it again (a new password) does not let it back in.
+    add_user(app.data(), &ALICE);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0014-0000-0000"]);
+    let list = it.get(&mut c, "/api/declarants").await;
+    let alice = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == ALICE.code)
+        .unwrap()
+        .clone();
+    assert_eq!(alice["disabled"], true);
+    let out = outpost_ok(app.data(), &["user", "enable", "--code", ALICE.code]);
+    assert_eq!(out, "user ABC12001 enabled\n");
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    // A second terminal, then the first removed: logins from it are refused.
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants",
+            json!({ "code": ALICE.code, "password": ALICE.password, "terminal": "T12346",
+                    "access_key": "K2", "tax_codes": [ALICE.tax_code] }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants/ABC12001/terminals/T12345/remove",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0019-0000-0000"]);
+    let a = it
+        .post(
+            &mut c,
+            "/api/declarants/ABC12001/terminals/T12346/remove",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("disable the declarant instead"),
+        "{}",
+        a.json
+    );
+    let a = it
+        .post(&mut c, "/api/declarants/NOONE001/enable", json!({}))
+        .await;
+    assert_eq!(
+        (a.status, a.json["message"].as_str()),
+        (400, Some("there is no declarant NOONE001"))
+    );
+    // Disable, save, enable, IDA (with its copy), save, removal: each
+    // journaled; the refusals are not.
+    let after = entries(&it.get(&mut c, "/api/sync").await);
+    assert_eq!(after, before + 6);
     verify(&app);
 }
 
@@ -773,4 +909,152 @@ async fn the_page_is_served_from_the_binary() {
     // The VNACCS endpoint is unchanged.
     let r = submit_ida(&mut c, &ALICE).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_detail_links_re_exports_with_balances_and_amendments() {
+    let app = Appliance::start();
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let tdn = registered_temporary_import(&mut c).await;
+    let body = re_export(&tdn, &[("01", "84713020", "60", "PCE")]);
+    let r = send(&mut c, request("EDA", &ALICE, &body)).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let re = r.number();
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{re}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+
+    let sup = login(&mut c, "sup1").await;
+    let d = sup.get(&mut c, &format!("/api/declarations/{tdn}")).await;
+    let links = &d.json["links"];
+    assert_eq!(links["continuations"][0]["number"], re.as_str());
+    let balances: Vec<(String, String, String)> = links["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap().to_string();
+            (s("original"), s("drawn"), s("remaining"))
+        })
+        .collect();
+    assert_eq!(
+        balances,
+        [
+            ("100".into(), "60".into(), "40".into()),
+            ("3".into(), "0".into(), "3".into())
+        ]
+    );
+    let d = sup.get(&mut c, &format!("/api/declarations/{re}")).await;
+    assert_eq!(d.json["links"]["continues"]["number"], tdn.as_str());
+
+    // An import amended and registered again lists its amendment.
+    let number = registered_import(&mut c).await;
+    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
+    let mut amended = form(&r, &tables::IDA01);
+    amended.set_rep("QN1", 1, "7");
+    let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let r = send(
+        &mut c,
+        request("IDE", &ALICE, &format!("{}\r\n", r.number())),
+    )
+    .await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let d = sup
+        .get(&mut c, &format!("/api/declarations/{number}"))
+        .await;
+    let amendments = d.json["links"]["amendments"].as_array().unwrap();
+    assert_eq!(amendments.len(), 1, "{}", d.json["links"]);
+    assert_ne!(amendments[0], number.as_str(), "the amendment's own number");
+    assert!(d.json["amended_at"].is_i64());
+    let qn1 = d.json["lines"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|col| col["id"] == "QN1")
+        .unwrap();
+    assert_eq!(d.json["lines"]["rows"][0]["cells"][qn1], "7");
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_changes_and_export_clearance_reach_the_terminal() {
+    let app = Appliance::start();
+    officer_add(&app, "risk1", &["risk"]);
+    officer_add(&app, "sup1", &["supervision"]);
+    let mut c = app.client(true);
+    let number = registered_import(&mut c).await;
+    retrieve_all(&mut c, &ALICE).await;
+    let risk = login(&mut c, "risk1").await;
+    let a = risk
+        .post(
+            &mut c,
+            &format!("/api/declarations/{number}/decisions"),
+            json!({ "kind": "channel", "channel": 2, "reason": "documents to see" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAD1AC0"]);
+    let notice = Fields::parse(&tables::VAD1AC, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notice.get("ICN"), notice.get("A06")),
+        (number.as_str(), "2")
+    );
+
+    let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "B11"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let export = r.number();
+    let r = send(&mut c, request("EDC", &ALICE, &format!("{export}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    retrieve_all(&mut c, &ALICE).await;
+    let sup = login(&mut c, "sup1").await;
+    let a = sup
+        .post(
+            &mut c,
+            &format!("/api/declarations/{export}/decisions"),
+            json!({ "kind": "clearance" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let got = retrieve_all(&mut c, &ALICE).await;
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["VAE1LF0"]);
+    let clearance = Fields::parse(&tables::VAE1LF, &got[0].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(clearance.get("ECN"), export.as_str());
+    assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_the_first_broken_link_of_an_edited_journal() {
+    use outpost::audit::Entry;
+    use outpost::store::records::{decode, encode};
+    let mut app = Appliance::start();
+    let mut c = app.client(true);
+    registered_import(&mut c).await;
+    app.signal(SIGTERM);
+    assert!(app.wait_exit(std::time::Duration::from_secs(20)).success());
+    verify(&app);
+    {
+        let db = sled::open(app.data().join("db")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        let key = 2u64.to_be_bytes();
+        let mut e: Entry = decode("audit entry", &audit.get(key).unwrap().unwrap()).unwrap();
+        e.actor = "someone else".into();
+        audit.insert(key, encode(&e)).unwrap();
+        db.flush().unwrap();
+    }
+    let out = outpost(app.data(), &["verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "verify passed an edited journal");
+    assert!(
+        err.contains("entry 3 does not chain to the entry before it (edited)"),
+        "{err}"
+    );
 }

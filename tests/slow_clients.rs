@@ -234,3 +234,23 @@ async fn one_address_holds_at_most_its_cap() {
     assert!(done.iter().all(|e| matches!(e, Ended::Refused)), "{done:?}");
     assert_eq!(open, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_answers_is_cut() {
+    let app = Appliance::start_with(17, "header_read_timeout_secs = 2\n");
+    let mut tls = app.client(false).connect_tls().await.unwrap();
+    // Enough pipelined requests for the answers (45 kB each) to fill both
+    // sockets' buffers many times over, then never a byte read.
+    let one = "GET /console/app.js HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    tls.write_all(one.repeat(800).as_bytes()).await.unwrap();
+    let start = Instant::now();
+    while shed(&app, "write_stalled").await == 0 {
+        assert!(start.elapsed() < ANSWER_WITHIN, "never cut");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The appliance ended it: what is left to read ends, and soon.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(ANSWER_WITHIN, tls.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the connection stayed open");
+    declarant_is_answered(&app).await;
+}

@@ -9,7 +9,17 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use outpost::central::CentralStore;
+use outpost::rules::channel::Channel;
+use outpost::rules::numbering::DeclNumber;
 use outpost::store::Store;
+use outpost::wire::{tables, Fields};
+
+/// A site for `block` that syncs with `centre`, registered there.
+fn registered_site(centre: &Centre, block: u16) -> Appliance {
+    let a = Appliance::start_with(block, &centre.site_config());
+    centre.register(block, &a);
+    a
+}
 
 async fn take_declarations(app: &Appliance, n: usize) {
     let mut c = app.client(true);
@@ -144,20 +154,46 @@ async fn killing_the_centre_in_the_middle_of_an_upload_loses_and_duplicates_noth
     assert_exactly_once(&centre, &[(17, a.data())]);
 }
 
+/// `outpost export --out NAME` run with umask 077 in `cwd`.
+fn export_as_operator(data: &Path, cwd: &Path, name: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "umask 077 && exec \"$@\"", "sh", BIN, "--data-dir"])
+        .arg(data)
+        .args(["export", "--out", name])
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    succeeded(out, "outpost export")
+}
+
+/// A process's umask, from /proc.
+fn umask_of(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     take_declarations(&a, 12).await;
-    // An officer carries events 4.. (1–3 stay behind): the bundle is
-    // written by the running appliance.
-    let bundle = a.data().join("carried.bundle");
-    let out = outpost_ok(
-        a.data(),
-        &["export", "--out", bundle.to_str().unwrap(), "--since", "3"],
-    );
+    // An officer carries events 4.. (1–3 stay behind) on a stick. The
+    // running appliance sends the bytes; the command writes them, in its
+    // own working directory and with its own umask, which the appliance
+    // does not share.
+    let stick = tempfile::tempdir().unwrap();
+    let out = export_as_operator(a.data(), stick.path(), "carried.bundle", &["--since", "3"]);
     assert!(out.contains("site 017: events 4–"), "{out}");
+    let bundle = stick.path().join("carried.bundle");
+    let appliance_would_make = 0o666 & !umask_of(a.pid());
+    assert_ne!(appliance_would_make, 0o600, "the proof needs another umask");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&bundle).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the command line made the file");
+    assert!(!stick.path().join("carried.partial").exists());
 
     let first = outpost_ok(centre.data(), &["import", bundle.to_str().unwrap()]);
     assert!(first.contains("0 already held, 0 conflicts"), "{first}");
@@ -207,8 +243,11 @@ async fn bundles_are_verified_idempotent_and_mix_with_network_uploads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     let mut centre = Centre::new();
-    let a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
+    // USD 30 of post/express goods: not judged without a dollar rate.
+    let mut c = a.client(true);
+    let r = send(&mut c, request("IDA", &ALICE, &express_usd("30"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
     const CAROL: Declarant = Declarant {
         code: "CAR56003",
         password: "CAR0L",
@@ -235,27 +274,59 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
         ],
     );
     assert!(out.contains("registry version 1"), "{out}");
-    let rules = a.data().join("rules.toml");
-    let publish_rules = |text: &str| {
-        std::fs::write(&rules, text).unwrap();
-        let args = ["central", "table", "set", "channel-rules", "--file"];
+    let table = a.data().join("table.toml");
+    let publish = |name: &str, text: &str| {
+        std::fs::write(&table, text).unwrap();
+        let args = ["central", "table", "set", name, "--file"];
         outpost(
             centre.data(),
-            &[&args[..], &[rules.to_str().unwrap()]].concat(),
+            &[&args[..], &[table.to_str().unwrap()]].concat(),
         )
     };
-    let out = publish_rules("default_channel = 3\n");
+    let out = publish("channel-rules", "default_channel = 3\n");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("registry version 2"),
         "{out:?}"
     );
-    let bad = publish_rules("default_channel = 9\n");
+    let bad = publish("channel-rules", "default_channel = 9\n");
     assert!(!bad.status.success(), "invalid rules are not published");
+    assert!(!publish("vnd-rates", "USD = -3\n").status.success());
+    let out = publish("vnd-rates", "USD = 25000\n");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("registry version 3"),
+        "{out:?}"
+    );
     centre.spawn();
     // `outpost sync` on the running appliance: one pass, registry included.
     let out = outpost_ok(a.data(), &["sync"]);
-    assert!(out.contains("applied registry version 2"), "{out}");
-    assert_eq!(sync_state(&a).await["registry_version"], 2);
+    assert!(out.contains("applied registry version 3"), "{out}");
+    assert_eq!(sync_state(&a).await["registry_version"], 3);
+    // The tables are in force at once, without a restart: USD 30 is VND
+    // 750,000, under the default threshold, and everything goes red.
+    let r = send(&mut c, request("IDA", &ALICE, &express_usd("30"))).await;
+    assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let red = r.number();
+    let r = send(&mut c, request("IDC", &ALICE, &format!("{red}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    // What `outpost sync` draws its bar from: the appliance's progress.
+    let data = a.data().to_path_buf();
+    let (out, frames) = tokio::task::spawn_blocking(move || {
+        let mut frames = Vec::new();
+        let req = outpost::admin::Request {
+            actor: "test".into(),
+            command: outpost::admin::Command::Sync,
+        };
+        let out =
+            outpost::admin::remote_streamed(&data, &req, &mut |d, t| frames.push((d, t)), None);
+        (out, frames)
+    })
+    .await
+    .unwrap();
+    assert!(out.unwrap().contains("the centre holds everything up to"));
+    let head = sync_state(&a).await["journal_head"].as_u64().unwrap();
+    assert_eq!(frames.last(), Some(&(head, head)), "{frames:?}");
     let users = outpost_ok(a.data(), &["user", "list"]);
     assert!(users.contains(CAROL.code), "{users}");
     let mut c = a.client(true);
@@ -267,6 +338,24 @@ async fn the_centre_sends_its_registry_back_and_the_site_applies_it() {
     );
     let v = outpost(a.data(), &["verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    stop(&mut a);
+    let store = Store::open(a.data(), 8 << 20).unwrap();
+    let d = store
+        .declaration(DeclNumber::parse(&red).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.channel, Some(Channel::Red));
+}
+
+/// An IDA for post/express goods invoiced at `total` US dollars.
+fn express_usd(total: &str) -> String {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 1, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    for (k, v) in [("CCC", "F"), ("IP3", "USD"), ("IP4", total)] {
+        f.set(k, v);
+    }
+    f.render()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -301,8 +390,7 @@ async fn wait_error(app: &Appliance, want: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
     let mut centre = Centre::new();
-    let mut a = Appliance::start_with(17, &centre.site_config());
-    centre.register(17, &a);
+    let mut a = registered_site(&centre, 17);
     centre.spawn();
     take_declarations(&a, 2).await;
     wait_synced(&a).await;
@@ -333,4 +421,94 @@ async fn a_site_restored_from_an_older_copy_is_refused_never_merged() {
         )),
         "nothing of the other history was stored: {report}"
     );
+}
+
+/// A request to the centre over mutual TLS with `identity` as the client
+/// certificate and key, or none.
+async fn ask_centre(
+    centre: &Centre,
+    identity: Option<(&Path, &Path)>,
+) -> Result<(u16, Vec<u8>), outpost::client::ClientError> {
+    let cert = centre.data().join("tls").join("cert.pem");
+    let mut c = outpost::client::Client::with_identity(centre.addr, &cert, false, identity)?;
+    c.request("GET", "/sync/state", "text/plain", Vec::new())
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_centre_admits_only_registered_site_certificates_for_their_own_site() {
+    let mut centre = Centre::new();
+    let a = Appliance::start_with(17, &centre.site_config());
+    // B's certificate is registered, but as site 019: B is site 018.
+    let b = Appliance::start_with(18, &centre.site_config());
+    centre.register(17, &a);
+    centre.register(19, &b);
+    centre.spawn();
+    wait_synced(&a).await;
+
+    let tls = a.data().join("tls");
+    let (cert, key) = (tls.join("client-cert.pem"), tls.join("client-key.pem"));
+    assert!(cert.exists() && key.exists(), "the site's client identity");
+    let (status, body) = ask_centre(&centre, Some((&cert, &key))).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+
+    let none = ask_centre(&centre, None).await;
+    assert!(none.is_err(), "no client certificate: {none:?}");
+    let stranger = tempfile::tempdir().unwrap();
+    let (sc, sk) = (stranger.path().join("c.pem"), stranger.path().join("k.pem"));
+    outpost::tls::ensure_self_signed(&sc, &sk, &[]).unwrap();
+    let unknown = ask_centre(&centre, Some((&sc, &sk))).await;
+    assert!(unknown.is_err(), "an unregistered certificate: {unknown:?}");
+
+    let s = wait_error(
+        &b,
+        "the centre knows this appliance's certificate as site 019",
+    )
+    .await;
+    assert!(
+        s["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("but it is site 018"),
+        "{s}"
+    );
+    let out = outpost(b.data(), &["sync"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("as site 019, but it is site 018"),
+        "{out:?}"
+    );
+    centre.stop();
+    let c = CentralStore::open(centre.data(), 8 << 20, false).unwrap();
+    assert_eq!(
+        c.state(19).unwrap().held,
+        0,
+        "nothing of site 018 stored as 019"
+    );
+    assert_eq!(c.state(18).unwrap().held, 0);
+    assert!(c.state(17).unwrap().held > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_disk_floor_intake_is_refused_and_sync_goes_on() {
+    let mut centre = Centre::new();
+    let mut a = registered_site(&centre, 17);
+    take_declarations(&a, 4).await;
+    a.signal(SIGTERM);
+    assert!(a.wait_exit(Duration::from_secs(20)).success());
+    let floor = format!("{}min_free_disk_mb = 100000000\n", centre.site_config());
+    std::fs::write(a.data().join("outpost.toml"), floor).unwrap();
+    a.spawn();
+    let mut c = a.client(true);
+    let r = submit_ida(&mut c, &ALICE).await;
+    assert_eq!(r.codes(), ["A0060-0000-0000"], "under the floor");
+    assert!(sync_state(&a).await["pending"].as_u64() > Some(0));
+    centre.spawn();
+    let s = wait_synced(&a).await;
+    assert_eq!(s["last_error"], serde_json::Value::Null, "{s}");
+    let out = outpost_ok(a.data(), &["sync"]);
+    assert!(out.contains("the centre holds everything up to"), "{out}");
+    stop(&mut a);
+    centre.stop();
+    assert_exactly_once(&centre, &[(17, a.data())]);
 }

@@ -6,28 +6,6 @@ mod common;
 use common::*;
 use outpost::wire::{tables, Fields};
 
-fn temporary_import() -> String {
-    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 2, "84713020"), None)
-        .unwrap()
-        .unwrap();
-    f.set("ICB", "G12");
-    f.set("RED", "31122099");
-    f.set_rep("CMD", 2, "90158000");
-    f.set_rep("QN1", 2, "3");
-    f.set_rep("QT1", 2, "SET");
-    f.render()
-}
-
-/// Alice's temporary import, lodged and registered; its number.
-async fn registered_temporary_import(c: &mut outpost::client::Client) -> String {
-    let r = send(c, request("IDA", &ALICE, &temporary_import())).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let tdn = r.number();
-    let r = send(c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    tdn
-}
-
 /// ITI by number: the temporary declaration's balances (VAL816).
 async fn balance_detail(c: &mut outpost::client::Client, tdn: &str) -> Fields {
     let r = send(
@@ -37,23 +15,6 @@ async fn balance_detail(c: &mut outpost::client::Client, tdn: &str) -> Fields {
     .await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     form(&r, &tables::VAL816)
-}
-
-/// A G21 re-export drawing `qty` of each (original line, HS, unit).
-fn re_export(tdn: &str, lines: &[(&str, &str, &str, &str)]) -> String {
-    let mut f = Fields::parse(&tables::EDA, &eda_body(&ALICE, 1, "G21"), None)
-        .unwrap()
-        .unwrap();
-    f.set("TDN", tdn);
-    for (i, (tdl, hs, qty, unit)) in lines.iter().enumerate() {
-        let r = i as u16 + 1;
-        f.set_rep("TDL", r, tdl);
-        f.set_rep("CMD", r, hs);
-        f.set_rep("CMN", r, "Thiết bị tạm nhập tái xuất");
-        f.set_rep("QN1", r, qty);
-        f.set_rep("QT1", r, unit);
-    }
-    f.render()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

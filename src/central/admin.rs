@@ -10,7 +10,7 @@ use super::{CentralError, CentralStore, SiteReport};
 use crate::admin::{declarant_records, NewUser, Outcome};
 use crate::clock::{iso, now};
 use crate::sync::export::describe;
-use crate::sync::registry::{Declarant, Table, TABLES};
+use crate::sync::registry::{Declarant, Table};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
@@ -109,15 +109,7 @@ pub fn execute(store: &CentralStore, cmd: Command) -> Outcome {
             ))
         }
         Command::TableSet { name, text } => {
-            if !TABLES.contains(&name.as_str()) {
-                return Err(format!(
-                    "unknown reference table {name:?}; the sites use {TABLES:?}"
-                ));
-            }
-            if name == "channel-rules" {
-                crate::rules::channel::ChannelRules::parse(&text)
-                    .map_err(|e| format!("channel rules: {e}"))?;
-            }
+            crate::sync::tables::check(&name, &text)?;
             let registry = store
                 .publish(|r| {
                     Ok(r.next(now(), |r| {
@@ -168,11 +160,16 @@ fn report(sites: &[SiteReport]) -> String {
         }
         for c in &s.recent_conflicts {
             out += &format!(
-                "  conflict at event {} ({}, {}): {}\n",
+                "  conflict at event {} ({}, {}): {}{}\n",
                 c.seq,
                 iso(c.at),
                 c.via,
-                c.reason
+                c.reason,
+                if c.times > 1 {
+                    format!(" (sent {} times, last {})", c.times, iso(c.last_at))
+                } else {
+                    String::new()
+                }
             );
         }
     }

@@ -103,14 +103,21 @@ impl<'a> Contact<'a> {
     }
 }
 
-/// An event the centre refused to store.
+/// An event the centre refused to store. The same event refused again (a
+/// site resends it on every retry) is the same conflict, counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     pub seq: u64,
+    /// When it was first refused.
     pub at: i64,
-    /// `network` or `bundle <file>`.
+    /// `network` or `bundle <file>`, the first time.
     pub via: String,
     pub reason: String,
+    /// SHA-256 of the refused event as the site stored it.
+    pub sha256: [u8; 32],
+    /// How many times it was refused, and the last time.
+    pub times: u64,
+    pub last_at: i64,
 }
 
 /// The outcome of one ingest, which the centre also sends back to the site.
@@ -140,7 +147,6 @@ pub struct SiteReport {
 /// Events per transaction: bounds memory while a large bundle goes in.
 const CHUNK: usize = 1000;
 const REGISTRY_KEY: &[u8] = b"registry";
-const CONFLICT_SEQ_KEY: &[u8] = b"seq/conflict";
 
 fn event_key(site: u16, seq: u64) -> [u8; 10] {
     let mut k = [0u8; 10];
@@ -162,7 +168,7 @@ pub struct CentralStore {
     state: sled::Tree,
     /// Site (u16 BE) + sequence (u64 BE) → the entry as the site stored it.
     events: sled::Tree,
-    /// Site + sequence + conflict number → `Conflict`.
+    /// Site + sequence + SHA-256 of the refused event → `Conflict`.
     conflicts: sled::Tree,
     meta: sled::Tree,
     commit: GroupCommit,
@@ -316,9 +322,9 @@ impl CentralStore {
         // Hashes of the events refused so far: what chains to them is refused too.
         let mut refused = HashSet::new();
         for chunk in sorted.chunks(CHUNK) {
-            let c = (&self.events, &self.state, &self.conflicts, &self.meta)
-                .transaction(|(ev, st, cf, meta)| {
-                    ingest_chunk(site, chunk, contact, &refused, (ev, st, cf, meta))
+            let c = (&self.events, &self.state, &self.conflicts)
+                .transaction(|(ev, st, cf)| {
+                    ingest_chunk(site, chunk, contact, &refused, (ev, st, cf))
                 })
                 .map_err(tx_err)?;
             out.stored += c.stored;
@@ -396,7 +402,7 @@ impl CentralStore {
                 .values()
                 .map(|v| Ok(decode("conflict", &v?)?))
                 .collect::<Result<_, CentralError>>()?;
-            recent_conflicts.sort_by_key(|c| std::cmp::Reverse(c.at));
+            recent_conflicts.sort_by_key(|c| std::cmp::Reverse(c.last_at));
             recent_conflicts.truncate(10);
             out.push(SiteReport {
                 site,
@@ -470,7 +476,6 @@ type Trees<'a> = (
     &'a TransactionalTree,
     &'a TransactionalTree,
     &'a TransactionalTree,
-    &'a TransactionalTree,
 );
 
 /// One transaction of an ingest. `refused_before`: hashes of events the
@@ -480,7 +485,7 @@ fn ingest_chunk(
     chunk: &[&Event<'_>],
     contact: &Contact<'_>,
     refused_before: &HashSet<[u8; 32]>,
-    (ev, st, cf, meta): Trees<'_>,
+    (ev, st, cf): Trees<'_>,
 ) -> TxResult<Chunk> {
     let mut state: SiteState = match st.get(site.to_be_bytes())? {
         Some(v) => tx_decode("site state", &v)?,
@@ -498,24 +503,32 @@ fn ingest_chunk(
         }
         match refuse(site, e, ev)? {
             Some(reason) => {
-                let c = Conflict {
-                    seq,
-                    at: contact.at,
-                    via: contact.via.to_string(),
-                    reason,
-                };
-                let n = u64::from_be_bytes(
-                    meta.get(CONFLICT_SEQ_KEY)?
-                        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-                        .unwrap_or_default(),
-                ) + 1;
-                meta.insert(CONFLICT_SEQ_KEY, &n.to_be_bytes())?;
+                let sha256 = hash(e.bytes);
                 let mut k = event_key(site, seq).to_vec();
-                k.extend_from_slice(&n.to_be_bytes());
+                k.extend_from_slice(&sha256);
+                let c = match cf.get(&k)? {
+                    Some(v) => {
+                        let mut c: Conflict = tx_decode("conflict", &v)?;
+                        c.times += 1;
+                        c.last_at = c.last_at.max(contact.at);
+                        c
+                    }
+                    None => {
+                        state.conflicts += 1;
+                        Conflict {
+                            seq,
+                            at: contact.at,
+                            via: contact.via.to_string(),
+                            reason,
+                            sha256,
+                            times: 1,
+                            last_at: contact.at,
+                        }
+                    }
+                };
                 cf.insert(k, encode(&c))?;
-                state.conflicts += 1;
                 out.conflicts.push(c);
-                out.refused.push(hash(e.bytes));
+                out.refused.push(sha256);
             }
             None if ev.get(event_key(site, seq))?.is_some() => out.duplicates += 1,
             None => {
@@ -690,6 +703,35 @@ mod tests {
         assert_eq!(c2.state(17).unwrap().conflicts, 1);
         c2.add_site(&site(17)).unwrap();
         assert_eq!(c2.report().unwrap()[0].recent_conflicts.len(), 1);
+    }
+
+    #[test]
+    fn the_same_conflicting_event_resent_is_one_conflict_counted() {
+        let (_d, c) = centre();
+        c.add_site(&site(17)).unwrap();
+        let j = journal(4);
+        ingest(&c, &j[..3]);
+        let mut e: Entry = decode("e", &j[2].1).unwrap();
+        e.detail = "something else".into();
+        let forged = (3, encode(&e));
+        let body = frames(std::slice::from_ref(&forged));
+        for at in [100, 160, 130] {
+            let r = c
+                .ingest(17, &decode_frames(&body).unwrap(), &Contact::network(at))
+                .unwrap();
+            assert_eq!(r.conflicts.len(), 1, "still refused each time");
+        }
+        let r = c.report().unwrap();
+        assert_eq!(r[0].state.conflicts, 1);
+        let held = &r[0].recent_conflicts;
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!((held[0].times, held[0].at, held[0].last_at), (3, 100, 160));
+        assert_eq!(held[0].sha256, hash(&forged.1));
+        // Another event under the same sequence is another conflict.
+        e.detail = "a third history".into();
+        ingest(&c, &[(3, encode(&e))]);
+        let r = c.report().unwrap();
+        assert_eq!((r[0].state.conflicts, r[0].recent_conflicts.len()), (2, 2));
     }
 
     fn site(n: u16) -> SiteEntry {

@@ -145,8 +145,14 @@ enum Route {
     SaveOfficer,
     Declarants,
     SaveDeclarant,
+    /// Disable (true) or enable a declarant's VNACCS login.
+    DeclarantDisabled(String, bool),
+    /// Take a terminal from a declarant: (user code, terminal).
+    RemoveTerminal(String, String),
     Sync,
-    Statistics { csv: bool },
+    Statistics {
+        csv: bool,
+    },
 }
 
 fn route(method: &str, path: &str) -> Option<Route> {
@@ -173,6 +179,11 @@ fn route(method: &str, path: &str) -> Option<Route> {
         ["officers"] if post => Route::SaveOfficer,
         ["declarants"] if get => Route::Declarants,
         ["declarants"] if post => Route::SaveDeclarant,
+        ["declarants", code, "disable"] if post => Route::DeclarantDisabled(code.to_string(), true),
+        ["declarants", code, "enable"] if post => Route::DeclarantDisabled(code.to_string(), false),
+        ["declarants", code, "terminals", terminal, "remove"] if post => {
+            Route::RemoveTerminal(code.to_string(), terminal.to_string())
+        }
         ["sync"] if get => Route::Sync,
         ["statistics"] if get => Route::Statistics { csv: false },
         ["statistics.csv"] if get => Route::Statistics { csv: true },
@@ -564,6 +575,14 @@ impl Console {
                 need(Endpoint::ManageDeclarants)?;
                 let b: admin::NewUser = parse(req.body)?;
                 run(admin::Command::UserAdd(b))
+            }
+            Route::DeclarantDisabled(code, disabled) => {
+                need(Endpoint::ManageDeclarants)?;
+                run(admin::Command::UserDisable { code, disabled })
+            }
+            Route::RemoveTerminal(code, terminal) => {
+                need(Endpoint::ManageDeclarants)?;
+                run(admin::Command::UserRemoveTerminal { code, terminal })
             }
             Route::Sync => {
                 need(Endpoint::Sync)?;
@@ -998,6 +1017,22 @@ mod tests {
                 Some(Route::ApproveTransport("T90170000001".into())),
             ),
             ("GET", "/api/transports/T90170000001/approval", None),
+            (
+                "POST",
+                "/api/declarants/ABC12001/disable",
+                Some(Route::DeclarantDisabled("ABC12001".into(), true)),
+            ),
+            (
+                "POST",
+                "/api/declarants/ABC12001/enable",
+                Some(Route::DeclarantDisabled("ABC12001".into(), false)),
+            ),
+            (
+                "POST",
+                "/api/declarants/ABC12001/terminals/T12345/remove",
+                Some(Route::RemoveTerminal("ABC12001".into(), "T12345".into())),
+            ),
+            ("GET", "/api/declarants/ABC12001/disable", None),
             ("GET", "/api/status", None),
             ("GET", "/api/codes/E0001", None),
             ("DELETE", "/api/officers", None),

@@ -32,12 +32,39 @@ fn family(f: Family) -> &'static str {
     }
 }
 
-pub(super) fn basis(b: Basis) -> String {
+/// Why the record was accepted, as a key the page translates.
+pub(super) fn basis(b: Basis) -> Value {
     match b {
-        Basis::Outage => "outage".into(),
-        Basis::Direction(id) => format!("direction {id}"),
-        Basis::Continuation => "continuation".into(),
+        Basis::Outage => json!({ "key": "outage" }),
+        Basis::Direction(id) => json!({ "key": "direction", "id": id }),
+        Basis::Continuation => json!({ "key": "continuation" }),
     }
+}
+
+/// A journal action as a key the page translates, with its parameters.
+/// The journal keeps the English text the centre receives, so the console
+/// reads it back; an action the page has no words for is shown as written
+/// (`None`).
+pub fn action(text: &str) -> Option<Value> {
+    if let Some(job) = text.strip_prefix("job ") {
+        return Some(json!({ "key": "job", "job": job }));
+    }
+    let decision = text.strip_prefix("decision: ")?;
+    if let Some(channel) = decision.strip_prefix("channel ") {
+        return Some(json!({ "key": "channel", "channel": channel }));
+    }
+    let key = match decision {
+        "document check passed" => "document_check.passed",
+        "document check failed" => "document_check.failed",
+        "physical inspection passed" => "inspection.passed",
+        "physical inspection failed" => "inspection.failed",
+        "release" => "release",
+        "clearance" => "clearance",
+        "tax note" => "tax_note",
+        "transport approval" => "transport_approval",
+        _ => return None,
+    };
+    Some(json!({ "key": key }))
 }
 
 /// One row of the list.
@@ -168,7 +195,7 @@ pub struct Related {
 }
 
 fn item(id: &str, name: &str, import: bool) -> Value {
-    json!({ "id": id, "name": name, "vi": labels::vi(id, import) })
+    labels::item(id, name, labels::of(id, import))
 }
 
 fn link(d: &Declaration) -> Value {
@@ -217,6 +244,7 @@ pub fn journal(history: &[Entry], pending: &[u64]) -> (Vec<Value>, Vec<Value>) {
                 "at": e.at,
                 "actor": e.actor,
                 "action": e.action,
+                "act": action(&e.action),
                 "detail": e.detail,
             })
         })
@@ -431,6 +459,7 @@ mod tests {
             .find(|i| i["id"] == "IMN")
             .unwrap();
         assert_eq!(imn["vi"], "Tên người nhập khẩu");
+        assert_eq!(imn["en"], "Importer name");
         assert_eq!(imn["value"], "CÔNG TY VÍ DỤ");
         let columns: Vec<&str> = v["lines"]["columns"]
             .as_array()
@@ -445,5 +474,76 @@ mod tests {
         assert_eq!(v["outputs"][0]["code"], "VAD4190");
         assert_eq!(v["outputs"][0]["pending"], true);
         assert_eq!(v["history"][0]["action"], "job IDA");
+        assert_eq!(
+            v["history"][0]["act"],
+            json!({ "key": "job", "job": "IDA" })
+        );
+        assert_eq!(v["basis"], json!({ "key": "outage" }));
+    }
+
+    #[test]
+    fn journal_actions_become_keys_the_page_has_words_for() {
+        use crate::rules::decision::Decision;
+        let note = String::new;
+        let decisions = [
+            (
+                Decision::Channel {
+                    channel: 3,
+                    reason: note(),
+                },
+                "channel",
+            ),
+            (
+                Decision::DocumentCheck {
+                    passed: true,
+                    note: note(),
+                },
+                "document_check.passed",
+            ),
+            (
+                Decision::DocumentCheck {
+                    passed: false,
+                    note: note(),
+                },
+                "document_check.failed",
+            ),
+            (
+                Decision::Inspection {
+                    passed: true,
+                    note: note(),
+                },
+                "inspection.passed",
+            ),
+            (
+                Decision::Inspection {
+                    passed: false,
+                    note: note(),
+                },
+                "inspection.failed",
+            ),
+            (Decision::Release, "release"),
+            (Decision::Clearance, "clearance"),
+            (Decision::TaxNote { text: note() }, "tax_note"),
+        ];
+        let mut rows: Vec<(String, &str)> =
+            decisions.iter().map(|(d, k)| (d.action(), *k)).collect();
+        rows.push(("decision: transport approval".into(), "transport_approval"));
+        rows.push(("job OLA".into(), "job"));
+        let words = super::super::assets::tests::words();
+        for (text, key) in &rows {
+            let act = action(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(act["key"], *key, "{text}");
+            for (lang, keys) in &words {
+                assert!(keys.contains(&format!("act.{key}")), "{lang} act.{key}");
+            }
+        }
+        assert_eq!(action("decision: channel 3").unwrap()["channel"], "3");
+        assert_eq!(action("registry version 1 -> 2"), None);
+        for b in [Basis::Outage, Basis::Direction(4), Basis::Continuation] {
+            let key = format!("basis.{}", basis(b)["key"].as_str().unwrap());
+            for (lang, keys) in &words {
+                assert!(keys.contains(&key), "{lang} {key}");
+            }
+        }
     }
 }

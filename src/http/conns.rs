@@ -33,6 +33,7 @@
 //! client is counted by its /64, which one host usually holds whole.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -63,10 +64,12 @@ pub enum Shed {
     /// A newcomer refused: its client was at `max_connections_per_ip` with
     /// nothing it could shed.
     Refused,
+    /// The client took none of its answer for `header_read_timeout`.
+    WriteStalled,
 }
 
 impl Shed {
-    pub const ALL: [Shed; 7] = [
+    pub const ALL: [Shed; 8] = [
         Shed::HandshakeTimeout,
         Shed::HeaderTimeout,
         Shed::BodyTooSlow,
@@ -74,6 +77,7 @@ impl Shed {
         Shed::Full,
         Shed::PerClient,
         Shed::Refused,
+        Shed::WriteStalled,
     ];
 
     pub fn label(self) -> &'static str {
@@ -85,6 +89,7 @@ impl Shed {
             Shed::Full => "shed_when_full",
             Shed::PerClient => "shed_per_client",
             Shed::Refused => "refused_per_client",
+            Shed::WriteStalled => "write_stalled",
         }
     }
 }
@@ -387,11 +392,14 @@ impl Conn {
         self.slot.shed.notified().await
     }
 
-    /// `io` with its bytes counted as this connection's progress.
-    pub fn counted<T>(&self, io: T) -> Counted<T> {
+    /// `io` with its bytes counted as this connection's progress, and its
+    /// writes failed once they have made no progress for `write_stall`.
+    pub fn counted<T>(&self, io: T, write_stall: Duration) -> Counted<T> {
         Counted {
             io,
-            slot: self.slot.clone(),
+            conn: self.clone(),
+            write_stall,
+            stalled_since: None,
         }
     }
 }
@@ -422,17 +430,51 @@ impl Drop for Lease {
 /// A stream whose reads and writes count towards its connection's
 /// progress, and whose reads tell whether the connection waits for its
 /// client.
+///
+/// Its writes also have a bound, which hyper has not: a client that sends
+/// requests but never reads the answers would otherwise hold its
+/// connection, and the answer's memory, until the listener is full and
+/// sheds it. A write, flush or shutdown that has made no progress for
+/// `write_stall` fails with `TimedOut`, and hyper closes the connection.
 #[derive(Debug)]
 pub struct Counted<T> {
     io: T,
-    slot: Arc<Slot>,
+    conn: Conn,
+    write_stall: Duration,
+    /// Since when the writes have found no room, if they found none.
+    stalled_since: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<T> Counted<T> {
     fn moved(&self, n: usize) {
         if n > 0 {
-            self.slot.moved.fetch_add(n as u64, Relaxed);
+            self.conn.slot.moved.fetch_add(n as u64, Relaxed);
         }
+    }
+
+    /// Passes on the outcome `r` of a write-side call, unless it is one
+    /// more `Pending` after `write_stall` without progress.
+    fn bounded<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<R>>,
+    ) -> Poll<std::io::Result<R>> {
+        if r.is_ready() {
+            self.stalled_since = None;
+            return r;
+        }
+        let stall = self.write_stall;
+        let timer = self
+            .stalled_since
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.conn.count(Shed::WriteStalled);
+        Poll::Ready(Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the client took none of its answer for {stall:?}"),
+        )))
     }
 }
 
@@ -468,14 +510,14 @@ impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
             // Ask again with a waker that notes the arrival; only reads
             // that find nothing pay for it.
             let arrival = Waker::from(Arc::new(Arrival {
-                slot: this.slot.clone(),
+                slot: this.conn.slot.clone(),
                 task: cx.waker().clone(),
             }));
-            this.slot.waiting.store(true, Relaxed);
+            this.conn.slot.waiting.store(true, Relaxed);
             r = Pin::new(&mut this.io).poll_read(&mut Context::from_waker(&arrival), buf);
         }
         if r.is_ready() {
-            this.slot.waiting.store(false, Relaxed);
+            this.conn.slot.waiting.store(false, Relaxed);
         }
         this.moved(buf.filled().len() - before);
         r
@@ -493,7 +535,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
         if let Poll::Ready(Ok(n)) = r {
             this.moved(n);
         }
-        r
+        this.bounded(cx, r)
     }
 
     fn poll_write_vectored(
@@ -506,7 +548,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
         if let Poll::Ready(Ok(n)) = r {
             this.moved(n);
         }
-        r
+        this.bounded(cx, r)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -514,11 +556,15 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_flush(cx);
+        this.bounded(cx, r)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.bounded(cx, r)
     }
 }
 
@@ -629,7 +675,7 @@ mod tests {
             panic!("expected a slot, got {a:?}");
         };
         let (server, client) = tokio::io::duplex(64);
-        let mut io = lease.conn().counted(server);
+        let mut io = lease.conn().counted(server, Duration::from_secs(3600));
         let mut buf = [0u8; 8];
         let mut buf = ReadBuf::new(&mut buf);
         let r = Pin::new(&mut io).poll_read(&mut Context::from_waker(Waker::noop()), &mut buf);
@@ -655,6 +701,33 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn a_write_that_finds_no_room_for_the_stall_bound_fails() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let t = Arc::new(Table::new(1, 1, Duration::ZERO));
+        let Admission::Open(lease) = t.admit("10.0.0.1".parse().unwrap()) else {
+            panic!("expected a slot");
+        };
+        let (server, mut client) = tokio::io::duplex(64);
+        let stall = Duration::from_millis(500);
+        let mut io = lease.conn().counted(server, stall);
+        // A client that reads keeps the writes going, however long it takes.
+        let reader = tokio::spawn(async move {
+            let mut got = vec![0u8; 1000];
+            client.read_exact(&mut got).await.unwrap();
+            client
+        });
+        io.write_all(&[7u8; 1000]).await.unwrap();
+        let _client = reader.await.unwrap();
+        let counts: HashMap<_, _> = t.shed_counts().into_iter().collect();
+        assert_eq!(counts["write_stalled"], 0);
+        // One that stops reading: the pipe fills, and the write fails.
+        let e = io.write_all(&[7u8; 1000]).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+        let counts: HashMap<_, _> = t.shed_counts().into_iter().collect();
+        assert_eq!(counts["write_stalled"], 1);
+    }
+
     #[test]
     fn a_full_table_sheds_for_newcomers_and_frees_slots_on_drop() {
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
@@ -670,7 +743,7 @@ mod tests {
         let b1 = lease(t.admit(b));
         // The table is full (3): b's newcomer sheds the connection furthest
         // behind; a3 and b1 have moved nothing, a3 for longer.
-        b1.0.conn().counted(()).moved(100);
+        b1.0.conn().counted((), Duration::MAX).moved(100);
         let b2 = lease(t.admit(b));
         assert_eq!(t.open(), 3);
         let counts: HashMap<_, _> = t.shed_counts().into_iter().collect();

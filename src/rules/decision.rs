@@ -97,8 +97,8 @@ pub enum Notify {
     ChannelNotice,
     /// The clearance output (VAD1AG / VAE1LF).
     Clearance,
-    /// Import release (VAD1BJ): its layout is not among the templates the
-    /// project carries, so the release is recorded but not sent.
+    /// Import release (VAD1BJ, sent in an assumed layout: see
+    /// `rules::outputs`).
     Release,
 }
 

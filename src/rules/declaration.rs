@@ -132,6 +132,9 @@ pub struct Spec {
     pub notice_out: &'static str,
     /// Output code of the clearance officers grant.
     pub clearance_out: &'static str,
+    /// Output code of the release of goods before clearance; `None` where
+    /// the family has no release (exports are cleared).
+    pub release_out: Option<&'static str>,
     /// Amendment jobs: data (same layout as the pre-registration, number
     /// required), call-up of a registered declaration, registration.
     pub amend: &'static str,
@@ -159,6 +162,7 @@ pub static IMPORT: Spec = Spec {
     copy_out: "VAD4190",
     notice_out: "VAD1AC0",
     clearance_out: "VAD1AG0",
+    release_out: Some("VAD1BJ0"),
     amend: "IDA01",
     amend_call: "IDD",
     amend_reg: "IDE",
@@ -182,6 +186,7 @@ pub static EXPORT: Spec = Spec {
     copy_out: "VAE4000",
     notice_out: "VAE1LD0",
     clearance_out: "VAE1LF0",
+    release_out: None,
     amend: "EDA01",
     amend_call: "EDD",
     amend_reg: "EDE",

@@ -189,6 +189,23 @@ impl Default for LowValue {
     }
 }
 
+/// Exchange rates in VND per unit, by currency code, as millionths of a VND.
+pub fn vnd_rates(
+    rates: &std::collections::BTreeMap<String, f64>,
+) -> Result<Vec<(String, i128)>, String> {
+    let mut out = Vec::new();
+    for (currency, &rate) in rates {
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("{currency:?} is not a currency code like \"USD\""));
+        }
+        if currency == "VND" || !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+            return Err(format!("{currency} = {rate} is not a rate in VND per unit"));
+        }
+        out.push((currency.clone(), (rate * 1e6).round() as i128));
+    }
+    Ok(out)
+}
+
 impl LowValue {
     /// Whether goods of `cargo_class` invoiced at `amount` (IP4) in
     /// `currency` (IP3) are low-value post/express goods. A value that

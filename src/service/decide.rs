@@ -91,21 +91,25 @@ impl Service {
         let spec = Spec::of(d.number.family);
         let registered = self.stamp_of(d.registered_at.unwrap_or(d.created_at));
         let corrected = d.amended_at.map(|t| self.stamp_of(t));
+        let c = &d.decisions;
+        let inspected = [&c.inspection, &c.document_check]
+            .into_iter()
+            .flatten()
+            .map(|r| r.signed.at)
+            .max()
+            .map(|t| self.stamp_of(t));
         let (code, body) = match notify {
-            Notify::Nothing | Notify::Release => return None,
+            Notify::Nothing => return None,
             Notify::ChannelNotice => (
                 spec.notice_out,
                 outputs::channel_notice(spec, d, &registered, corrected.as_ref()),
             ),
+            Notify::Release => (
+                spec.release_out?,
+                outputs::release(spec, d, &registered, corrected.as_ref(), inspected.as_ref())?,
+            ),
             Notify::Clearance => {
-                let c = &d.decisions;
                 let permit = c.cleared.as_ref().map_or(0, |s| s.at);
-                let inspected = [&c.inspection, &c.document_check]
-                    .into_iter()
-                    .flatten()
-                    .map(|r| r.signed.at)
-                    .max()
-                    .map(|t| self.stamp_of(t));
                 (
                     spec.clearance_out,
                     outputs::clearance(

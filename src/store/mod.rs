@@ -6,6 +6,7 @@ pub(crate) mod commit;
 mod officers;
 pub mod records;
 mod scan;
+mod settings;
 mod sync;
 mod verify;
 
@@ -678,6 +679,33 @@ impl Store {
         self.durable()
     }
 
+    /// Saves a declarant as `change` makes it from the stored one, under
+    /// the writer lock, and journals it with `action`; `change` may refuse.
+    /// Durable on return.
+    pub fn update_user<E>(
+        &self,
+        code: &str,
+        actor: &Actor,
+        action: &str,
+        change: impl FnOnce(Option<User>) -> Result<User, E>,
+    ) -> Result<Result<User, E>, StoreError> {
+        let _w = self.writer();
+        let user = match change(self.user(code)?) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.write(actor, action, |tx| {
+            tx.note(format!(
+                "terminals {:?}{}",
+                user.terminals,
+                if user.disabled { ", disabled" } else { "" }
+            ));
+            tx.put_user(&user)
+        })?;
+        self.durable()?;
+        Ok(Ok(user))
+    }
+
     pub fn declaration(&self, n: DeclNumber) -> Result<Option<Declaration>, StoreError> {
         self.t
             .declarations
@@ -1087,6 +1115,7 @@ impl Tx<'_> {
             Change::Transport(v) => self.put_transport(v)?,
             Change::Officer(v) => self.put_officer(v)?,
             Change::Reference(v) => self.put_reference(v)?,
+            Change::Config(v) => self.put_config(v)?,
             Change::Output {
                 terminal,
                 seq,

@@ -218,6 +218,7 @@ impl Store {
             (SITE_KEY, "site"),
             (MODE_KEY, "mode"),
             (super::REFERENCE_KEY, "reference"),
+            (super::settings::CONFIG_KEY, "config"),
         ] {
             if let Some(v) = t.meta.get(key).map_err(StoreError::from)? {
                 expected.check(name.into(), &v)?;

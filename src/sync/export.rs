@@ -9,9 +9,8 @@ use super::identity;
 use crate::store::Store;
 
 /// Writes events `since + 1 ..= head` (by default, everything after what
-/// the centre has acknowledged) to `out`. The file appears under its name
-/// only once complete and on disk.
-pub fn export(store: &Store, out: &Path, since: Option<u64>) -> Result<Manifest, String> {
+/// the centre has acknowledged) as a bundle to `out`, and flushes it.
+pub fn export_to<W: Write>(store: &Store, since: Option<u64>, out: W) -> Result<Manifest, String> {
     let site = store
         .site()
         .map_err(|e| e.to_string())?
@@ -26,10 +25,8 @@ pub fn export(store: &Store, out: &Path, since: Option<u64>) -> Result<Manifest,
         None => store.sync_status().map_err(|e| e.to_string())?.acknowledged,
     };
     let (head, _) = store.journal_head().map_err(|e| e.to_string())?;
-    let partial = out.with_extension("partial");
-    let fail = |e: std::io::Error| format!("{}: {e}", partial.display());
-    let file = std::fs::File::create(&partial).map_err(fail)?;
-    let mut w = Writer::new(std::io::BufWriter::with_capacity(1 << 20, file)).map_err(fail)?;
+    let fail = |e: std::io::Error| format!("writing the bundle: {e}");
+    let mut w = Writer::new(std::io::BufWriter::with_capacity(1 << 20, out)).map_err(fail)?;
     for item in store.journal_raw_from(since + 1) {
         let (seq, bytes) = item.map_err(|e| e.to_string())?;
         if seq > head {
@@ -40,10 +37,41 @@ pub fn export(store: &Store, out: &Path, since: Option<u64>) -> Result<Manifest,
     let (manifest, buf) = w
         .finish(id, &site.name, crate::clock::now(), &key)
         .map_err(fail)?;
-    let mut file = buf.into_inner().map_err(|e| fail(e.into_error()))?;
-    file.flush().and_then(|_| file.sync_all()).map_err(fail)?;
-    std::fs::rename(&partial, out).map_err(|e| format!("{}: {e}", out.display()))?;
+    buf.into_inner().map_err(|e| fail(e.into_error()))?;
     Ok(manifest)
+}
+
+/// `export_to` a file, which appears under its name only once complete and
+/// on disk.
+pub fn export(store: &Store, out: &Path, since: Option<u64>) -> Result<Manifest, String> {
+    write_atomically(out, |file| export_to(store, since, file))
+}
+
+/// Writes `out` through `write` into `<out>.partial`, then syncs it,
+/// renames it to `out` and syncs the directory, so `out` is either absent,
+/// as before, or complete and durable. The partial file is removed when
+/// `write` fails.
+pub fn write_atomically<T>(
+    out: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<T, String>,
+) -> Result<T, String> {
+    let partial = out.with_extension("partial");
+    let mut file =
+        std::fs::File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    let done = write(&mut file).and_then(|t| {
+        file.sync_all()
+            .map_err(|e| format!("{}: {e}", partial.display()))?;
+        std::fs::rename(&partial, out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+        std::fs::File::open(dir.unwrap_or(Path::new(".")))
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("{}: syncing its directory: {e}", out.display()))?;
+        Ok(t)
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    done
 }
 
 /// One line for the operator about a bundle.

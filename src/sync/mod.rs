@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod export;
 pub mod identity;
 pub mod registry;
+pub mod tables;
 pub mod upload;
 
 /// A site's identity at the centre: the first number block the centre

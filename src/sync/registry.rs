@@ -24,7 +24,7 @@ pub struct Declarant {
     pub terminals: Vec<Terminal>,
 }
 
-/// A reference table by name (`channel-rules`), as text.
+/// A reference table by name (`sync::tables::NAMES`), as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
@@ -38,10 +38,6 @@ pub struct Reference {
     pub published_at: i64,
     pub tables: Vec<Table>,
 }
-
-/// Reference tables a site understands; anything else is refused at the
-/// centre rather than shipped to sites that would ignore it.
-pub const TABLES: &[&str] = &["channel-rules"];
 
 impl Registry {
     /// A copy with one declarant added or replaced, or one table set, as

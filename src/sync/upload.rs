@@ -91,6 +91,10 @@ pub enum SyncError {
     Behind { centre: u64, local: u64 },
     #[error("the centre acknowledged only up to {acked} after being sent up to {sent}")]
     Stalled { acked: u64, sent: u64 },
+    #[error(
+        "registry version {version} is applied, but its tables cannot be put in force: {reason}"
+    )]
+    Tables { version: u64, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -143,6 +147,8 @@ pub struct Progress {
 pub struct Uploader<S> {
     owner: Arc<S>,
     store: fn(&S) -> &Store,
+    /// Puts the reference tables of a newly applied registry in force.
+    applied: fn(&S) -> Result<u64, String>,
     settings: Settings,
     /// One pass at a time (the background task and `outpost sync`).
     running: tokio::sync::Mutex<()>,
@@ -160,9 +166,17 @@ impl<S: Send + Sync + 'static> Uploader<S> {
         Uploader {
             owner,
             store,
+            applied: |_| Ok(0),
             settings,
             running: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// `applied` runs after each newer registry is applied (the service
+    /// puts its tables in force: see `Service::reload_tables`).
+    pub fn on_applied(mut self, applied: fn(&S) -> Result<u64, String>) -> Uploader<S> {
+        self.applied = applied;
+        self
     }
 
     fn store(&self) -> &Store {
@@ -362,6 +376,8 @@ impl<S: Send + Sync + 'static> Uploader<S> {
                 .await?
             {
                 report.registry = Some(version);
+                (self.applied)(&self.owner)
+                    .map_err(|reason| SyncError::Tables { version, reason })?;
             }
         }
         Ok(())

@@ -475,10 +475,14 @@ pub fn spawn_listening_with(
 
 /// `outpost …` that must succeed; returns its stdout.
 pub fn outpost_ok(data: &Path, args: &[&str]) -> String {
-    let out = outpost(data, args);
+    succeeded(outpost(data, args), &format!("outpost {args:?}"))
+}
+
+/// The stdout of a command `what` that must have succeeded.
+pub fn succeeded(out: std::process::Output, what: &str) -> String {
     assert!(
         out.status.success(),
-        "outpost {args:?}: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -653,4 +657,44 @@ pub fn divided_ida(d: &Declarant, fic: &str, bno: &str, dno: &str) -> Vec<u8> {
     f.set("BNO", bno);
     f.set("DNO", dno);
     request("IDA", d, &f.render())
+}
+
+/// A temporary import (G12) of ALICE with two lines: 100 PCE laptops and 3 SET instruments.
+pub fn temporary_import() -> String {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 2, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    f.set("ICB", "G12");
+    f.set("RED", "31122099");
+    f.set_rep("CMD", 2, "90158000");
+    f.set_rep("QN1", 2, "3");
+    f.set_rep("QT1", 2, "SET");
+    f.render()
+}
+
+/// Alice's temporary import, lodged and registered; its number.
+pub async fn registered_temporary_import(c: &mut outpost::client::Client) -> String {
+    let r = send(c, request("IDA", &ALICE, &temporary_import())).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let tdn = r.number();
+    let r = send(c, request("IDC", &ALICE, &format!("{tdn}\r\n"))).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    tdn
+}
+
+/// A G21 re-export drawing `qty` of each (original line, HS, unit).
+pub fn re_export(tdn: &str, lines: &[(&str, &str, &str, &str)]) -> String {
+    let mut f = Fields::parse(&tables::EDA, &eda_body(&ALICE, 1, "G21"), None)
+        .unwrap()
+        .unwrap();
+    f.set("TDN", tdn);
+    for (i, (tdl, hs, qty, unit)) in lines.iter().enumerate() {
+        let r = i as u16 + 1;
+        f.set_rep("TDL", r, tdl);
+        f.set_rep("CMD", r, hs);
+        f.set_rep("CMN", r, "Thiết bị tạm nhập tái xuất");
+        f.set_rep("QN1", r, qty);
+        f.set_rep("QT1", r, unit);
+    }
+    f.render()
 }
