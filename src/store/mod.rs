@@ -165,6 +165,9 @@ fn decl_key(n: DeclNumber) -> Vec<u8> {
 /// Set in `meta` once the `divided` index covers every declaration.
 const DIVIDED_INDEX_KEY: &[u8] = b"index/divided";
 
+/// The tree of the divided-set index.
+const DIVIDED_TREE: &str = "divided";
+
 /// Builds the `divided` index from the declarations of a store written
 /// before it existed (like every index, it is not journaled). Returns
 /// whether it had to.
@@ -172,6 +175,13 @@ fn index_divided(t: &Trees) -> Result<bool, StoreError> {
     if t.meta.contains_key(DIVIDED_INDEX_KEY)? {
         return Ok(false);
     }
+    build_divided(t)?;
+    t.meta.insert(DIVIDED_INDEX_KEY, &[])?;
+    Ok(true)
+}
+
+/// The `divided` index rebuilt from the declarations.
+fn build_divided(t: &Trees) -> Result<(), StoreError> {
     t.divided.clear()?;
     for v in t.declarations.iter().values() {
         let d: Declaration = decode("declaration", &v?)?;
@@ -179,8 +189,7 @@ fn index_divided(t: &Trees) -> Result<bool, StoreError> {
             t.divided.insert(link_key(first, d.number), &[])?;
         }
     }
-    t.meta.insert(DIVIDED_INDEX_KEY, &[])?;
-    Ok(true)
+    Ok(())
 }
 
 fn be_u64(v: Option<sled::IVec>) -> u64 {
@@ -302,7 +311,7 @@ impl Store {
             users: tree("users")?,
             terminals: tree("terminals")?,
             links: tree("links")?,
-            divided: tree("divided")?,
+            divided: tree(DIVIDED_TREE)?,
             transports: tree("transports")?,
             directions: tree("directions")?,
             audit: tree("audit")?,

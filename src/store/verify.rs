@@ -576,7 +576,13 @@ pub(super) mod tests {
     }
 
     /// Sets FIC/BNO/DNO of declaration `n` as a replacing pre-registration.
-    fn divide(s: &Store, n: crate::rules::numbering::DeclNumber, fic: &str, bno: &str, dno: &str) {
+    pub(in crate::store) fn divide(
+        s: &Store,
+        n: crate::rules::numbering::DeclNumber,
+        fic: &str,
+        bno: &str,
+        dno: &str,
+    ) {
         s.update_declaration(n, &actor("ABC12001"), "job IDA", |cur| {
             let mut d = cur.unwrap();
             let mut f = IMPORT.fields(&d);
