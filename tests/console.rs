@@ -1004,6 +1004,8 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
         (notice.get("ICN"), notice.get("A06")),
         (number.as_str(), "2")
     );
+    // ROT sends the officer's notice, not the one of the registration.
+    re_output_each(&mut c, &ALICE, &number, &got).await;
 
     let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "B11"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
@@ -1028,6 +1030,7 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
         .unwrap();
     assert_eq!(clearance.get("ECN"), export.as_str());
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &export, &got).await;
     verify(&app);
 }
 
