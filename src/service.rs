@@ -12,15 +12,14 @@ use std::sync::{Arc, RwLock};
 use ring::hmac;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::audit::Change;
 use crate::auth::{Secret, Verifier};
 use crate::disk::Floor;
 use crate::rules::channel::ChannelRules;
-use crate::rules::declaration::{
-    self, Declarant, Declaration, Division, OutputKind, Spec, Status, Step,
-};
+use crate::rules::declaration::{self, Declarant, Declaration, Division, Spec, Status, Step};
 use crate::rules::eligibility::{self, Basis, Day, JobClass, LowValue, Mode, Subject};
 use crate::rules::numbering::{DeclNumber, Family};
-use crate::rules::outputs::{self, Stamp};
+use crate::rules::outputs::{self, About, Stamp, MANAGEMENT_COPY};
 use crate::rules::temporary::{self, NotManaged};
 use crate::rules::transport::{
     self, Correction, Inquiry, Transport, TransportNumber, TransportStatus,
@@ -987,8 +986,10 @@ impl Service {
         ))
     }
 
-    /// ROT: builds one of a declaration's outputs again from the stored
-    /// declaration and queues it for the caller's terminal.
+    /// ROT: sends one of the outputs about a declaration or transport again,
+    /// as it was last queued: the journal holds every output with the record
+    /// it was written with. The ITF reference (VAS518), which ITF queues
+    /// without changing the transport, is answered afresh.
     fn re_output(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
         let fields = match self.fields_or_reply(req, "ROT") {
             Ok(f) => f,
@@ -998,46 +999,62 @@ impl Service {
             Ok(self.result(&req.header, &[ResultCode::new(code, field, 0)], ""))
         };
         let ocd = fields.get("OCD");
-        let Some((spec, kind)) = Spec::output_kind(ocd) else {
+        let Some(about) = outputs::about(ocd) else {
             // A VNACCS output this appliance never issues, or no output at all.
             let known = wire::output_layout(ocd).is_some() || ocd.starts_with("VA");
             return refuse(if known { "E0005" } else { "E0002" }, "OCD");
         };
-        let Some(n) = spec.parse_number(fields.get("CM1")) else {
-            return refuse("E0007", "");
+        let record = match about {
+            About::Declaration => {
+                let n = DeclNumber::parse(fields.get("CM1"));
+                match n.map(|n| self.store.declaration(n)).transpose()?.flatten() {
+                    Some(d) if d.user_code == caller.user.code => Change::Declaration(d),
+                    _ => return refuse("E0007", ""),
+                }
+            }
+            About::Transport => match self.own_transport(&fields, "CM1", caller, "E0007")? {
+                Ok(t) => Change::Transport(t),
+                Err(_) => return refuse("E0007", ""),
+            },
         };
-        let d = match self.store.declaration(n)? {
-            Some(d) if d.user_code == caller.user.code => d,
-            _ => return refuse("E0007", ""),
-        };
-        let (out_code, body) = match kind {
-            OutputKind::Copy => (spec.copy_out, outputs::registered_copy(spec, &d).render()),
-            OutputKind::Notice => {
-                let Some(registered) = d.registered_at else {
+        let out = match &record {
+            Change::Transport(t) if "VAS5180".starts_with(ocd) => {
+                let cancelled = t.cancelled_at.map(|at| self.stamp_of(at));
+                let body = outputs::transport_reference(t, cancelled.as_ref()).render();
+                self.output(caller, "VAS5180", "ROT", t.number, body)
+            }
+            _ => {
+                let last = self
+                    .store
+                    .history(&record.key())?
+                    .into_iter()
+                    .rev()
+                    .find_map(|e| {
+                        e.changes.into_iter().rev().find_map(|c| match c {
+                            Change::Output { output, .. }
+                                if output.out_code.starts_with(ocd)
+                                    && output.user_code == caller.user.code =>
+                            {
+                                Some(output)
+                            }
+                            _ => None,
+                        })
+                    });
+                let Some(last) = last else {
                     return refuse("E0007", "");
                 };
-                let corrected = d.amended_at.map(|t| self.stamp_of(t));
-                let notice = outputs::channel_notice(
-                    spec,
-                    &d,
-                    &self.stamp_of(registered),
-                    corrected.as_ref(),
-                );
-                (spec.notice_out, notice.render())
-            }
-            OutputKind::AmendmentCopy => {
-                if d.amended_at.is_none() {
-                    return refuse("E0007", "");
-                }
-                let mut copy = Fields::from_values(spec.amend_layout, d.values.clone());
-                copy.set(spec.number, &d.number.to_string());
-                (spec.amend_copy_out, copy.render())
+                let sent = Output {
+                    job: "ROT".into(),
+                    created_at: self.now().unix_timestamp(),
+                    ..last
+                };
+                (caller.terminal.clone(), sent)
             }
         };
-        let out = self.output(caller, out_code, "ROT", d.number, body);
+        let subject = out.1.subject.clone();
         self.store
             .queue_outputs(&self.actor(caller), &action(req), &[out])?;
-        Ok(self.result(&req.header, &[], &d.number.to_string()))
+        Ok(self.result(&req.header, &[], &subject))
     }
 
     /// ITI: one temporary declaration's balances (by number, VAL816), or the
@@ -1205,7 +1222,7 @@ impl Service {
                         registered.as_ref(),
                         today,
                     );
-                    let out = self.output(caller, "VAL8110", "TIA", d.number, copy.render());
+                    let out = self.output(caller, MANAGEMENT_COPY, "TIA", d.number, copy.render());
                     Ok((d, vec![out]))
                 })?;
         match changed {
@@ -1335,7 +1352,8 @@ impl Service {
 
     /// COT: corrects (KND 5) or cancels (KND 1) a registered transport
     /// before its goods leave. The copy VAS515 (the COT form) is queued,
-    /// and for a cancellation the notice VAS514 (VAS508 once approved).
+    /// for a cancellation the notice VAS514 (VAS508 once approved), and
+    /// then the copy of the transport as corrected or cancelled (VAS513).
     fn transport_correction(&self, req: &Message, caller: &Caller) -> Result<Reply, StoreError> {
         let fields = match self.fields_or_reply(req, "COT") {
             Ok(f) => f,
@@ -1377,6 +1395,9 @@ impl Service {
                         outs.push(self.output(caller, &code, "COT", &number, notice.render()));
                     }
                 }
+                let registered = self.stamp_of(t.registered_at.unwrap_or(t.created_at));
+                let copy = outputs::transport_corrected_copy(&t, &registered);
+                outs.push(self.output(caller, "VAS5130", "COT", &number, copy.render()));
                 Ok((t, outs))
             },
         )?;
@@ -1450,10 +1471,15 @@ impl Service {
                 };
                 let outputs = match job {
                     "OLC" => {
-                        let mut copy = Fields::new(&tables::VAS501);
-                        copy.set("OLT", &t.number.to_string());
-                        copy.set("SCG", fields.get("SCG"));
-                        vec![self.output(caller, "VAS5010", job, t.number, copy.render())]
+                        let mut number = Fields::new(&tables::VAS501);
+                        number.set("OLT", &t.number.to_string());
+                        number.set("SCG", fields.get("SCG"));
+                        let copy =
+                            outputs::transport_copy(&t, &self.stamp_of(now), fields.get("SCG"));
+                        vec![
+                            self.output(caller, "VAS5010", job, t.number, number.render()),
+                            self.output(caller, "VAS5030", job, t.number, copy.render()),
+                        ]
                     }
                     "BIA" => {
                         let mut confirm = Fields::new(&tables::VAS516);

@@ -893,11 +893,14 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
+mod signing;
+
+#[cfg(test)]
 pub(crate) mod tests {
+    use super::signing::*;
     use super::*;
-    use cms::builder::{create_signing_time_attribute, SignedDataBuilder, SignerInfoBuilder};
     use cms::cert::IssuerAndSerialNumber;
-    use cms::signed_data::{EncapsulatedContentInfo, SignerInfos};
+    use cms::signed_data::SignerInfos;
     use der::asn1::SetOfVec;
     use der::Any;
     use p256::ecdsa::signature::hazmat::PrehashSigner;
@@ -910,43 +913,9 @@ pub(crate) mod tests {
         AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, SignatureBitStringEncoding,
     };
 
-    /// "----" + 32 alphanumerics, like the official client.
-    const BOUNDARY: &str = "----Zx9QwErTyUiOp1234567890AsDfGhJkL";
     const MESSAGE: &str = "IDA                                          ABCDE001MATKHAU1TERM01\r\n\
                            Tờ khai nhập khẩu: hàng hóa mẫu 0123456789\r\n";
     const EE_SERIAL: [u8; 8] = [0x54, 0x03, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
-
-    fn content_type(boundary: &str) -> String {
-        format!(
-            "multipart/signed; micalg=\"sha1\"; boundary=\"{boundary}\"; \
-             protocol=\"application/x-pkcs7-signature\""
-        )
-    }
-
-    fn entity(message: &str) -> Vec<u8> {
-        format!("Content-Type: text/plain; charset=UTF-8\r\n\r\n{message}").into_bytes()
-    }
-
-    /// Lay the body out like the official client (PROTOCOL.md 1.3).
-    fn assemble(boundary: &str, entity: &[u8], p7s: &[u8]) -> Vec<u8> {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(p7s);
-        let mut body = Vec::new();
-        body.extend_from_slice(b"This is an S/MIME signed message\r\n\r\n");
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        body.extend_from_slice(entity);
-        body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
-        body.extend_from_slice(
-            b"Content-Type: application/x-pkcs7-signature; name=\"smime.p7s\"\r\n\
-              Content-Transfer-Encoding: base64\r\n\
-              Content-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n",
-        );
-        for line in b64.as_bytes().chunks(76) {
-            body.extend_from_slice(line);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n\r\n").as_bytes());
-        body
-    }
 
     fn dn(cn: &str, o: &str) -> rcgen::DistinguishedName {
         let mut dn = rcgen::DistinguishedName::new();
@@ -1087,48 +1056,27 @@ pub(crate) mod tests {
         include_cert: true,
     };
 
-    /// Detached CMS SignedData over `entity` with content-type, message-digest and
-    /// signing-time signed attributes, made with the `cms` builder.
+    /// Detached CMS SignedData over `entity`, with the options' digest,
+    /// signer identifier and certificate.
     fn sign<S, Sig>(signer: &S, cert: &Certificate, entity: &[u8], o: Opts) -> Vec<u8>
     where
         S: Keypair + DynSignatureAlgorithmIdentifier + SignatureSigner<Sig>,
         Sig: SignatureBitStringEncoding,
     {
-        let eci = EncapsulatedContentInfo {
-            econtent_type: OID_DATA,
-            econtent: None,
+        let digest_alg = match o.hash {
+            Hash::Sha1 => OID_SHA1,
+            Hash::Sha256 => OID_SHA256,
         };
-        let digest_alg = AlgorithmIdentifierOwned {
-            oid: match o.hash {
-                Hash::Sha1 => OID_SHA1,
-                Hash::Sha256 => OID_SHA256,
-            },
-            parameters: None,
-        };
-        let md = o.hash.digest(entity);
         let sid = if o.use_ski {
             let ski = subject_key_identifier(cert).expect("test cert has an SKI");
             SignerIdentifier::SubjectKeyIdentifier(SubjectKeyIdentifier(
                 OctetString::new(ski).unwrap(),
             ))
         } else {
-            SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-                issuer: cert.tbs_certificate.issuer.clone(),
-                serial_number: cert.tbs_certificate.serial_number.clone(),
-            })
+            issuer_and_serial(cert)
         };
-        let mut sib =
-            SignerInfoBuilder::new(signer, sid, digest_alg.clone(), &eci, Some(&md)).unwrap();
-        sib.add_signed_attribute(create_signing_time_attribute().unwrap())
-            .unwrap();
-        let mut sdb = SignedDataBuilder::new(&eci);
-        sdb.add_digest_algorithm(digest_alg).unwrap();
-        if o.include_cert {
-            sdb.add_certificate(CertificateChoices::Certificate(cert.clone()))
-                .unwrap();
-        }
-        sdb.add_signer_info::<S, Sig>(sib).unwrap();
-        sdb.build().unwrap().to_der().unwrap()
+        let md = o.hash.digest(entity);
+        sign_detached(signer, sid, digest_alg, &md, o.include_cert.then_some(cert))
     }
 
     /// A signed body for `message` as the official client sends it, with
@@ -1136,15 +1084,8 @@ pub(crate) mod tests {
     /// the service that receives it).
     pub(crate) fn signed_request(message: &str) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
         let pki = ec_pki(&EE_SERIAL);
-        let ent = entity(message);
-        let p7s = sign_ec(&pki.key, &pki.cert, &ent, DEFAULT);
-        let cert = pki.cert.to_der().unwrap();
-        (
-            content_type(BOUNDARY),
-            assemble(BOUNDARY, &ent, &p7s),
-            cert,
-            pki.ca_der,
-        )
+        let (ct, body) = signed_body(&pki.key, &pki.cert, message);
+        (ct, body, pki.cert.to_der().unwrap(), pki.ca_der)
     }
 
     fn sign_ec(

@@ -531,6 +531,8 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
     assert!(body.starts_with(&format!("{number}\r\n")), "{body}");
     // BOB's terminal does not.
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    // ROT sends the clearance again, as it was.
+    re_output_each(&mut c, &ALICE, &number, &got).await;
 
     // The detail's trail names the officer; the output is now retrieved.
     let d = sup
@@ -617,6 +619,7 @@ async fn release_reaches_the_terminal_in_the_assumed_layout() {
     assert_eq!(notice.get("ICN"), number.as_str());
     assert_eq!((notice.get("C21"), notice.get("AD4")), ("", ""));
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &number, &got).await;
     verify(&app);
 }
 
@@ -783,6 +786,7 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
         (olt.as_str(), "03CC", &ALICE.code[..5])
     );
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &olt, &got).await;
 
     // The history names the officer; the notice is retrieved.
     let d = sup.get(&mut c, &format!("/api/transports/{olt}")).await;
@@ -810,12 +814,68 @@ async fn transport_approval_reaches_the_terminal_and_the_history() {
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let got = retrieve_all(&mut c, &ALICE).await;
     let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
-    assert_eq!(codes, ["VAS5150", "VAS5080"]);
+    assert_eq!(codes, ["VAS5150", "VAS5080", "VAS5130"]);
+    re_output_each(&mut c, &ALICE, &olt, &got).await;
     let a = sup.post(&mut c, &approval, json!({})).await;
     assert_eq!(
         (a.status, a.json["error"].as_str()),
         (409, Some("transport_cancelled"))
     );
+    verify(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_divided_declaration_is_listed_with_its_parts() {
+    let app = Appliance::start();
+    let mut c = app.client(true);
+    let r = send(&mut c, divided_ida(&ALICE, "F", "1", "2")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let first = r.number();
+    let r = send(&mut c, divided_ida(&ALICE, &first, "2", "2")).await;
+    assert_eq!(r.codes(), ["00000-0000-0000"]);
+    let part = r.number();
+    submit_ida(&mut c, &ALICE).await;
+    officer_add(&app, "sup1", &["supervision"]);
+    let sup = login(&mut c, "sup1").await;
+
+    // Each detail links the other declaration of the set.
+    for (n, other) in [(&first, &part), (&part, &first)] {
+        let d = sup.get(&mut c, &format!("/api/declarations/{n}")).await;
+        assert_eq!(d.status, 200, "{}", d.json);
+        let divided: Vec<&str> = d.json["links"]["divided"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(divided, [other.as_str()], "{n}");
+    }
+    // The list filtered by the set holds both, and nothing else.
+    let numbers = |a: &Answer| -> Vec<String> {
+        a.json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={first}"))
+        .await;
+    assert_eq!(numbers(&l), [first.clone(), part.clone()]);
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={first}&limit=1"))
+        .await;
+    assert_eq!(
+        (numbers(&l), l.json["more"].as_bool()),
+        (vec![first.clone()], Some(true))
+    );
+    let l = sup
+        .get(&mut c, &format!("/api/declarations?set={part}"))
+        .await;
+    assert!(numbers(&l).is_empty(), "a part is not a set's first");
+    let l = sup.get(&mut c, "/api/declarations?set=12").await;
+    assert_eq!(l.status, 400);
     verify(&app);
 }
 
@@ -957,6 +1017,8 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
         (notice.get("ICN"), notice.get("A06")),
         (number.as_str(), "2")
     );
+    // ROT sends the officer's notice, not the one of the registration.
+    re_output_each(&mut c, &ALICE, &number, &got).await;
 
     let r = send(&mut c, request("EDA", &ALICE, &eda_body(&ALICE, 1, "B11"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
@@ -981,6 +1043,7 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
         .unwrap();
     assert_eq!(clearance.get("ECN"), export.as_str());
     assert!(retrieve_all(&mut c, &BOB).await.is_empty());
+    re_output_each(&mut c, &ALICE, &export, &got).await;
     verify(&app);
 }
 

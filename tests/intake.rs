@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use outpost::rules::declaration::{EXPORT, IMPORT};
 use outpost::wire::{tables, Fields, HField, Message};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,48 +217,106 @@ async fn export_declaration_from_eda_to_channel_output() {
 async fn amendments_bump_the_amendment_digit_up_to_nine() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let first = submit_ida(&mut c, &ALICE).await.number();
-    // Not registered yet: no amendment.
-    let r = send(&mut c, request("IDD", &ALICE, &format!("{first}\r\n"))).await;
-    assert_eq!(r.codes(), ["E0206-ICN -0000"]);
-    send(&mut c, request("IDC", &ALICE, &format!("{first}\r\n"))).await;
-    let r = send(&mut c, request("IDE", &ALICE, &format!("{first}\r\n"))).await;
-    assert_eq!(r.codes(), ["E0153-ICN -0000"], "IDE without IDA01");
+    // Import and export alike: the notice layout and its quantity item.
+    let families = [
+        (
+            &IMPORT,
+            ida_body(&ALICE, 1, "84713020"),
+            &tables::VAD1AC,
+            "B31",
+        ),
+        (&EXPORT, eda_body(&ALICE, 1, "B11"), &tables::VAE1LD, "R08"),
+    ];
+    for (spec, body, notice, quantity) in families {
+        let code = |c: &str| format!("{c}-{:<4}-0000", spec.number);
+        let r = send(&mut c, request(spec.pre, &ALICE, &body)).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "{}", spec.pre);
+        let first = r.number();
+        let number_only = |n: &str| format!("{n}\r\n");
+        // Not registered yet: no amendment.
+        let r = send(
+            &mut c,
+            request(spec.amend_call, &ALICE, &number_only(&first)),
+        )
+        .await;
+        assert_eq!(r.codes(), [code("E0206")]);
+        send(&mut c, request(spec.reg, &ALICE, &number_only(&first))).await;
+        let r = send(
+            &mut c,
+            request(spec.amend_reg, &ALICE, &number_only(&first)),
+        )
+        .await;
+        assert_eq!(
+            r.codes(),
+            [code("E0153")],
+            "{} without {}",
+            spec.amend_reg,
+            spec.amend
+        );
 
-    let mut number = first.clone();
-    for digit in 1..=9u32 {
-        // IDD calls the registered declaration up in the IDA01 layout.
-        let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
-        assert_eq!(r.get(HField::DataType), "M", "amendment {digit}");
-        let body = r.first().body.split_once("\r\n").unwrap().1;
-        let mut f = Fields::parse(&tables::IDA01, body, None).unwrap().unwrap();
-        assert_eq!(f.get("ICN"), number);
-        f.set_rep("QN1", 1, &format!("{}", 100 + digit));
-        let r = send(&mut c, request("IDA01", &ALICE, &f.render())).await;
-        assert_eq!(r.codes(), ["00000-0000-0000"], "IDA01 {digit}");
-        let r = send(&mut c, request("IDE", &ALICE, &format!("{number}\r\n"))).await;
-        assert_eq!(r.codes(), ["00000-0000-0000"], "IDE {digit}");
-        number = r.number();
-        assert_eq!(number[..11], first[..11], "same declaration");
-        assert_eq!(number[11..], digit.to_string(), "amendment digit");
+        let mut number = first.clone();
+        for digit in 1..=9u32 {
+            // IDD/EDD calls the registered declaration up in the amendment layout.
+            let r = send(
+                &mut c,
+                request(spec.amend_call, &ALICE, &number_only(&number)),
+            )
+            .await;
+            assert_eq!(r.get(HField::DataType), "M", "{} {digit}", spec.amend_call);
+            let body = r.first().body.split_once("\r\n").unwrap().1;
+            let mut f = Fields::parse(spec.amend_layout, body, None)
+                .unwrap()
+                .unwrap();
+            assert_eq!(f.get(spec.number), number);
+            f.set_rep("QN1", 1, &format!("{}", 100 + digit));
+            let r = send(&mut c, request(spec.amend, &ALICE, &f.render())).await;
+            assert_eq!(r.codes(), ["00000-0000-0000"], "{} {digit}", spec.amend);
+            let r = send(
+                &mut c,
+                request(spec.amend_reg, &ALICE, &number_only(&number)),
+            )
+            .await;
+            assert_eq!(r.codes(), ["00000-0000-0000"], "{} {digit}", spec.amend_reg);
+            number = r.number();
+            assert_eq!(number[..11], first[..11], "same declaration");
+            assert_eq!(number[11..], digit.to_string(), "amendment digit");
+        }
+        // The ninth amendment was the last.
+        let r = send(
+            &mut c,
+            request(spec.amend_call, &ALICE, &number_only(&number)),
+        )
+        .await;
+        assert_eq!(r.codes(), [code("E0208")], "{}", spec.amend_call);
+        let r = send(&mut c, request(spec.call, &ALICE, &number_only(&number))).await;
+        assert_eq!(r.codes(), [code("E0103")], "{}", spec.call);
+        // The outputs: registered copy, channel notice, then an amendment
+        // copy and a new notice (with its correction date) per amendment.
+        let outputs = retrieve_all(&mut c, &ALICE).await;
+        assert_eq!(outputs.len(), 2 + 2 * 9);
+        let codes: Vec<&str> = outputs[..4].iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                spec.copy_out,
+                spec.notice_out,
+                spec.amend_copy_out,
+                spec.notice_out
+            ]
+        );
+        let copy = Fields::parse(spec.amend_layout, &outputs[2].1, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(copy.get_rep("QN1", 1), "101", "{}", spec.amend_copy_out);
+        let last = Fields::parse(notice, &outputs.last().unwrap().1, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.get(spec.number), number);
+        assert!(!last.get("AD2").is_empty());
+        assert_eq!(last.get_rep(quantity, 1), "109");
+        // ROT sends the last of each again, by any of the numbers.
+        re_output_each(&mut c, &ALICE, &first, &outputs).await;
     }
-    // The ninth amendment was the last.
-    let r = send(&mut c, request("IDD", &ALICE, &format!("{number}\r\n"))).await;
-    assert_eq!(r.codes(), ["E0208-ICN -0000"]);
-    let r = send(&mut c, request("IDB", &ALICE, &format!("{number}\r\n"))).await;
-    assert_eq!(r.codes(), ["E0103-ICN -0000"]);
-    // The outputs: registered copy, channel notice, then an amendment copy
-    // and a new notice (with its correction date) per amendment.
-    let outputs = retrieve_all(&mut c, &ALICE).await;
-    assert_eq!(outputs.len(), 2 + 2 * 9);
-    assert_eq!(outputs[2].0, "VAD4240");
-    assert_eq!(outputs[3].0, "VAD1AC0");
-    let last = Fields::parse(&tables::VAD1AC, &outputs.last().unwrap().1, None)
-        .unwrap()
-        .unwrap();
-    assert_eq!(last.get("ICN"), number);
-    assert!(!last.get("AD2").is_empty());
-    assert_eq!(last.get_rep("B31", 1), "109");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,8 +339,12 @@ async fn rot_sends_an_output_again() {
     let again = retrieve_all(&mut c, &ALICE).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0], first[1], "the same channel notice");
+    re_output_each(&mut c, &ALICE, &n, &first).await;
     let cases = [
-        (rot("VAD1AG", &n), "E0005-OCD -0000"),
+        // Issued by the appliance, but not cleared yet.
+        (rot("VAD1AG", &n), "E0007-0000-0000"),
+        (rot("VAD424", &n), "E0007-0000-0000"),
+        (rot("VAD487", &n), "E0005-OCD -0000"),
         (rot("XYZ123", &n), "E0002-OCD -0000"),
         (rot("VAD1AC", "190179999990"), "E0007-0000-0000"),
     ];
@@ -297,15 +360,7 @@ async fn rot_sends_an_output_again() {
 async fn divided_declarations_link_to_their_first_part() {
     let app = Appliance::start();
     let mut c = app.client(true);
-    let part = |fic: &str, bno: &str, dno: &str| {
-        let mut f = Fields::parse(&tables::IDA, &ida_body(&ALICE, 50, "84713020"), None)
-            .unwrap()
-            .unwrap();
-        f.set("FIC", fic);
-        f.set("BNO", bno);
-        f.set("DNO", dno);
-        request("IDA", &ALICE, &f.render())
-    };
+    let part = |fic: &str, bno: &str, dno: &str| divided_ida(&ALICE, fic, bno, dno);
     let r = send(&mut c, part("F", "1", "2")).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     let first = r.number();

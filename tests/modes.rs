@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use outpost::rules::declaration::{Spec, EXPORT, IMPORT};
+use outpost::rules::numbering::Family;
 use outpost::wire::{tables, Fields};
 
 fn ida_with(d: &Declarant, set: &[(&str, &str)]) -> String {
@@ -199,24 +201,48 @@ fn mode_and_direction_commands_refuse_mistakes() {
 
 /// Post/express goods (cargo class F) on the ordinary import form, valued
 /// in `currency`.
-fn express(currency: &str, total: &str) -> String {
-    ida_with(&ALICE, &[("CCC", "F"), ("IP3", currency), ("IP4", total)])
+/// A post/express (cargo class F) declaration of `spec`'s family with this
+/// total invoice value.
+fn express(spec: &Spec, currency: &str, total: &str) -> String {
+    let body = match spec.family {
+        Family::Import => ida_body(&ALICE, 1, "84713020"),
+        Family::Export => eda_body(&ALICE, 1, "B11"),
+    };
+    let mut f = Fields::parse(spec.layout, &body, None).unwrap().unwrap();
+    for (k, v) in [("CCC", "F"), ("IP3", currency), ("IP4", total)] {
+        f.set(k, v);
+    }
+    f.render()
+}
+
+/// [`express`] lodged as a pre-registration by Alice.
+fn lodge(spec: &Spec, currency: &str, total: &str) -> Vec<u8> {
+    request(spec.pre, &ALICE, &express(spec, currency, total))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn low_value_post_and_express_goods_are_refused_on_ida_too() {
+async fn low_value_post_and_express_goods_are_refused_on_ida_and_eda_too() {
     let mut app = Appliance::start();
     let mut c = app.client(true);
     // The default threshold: VND 1 million, no exchange rates.
-    let r = send(&mut c, request("IDA", &ALICE, &express("VND", "500000"))).await;
-    assert_eq!(r.codes(), ["A0002-0000-0000"]);
-    let r = send(&mut c, request("IDA", &ALICE, &express("VND", "2000000"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let n = r.number();
-    let r = send(&mut c, request("IDC", &ALICE, &format!("{n}\r\n"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "30"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"], "no rate: not judged");
+    let mut registered = Vec::new();
+    for spec in [&IMPORT, &EXPORT] {
+        let r = send(&mut c, lodge(spec, "VND", "500000")).await;
+        assert_eq!(r.codes(), ["A0002-0000-0000"], "{}", spec.pre);
+        let r = send(&mut c, lodge(spec, "VND", "2000000")).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "{}", spec.pre);
+        let n = r.number();
+        let r = send(&mut c, request(spec.reg, &ALICE, &format!("{n}\r\n"))).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "{}", spec.reg);
+        let r = send(&mut c, lodge(spec, "USD", "30")).await;
+        assert_eq!(
+            r.codes(),
+            ["00000-0000-0000"],
+            "{}: no rate, not judged",
+            spec.pre
+        );
+        registered.push((spec, n));
+    }
 
     // The branch raises the threshold and gives a dollar rate.
     std::fs::write(
@@ -228,17 +254,24 @@ async fn low_value_post_and_express_goods_are_refused_on_ida_too() {
     assert!(app.wait_exit(std::time::Duration::from_secs(10)).success());
     app.spawn();
     let mut c = app.client(true);
-    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "30"))).await;
-    assert_eq!(r.codes(), ["A0002-0000-0000"], "USD 30 = VND 750,000");
-    let r = send(&mut c, request("IDA", &ALICE, &express("USD", "300"))).await;
-    assert_eq!(r.codes(), ["00000-0000-0000"]);
-    // Nor can an amendment bring registered goods under it.
-    let mut amended = Fields::parse(&tables::IDA, &express("VND", "2000000"), None)
-        .unwrap()
-        .unwrap();
-    amended.set("ICN", &n);
-    let amended = Fields::from_values(&tables::IDA01, amended.values().to_vec());
-    let r = send(&mut c, request("IDA01", &ALICE, &amended.render())).await;
-    assert_eq!(r.codes(), ["A0002-0000-0000"]);
+    for (spec, n) in registered {
+        let r = send(&mut c, lodge(spec, "USD", "30")).await;
+        assert_eq!(
+            r.codes(),
+            ["A0002-0000-0000"],
+            "{}: USD 30 = VND 750,000",
+            spec.pre
+        );
+        let r = send(&mut c, lodge(spec, "USD", "300")).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "{}", spec.pre);
+        // Nor can an amendment bring registered goods under it.
+        let mut amended = Fields::parse(spec.layout, &express(spec, "VND", "2000000"), None)
+            .unwrap()
+            .unwrap();
+        amended.set(spec.number, &n);
+        let amended = Fields::from_values(spec.amend_layout, amended.values().to_vec());
+        let r = send(&mut c, request(spec.amend, &ALICE, &amended.render())).await;
+        assert_eq!(r.codes(), ["A0002-0000-0000"], "{}", spec.amend);
+    }
     assert_verified(app.data());
 }

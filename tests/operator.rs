@@ -5,6 +5,8 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use der::Decode;
+use p256::pkcs8::DecodePrivateKey;
 use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -220,11 +222,15 @@ async fn signing_certificates_are_registered_and_signed_bodies_checked() {
     ca.distinguished_name
         .push(rcgen::DnType::CommonName, "Test CA");
     let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let mut ee = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ee.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x0A, 0x0B]));
-    let ee_cert = ee
-        .signed_by(&rcgen::KeyPair::generate().unwrap(), &ca_cert, &ca_key)
-        .unwrap();
+    // A terminal certificate with `serial`, issued by `ca`, and its key.
+    let issue = |serial: &[u8], ca: &rcgen::Certificate, ca_key: &rcgen::KeyPair| {
+        let mut ee = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ee.serial_number = Some(rcgen::SerialNumber::from_slice(serial));
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = ee.signed_by(&key, ca, ca_key).unwrap();
+        (cert, key)
+    };
+    let (ee_cert, ee_key) = issue(&[0x0A, 0x0B], &ca_cert, &ca_key);
     let dir = tempfile::tempdir().unwrap();
     let (cert_pem, ca_pem) = (dir.path().join("t.pem"), dir.path().join("ca.pem"));
     std::fs::write(&cert_pem, ee_cert.pem()).unwrap();
@@ -278,4 +284,28 @@ async fn signing_certificates_are_registered_and_signed_bodies_checked() {
         .await
         .unwrap();
     assert_eq!(status, 415);
+
+    // A declaration signed with the registered certificate is taken; one
+    // signed with another serial of the same CA, or by another CA, is not.
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    let mut other = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    other.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other_ca = other.self_signed(&other_key).unwrap();
+    let cases = [
+        (
+            issue(&[0x0A, 0x0B], &other_ca, &other_key),
+            "A0035-0000-0000",
+        ),
+        (issue(&[0x0C], &ca_cert, &ca_key), "A0036-0000-0000"),
+        ((ee_cert, ee_key), "00000-0000-0000"),
+    ];
+    for ((cert, key), want) in cases {
+        let key = p256::ecdsa::SigningKey::from_pkcs8_der(key.serialized_der()).unwrap();
+        let cert = x509_cert::Certificate::from_der(cert.der()).unwrap();
+        let message = request("IDA", &ALICE, &ida_body(&ALICE, 1, "84713020"));
+        let (ct, body) = signing::signed_body(&key, &cert, &String::from_utf8(message).unwrap());
+        let (status, reply) = c.request("POST", "/", &ct, body).await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(Reply::parse(reply).codes(), [want]);
+    }
 }

@@ -235,6 +235,11 @@ async fn management_information_called_up_and_corrected() {
         [copy.get("A01"), copy.get("A09"), copy.get_rep("D06", 1)],
         [tdn.as_str(), "30062100", "30"]
     );
+    let copies: Vec<(String, String)> = outputs
+        .into_iter()
+        .filter(|(code, _)| code == "VAL8110")
+        .collect();
+    re_output_each(&mut c, &ALICE, &tdn, &copies).await;
     assert_verified(app.data());
 }
 

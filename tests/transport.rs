@@ -73,7 +73,27 @@ async fn bonded_transport_from_ola_to_arrival() {
 
     let outputs = retrieve_all(&mut c, &ALICE).await;
     let codes: Vec<&str> = outputs.iter().map(|(c, _)| c.as_str()).collect();
-    assert_eq!(codes, ["VAS5020", "VAS5010", "VAS5160"]);
+    assert_eq!(codes, ["VAS5020", "VAS5010", "VAS5030", "VAS5160"]);
+    // The copy of the registered transport carries its data and number.
+    let copy = Fields::parse(&tables::VAS503, &outputs[2].1, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (copy.get("OLT"), copy.get("AC"), copy.get("AF").len()),
+        (olt.as_str(), "03CC", 8)
+    );
+    assert_eq!(copy.get("ARR"), "02CIS01");
+    // ROT sends each of them again; never to another declarant, and never
+    // an output the appliance does not issue (VAS517: its layout is unknown).
+    re_output_each(&mut c, &ALICE, &olt, &outputs).await;
+    for (d, ocd, want) in [
+        (&BOB, "VAS503", "E0007-0000-0000"),
+        (&ALICE, "VAS517", "E0005-OCD -0000"),
+        (&ALICE, "VAS504", "E0007-0000-0000"),
+    ] {
+        let r = send(&mut c, request("ROT", d, &format!("{ocd}\r\n{olt}\r\n"))).await;
+        assert_eq!(r.codes(), [want], "{ocd}");
+    }
 
     // Checks of the OLA itself, and standby.
     let mut bad = Fields::parse(&tables::OLA, &ola(), None).unwrap().unwrap();
@@ -146,15 +166,28 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
     let codes: Vec<&str> = outputs.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(
         codes,
-        ["VAS5020", "VAS5010", "VAS5150", "VAS5150", "VAS5140"]
+        ["VAS5020", "VAS5010", "VAS5030", "VAS5150", "VAS5130", "VAS5150", "VAS5140", "VAS5130"]
     );
-    let notice = Fields::parse(&tables::VAS514, &outputs[4].1, None)
+    let notice = Fields::parse(&tables::VAS514, &outputs[6].1, None)
         .unwrap()
         .unwrap();
     assert_eq!(
         (notice.get("AJ"), notice.get("BE1")),
         (olt.as_str(), "EXAMPLEBL0001")
     );
+    // Each COT is followed by the copy of the transport as it left it: the
+    // corrected finish date, then the same data as cancelled.
+    for i in [4, 7] {
+        let copy = Fields::parse(&tables::VAS513, &outputs[i].1, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (copy.get("AE"), copy.get("KH"), copy.get("AD")),
+            (olt.as_str(), "03122026", "03CC"),
+            "output {i}"
+        );
+    }
+    re_output_each(&mut c, &ALICE, &olt, &outputs).await;
 
     // Once the goods have left, the declaration stays as it is; BIA11 calls
     // it up for the arrival notice instead.
@@ -230,5 +263,6 @@ async fn transport_corrected_and_cancelled_before_departure_only() {
         .unwrap()
         .unwrap();
     assert_eq!(second.get("OLT"), olt);
+    re_output_each(&mut c, &ALICE, &olt, &outputs).await;
     assert_verified(app.data());
 }

@@ -20,7 +20,7 @@ use super::view::{self, Filter, Related};
 use crate::admin::{self, OfficerChange};
 use crate::audit::{Change, Entry};
 use crate::rules::decision::Decision;
-use crate::rules::declaration::{Declaration, Spec};
+use crate::rules::declaration::Declaration;
 use crate::rules::eligibility::{Category, Day, Mode};
 use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::temporary;
@@ -786,8 +786,24 @@ fn list(service: &Service, q: &[(String, String)]) -> Result<ApiResponse, ApiRes
         .and_then(|v| v.parse().ok())
         .unwrap_or(50)
         .clamp(1, MAX_PAGE);
-    // Newest first across both families: merge the two newest-first scans.
     let store = &service.store;
+    if let Some(first) = filter.set {
+        // A divided set is read from its index, by number.
+        let found: Vec<Declaration> = store
+            .divided_set(first)
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|d| filter.matches(d, service.offset()))
+            .skip(offset)
+            .collect();
+        let rows: Vec<Value> = found.iter().take(limit).map(view::summary).collect();
+        let more = found.len() > limit;
+        return Ok(reply(
+            200,
+            json!({ "rows": rows, "offset": offset, "more": more }),
+        ));
+    }
+    // Newest first across both families: merge the two newest-first scans.
     let mut imports = store.newest_declarations(Family::Import).peekable();
     let mut exports = store.newest_declarations(Family::Export).peekable();
     let mut rows = Vec::new();
@@ -844,7 +860,6 @@ fn pending(store: &Store, history: &[Entry]) -> Result<Vec<u64>, StoreError> {
 /// What the detail page shows around a declaration.
 fn related(service: &Service, d: &Declaration) -> Result<Related, StoreError> {
     let store = &service.store;
-    let spec = Spec::of(d.number.family);
     let continues = match d.continues {
         Some(n) => store.declaration(n)?,
         None => None,
@@ -856,30 +871,15 @@ fn related(service: &Service, d: &Declaration) -> Result<Related, StoreError> {
     } else {
         (Vec::new(), Vec::new())
     };
-    // A divided set: the first declaration (FIC `F`) and the parts that
-    // name it, all of the same declarant.
-    let fic = spec.fields(d).get("FIC").to_string();
-    let first = match fic.as_str() {
-        "" => None,
-        "F" => Some(d.number.base()),
-        n => spec.parse_number(n).map(DeclNumber::base),
+    // A divided set: the first declaration and the parts that name it.
+    let divided = match d.divided_set() {
+        Some(first) => store
+            .divided_set(first)?
+            .into_iter()
+            .filter(|x| x.number.base() != d.number.base())
+            .collect(),
+        None => Vec::new(),
     };
-    let mut divided = Vec::new();
-    if let Some(first) = first {
-        for n in store.declarations_of(&d.user_code)? {
-            if n.base() == d.number.base() || n.family != d.number.family {
-                continue;
-            }
-            if let Some(x) = store.declaration(n)? {
-                let names = spec
-                    .parse_number(spec.fields(&x).get("FIC"))
-                    .map(DeclNumber::base);
-                if x.number.base() == first || names == Some(first) {
-                    divided.push(x);
-                }
-            }
-        }
-    }
     let history = store.history(&format!("declaration/{}", d.number.base()))?;
     let pending = pending(store, &history)?;
     Ok(Related {

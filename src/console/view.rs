@@ -10,7 +10,7 @@ use crate::audit::{Change, Entry};
 use crate::rules::channel::Channel;
 use crate::rules::declaration::{Declaration, Spec, Status};
 use crate::rules::eligibility::{Basis, Day};
-use crate::rules::numbering::Family;
+use crate::rules::numbering::{DeclNumber, Family};
 use crate::rules::temporary::{self, LineBalance};
 
 /// Where a declaration stands, as officers filter by it.
@@ -98,6 +98,8 @@ pub struct Filter {
     pub until: Option<Day>,
     /// The start of a declaration number.
     pub number: Option<String>,
+    /// The divided set whose first declaration has this number.
+    pub set: Option<DeclNumber>,
 }
 
 /// `YYYY-MM-DD`, as a date input sends it.
@@ -140,6 +142,10 @@ impl Filter {
                     f.number = Some(v.into())
                 }
                 "number" => return Err(format!("number {v:?} is not up to 12 digits")),
+                "set" => match DeclNumber::parse(v) {
+                    Some(n) => f.set = Some(n.base()),
+                    None => return Err(format!("set {v:?} is not a declaration number")),
+                },
                 _ => {}
             }
         }
@@ -169,6 +175,7 @@ impl Filter {
                 .number
                 .as_deref()
                 .is_none_or(|n| number.starts_with(n) || d.number.base().to_string().starts_with(n))
+            && self.set.is_none_or(|s| d.divided_set() == Some(s))
     }
 }
 

@@ -53,6 +53,17 @@ pub struct Declaration {
 }
 
 impl Declaration {
+    /// The base number of the first declaration of the divided set this
+    /// one belongs to (its own for the first); `None` when not divided.
+    pub fn divided_set(&self) -> Option<DeclNumber> {
+        let spec = Spec::of(self.number.family);
+        match division(spec, &spec.fields(self)) {
+            Ok(Division::First { .. }) => Some(self.number.base()),
+            Ok(Division::Part { first, .. }) => Some(first.base()),
+            Ok(Division::Whole) | Err(_) => None,
+        }
+    }
+
     /// A declaration as a pre-registration creates it: taken during an
     /// outage, unsigned, not continuing anything, no channel yet.
     pub fn pre_registered(
@@ -185,14 +196,6 @@ pub static EXPORT: Spec = Spec {
     reference_out: "VAE0LC0",
 };
 
-/// Which of a declaration's outputs an output code is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputKind {
-    Copy,
-    Notice,
-    AmendmentCopy,
-}
-
 /// The step of the flow a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -219,23 +222,6 @@ impl Spec {
                 _ => return None,
             };
             Some((s, step))
-        })
-    }
-
-    /// The family and output an output code (6 characters, as ROT names
-    /// it, or all 7) belongs to.
-    pub fn output_kind(code: &str) -> Option<(&'static Spec, OutputKind)> {
-        let matches = |out: &str| !code.is_empty() && out.starts_with(code) && code.len() >= 6;
-        [&IMPORT, &EXPORT].into_iter().find_map(|s| {
-            let kind = [
-                (s.copy_out, OutputKind::Copy),
-                (s.notice_out, OutputKind::Notice),
-                (s.amend_copy_out, OutputKind::AmendmentCopy),
-            ]
-            .into_iter()
-            .find(|(out, _)| matches(out))?
-            .1;
-            Some((s, kind))
         })
     }
 
@@ -701,29 +687,6 @@ pub(crate) mod tests {
                     spec.pre
                 );
             }
-        }
-    }
-
-    #[test]
-    fn output_codes_map_back_to_their_declaration_output() {
-        let cases = [
-            ("VAD419", Some((Family::Import, OutputKind::Copy))),
-            ("VAD1AC", Some((Family::Import, OutputKind::Notice))),
-            ("VAD1AC0", Some((Family::Import, OutputKind::Notice))),
-            ("VAD424", Some((Family::Import, OutputKind::AmendmentCopy))),
-            ("VAE400", Some((Family::Export, OutputKind::Copy))),
-            ("VAE1LD", Some((Family::Export, OutputKind::Notice))),
-            ("VAE411", Some((Family::Export, OutputKind::AmendmentCopy))),
-            ("VAD1AG", None),
-            ("VAD", None),
-            ("", None),
-        ];
-        for (code, want) in cases {
-            assert_eq!(
-                Spec::output_kind(code).map(|(s, k)| (s.family, k)),
-                want,
-                "{code}"
-            );
         }
     }
 

@@ -439,19 +439,23 @@ fn declarant_code(t: &Transport) -> &str {
     t.user_code.get(..5).unwrap_or(&t.user_code)
 }
 
-/// The approval notice of a registered transport (VAS504): its data by
-/// field name, and what the names do not match: the number, the office
-/// (its code: the backup system keeps no office names), the declarant,
-/// the registration date, the arrival place and the scheduled dates.
-pub fn transport_approval(t: &Transport, registered: &Stamp) -> Fields {
+/// A registered transport in the notice layouts VAS504 (approval) and VAS513
+/// (corrected or cancelled copy), which name their items alike: its data by
+/// field name, and what the names do not match: the number, the office (its
+/// code: the backup system keeps no office names), the declarant, the
+/// registration date, the places and the scheduled dates.
+fn transport_notice(layout: &'static Layout, t: &Transport, registered: &Stamp) -> Fields {
     let f = t.fields();
-    let mut out = Fields::new(&tables::VAS504);
+    let mut out = Fields::new(layout);
     fill_by_name(&f, &mut out);
     out.set("AE", &t.number.to_string());
     out.set("AD", f.get("CHC"));
     out.set("AF", &registered.date);
     out.set("AG", declarant_code(t));
     for (to, from) in [
+        ("AX", "DPR"),
+        ("AY", "BRT"),
+        ("AZ", "PRT"),
         ("BC", "ARR"),
         ("BD", "ARB"),
         ("BE", "ARP"),
@@ -460,6 +464,46 @@ pub fn transport_approval(t: &Transport, registered: &Stamp) -> Fields {
     ] {
         out.set(to, f.get(from));
     }
+    out
+}
+
+/// The approval notice of a registered transport (VAS504).
+pub fn transport_approval(t: &Transport, registered: &Stamp) -> Fields {
+    transport_notice(&tables::VAS504, t, registered)
+}
+
+/// The copy of a transport as a COT left it (VAS513): the corrected data,
+/// or the data as cancelled, with the transit places and the actual
+/// departure date of the last correction, which only COT carries.
+pub fn transport_corrected_copy(t: &Transport, registered: &Stamp) -> Fields {
+    let mut out = transport_notice(&tables::VAS513, t, registered);
+    if let Some(last) = &t.correction {
+        let last = Fields::from_values(&tables::COT, last.clone());
+        if !last.get("DPD").is_empty() {
+            out.set("KE", last.get("DPD"));
+        }
+        for n in 1..=3 {
+            for (to, from) in [("KC", "TR"), ("KF", "AR"), ("KG", "DP")] {
+                out.set(&format!("{to}{n}"), last.get(&format!("{from}{n}")));
+            }
+        }
+    }
+    out
+}
+
+/// The copy of a transport as OLC registered it (VAS503): its data by
+/// field name and id, the office code, the registration date, the
+/// declarant and the OLC's answer on declarations under the same cargo.
+pub fn transport_copy(t: &Transport, registered: &Stamp, same_cargo: &str) -> Fields {
+    let f = t.fields();
+    let mut out = Fields::new(&tables::VAS503);
+    fill_by_name(&f, &mut out);
+    fill_by_id(&f, &mut out);
+    out.set("OLT", &t.number.to_string());
+    out.set("AC", f.get("CHC"));
+    out.set("AF", &registered.date);
+    out.set("DEC", declarant_code(t));
+    out.set("SCG", same_cargo);
     out
 }
 
@@ -493,6 +537,48 @@ pub fn arrival_form(t: &Transport, departed: Option<&Stamp>) -> Fields {
         out.set_rep("CO", rep, f.get_rep("CNO", rep));
     }
     out
+}
+
+/// What a queued output is about: ROT names the output by its code and the
+/// number of its declaration or transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum About {
+    Declaration,
+    Transport,
+}
+
+/// The copy of temporary-trade management information a TIA queues.
+pub const MANAGEMENT_COPY: &str = "VAL8110";
+
+/// The transport outputs the appliance queues: OLC's number and copy, OLA's
+/// copy, the approval, the cancellation notices after and before approval,
+/// the corrected/cancelled copy, COT's copy, the arrival confirmation and
+/// the ITF reference.
+const TRANSPORT_OUTPUTS: [&str; 10] = [
+    "VAS5010", "VAS5020", "VAS5030", "VAS5040", "VAS5080", "VAS5130", "VAS5140", "VAS5150",
+    "VAS5160", "VAS5180",
+];
+
+/// Which record an output code (6 characters, as ROT names it, or all 7)
+/// the appliance queues is about; `None` for any other code.
+pub fn about(code: &str) -> Option<About> {
+    let matches = |out: &str| code.len() >= 6 && out.starts_with(code);
+    let declaration = [Family::Import, Family::Export]
+        .into_iter()
+        .map(Spec::of)
+        .flat_map(|s| {
+            [s.copy_out, s.notice_out, s.clearance_out, s.amend_copy_out]
+                .into_iter()
+                .chain(s.release_out)
+        })
+        .chain([MANAGEMENT_COPY]);
+    if declaration.into_iter().any(matches) {
+        Some(About::Declaration)
+    } else if TRANSPORT_OUTPUTS.into_iter().any(matches) {
+        Some(About::Transport)
+    } else {
+        None
+    }
 }
 
 /// `DDMMYYYY` and `HHMMSS` of a moment, for registered date/time items.
@@ -850,6 +936,35 @@ mod tests {
     }
 
     #[test]
+    fn output_codes_map_back_to_what_they_are_about() {
+        let cases = [
+            ("VAD419", Some(About::Declaration)),
+            ("VAD1AC", Some(About::Declaration)),
+            ("VAD1AC0", Some(About::Declaration)),
+            ("VAD1AG", Some(About::Declaration)),
+            ("VAD1BJ", Some(About::Declaration)),
+            ("VAD424", Some(About::Declaration)),
+            ("VAE400", Some(About::Declaration)),
+            ("VAE1LD", Some(About::Declaration)),
+            ("VAE1LF", Some(About::Declaration)),
+            ("VAE411", Some(About::Declaration)),
+            ("VAL811", Some(About::Declaration)),
+            ("VAS501", Some(About::Transport)),
+            ("VAS503", Some(About::Transport)),
+            ("VAS513", Some(About::Transport)),
+            ("VAS518", Some(About::Transport)),
+            ("VAD487", None),
+            ("VAE1BJ", None),
+            ("VAS517", None),
+            ("VAD", None),
+            ("", None),
+        ];
+        for (code, want) in cases {
+            assert_eq!(about(code), want, "{code}");
+        }
+    }
+
+    #[test]
     fn transport_outputs_carry_the_transport() {
         use crate::rules::eligibility::Basis;
         use crate::rules::transport::{Transport, TransportNumber};
@@ -893,6 +1008,17 @@ mod tests {
         };
         let ca = transport_cancellation(&approved, &at);
         assert_eq!((c.layout.code, ca.layout.code), ("VAS514", "VAS508"));
+        let copy = transport_copy(&t, &at, "1");
+        let mut cot = Fields::new(&tables::COT);
+        for (k, v) in [("DPD", "02122026"), ("TR2", "01BBS01"), ("AR2", "02122026")] {
+            cot.set(k, v);
+        }
+        let corrected = Transport {
+            correction: Some(cot.values().to_vec()),
+            ..t.clone()
+        };
+        let cc = transport_corrected_copy(&corrected, &at);
+        let plain = transport_corrected_copy(&t, &at);
         let cases = [
             (&r, "OLT", 0, "T90170000008"),
             (&r, "CDT", 0, "02122026"),
@@ -923,6 +1049,26 @@ mod tests {
             (&p, "AL", 0, "0101234567"),
             (&p, "KE", 0, "01122026"),
             (&p, "KH", 0, "03122026"),
+            (&copy, "OLT", 0, "T90170000008"),
+            (&copy, "AC", 0, "03CC"),
+            (&copy, "SCG", 0, "1"),
+            (&copy, "IEI", 0, "I"),
+            (&copy, "AF", 0, "02122026"),
+            (&copy, "DEC", 0, "ABC12"),
+            (&copy, "TRC", 0, "0101234567"),
+            (&copy, "DPR", 0, "03CCS01"),
+            (&copy, "ARR", 0, "02CIS01"),
+            (&cc, "AE", 0, "T90170000008"),
+            (&cc, "AD", 0, "03CC"),
+            (&cc, "AG", 0, "ABC12"),
+            (&cc, "AX", 0, "03CCS01"),
+            (&cc, "BC", 0, "02CIS01"),
+            (&cc, "KE", 0, "02122026"),
+            (&cc, "KC2", 0, "01BBS01"),
+            (&cc, "KF2", 0, "02122026"),
+            (&cc, "KH", 0, "03122026"),
+            (&plain, "KE", 0, "01122026"),
+            (&plain, "KC2", 0, ""),
             (&ca, "AJ", 0, "T90170000008"),
             (&ca, "DA", 0, "02122026"),
             (&ca, "DB", 0, "1015"),

@@ -677,6 +677,11 @@ fn restore_checked(
     }
     store.rewind_journal(&manifest.journal_before)?;
     let replayed = store.replay(from.join(JOURNAL))?;
+    if !manifest.trees.iter().any(|t| t == super::DIVIDED_TREE) {
+        // A backup made before the divided-set index: built here, as a
+        // store of that age gets it when opened.
+        super::build_divided(&store.t)?;
+    }
     if Head::new(store.journal_head()?) != manifest.journal_after {
         return Err(BackupError::Journal(
             "after the replay the journal head is not the one the backup recorded".into(),
@@ -860,6 +865,26 @@ mod tests {
             let mode = fs::metadata(&restored).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{f} stays private");
         }
+    }
+
+    #[test]
+    fn a_backup_from_before_the_divided_index_restores_with_it() {
+        let (_d, s) = store();
+        let first = s.declarations_of("ABC12001").unwrap()[0];
+        crate::store::verify::tests::divide(&s, first, "F", "1", "2");
+        let out = tempfile::tempdir().unwrap();
+        s.backup(out.path()).unwrap();
+        // As an older build wrote it: no `divided` tree.
+        let path = out.path().join(MANIFEST);
+        let mut m: Manifest = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        m.trees.retain(|t| t != "divided");
+        let file = tree_file(b"divided").unwrap();
+        m.files.remove(&file);
+        fs::remove_file(out.path().join(&file)).unwrap();
+        fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+        let (_r, back, _) = restored(out.path());
+        assert_eq!(back.divided_set(first).unwrap().len(), 1);
+        back.verify(|_| {}).unwrap();
     }
 
     #[test]

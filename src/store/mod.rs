@@ -101,6 +101,9 @@ struct Trees {
     terminals: sled::Tree,
     /// Temporary declaration → its continuations (re-exports, re-imports).
     links: sled::Tree,
+    /// First declaration of a divided set → the set's declarations (the
+    /// first itself included).
+    divided: sled::Tree,
     /// Bonded transport declarations by OLT number.
     transports: sled::Tree,
     directions: sled::Tree,
@@ -147,7 +150,8 @@ fn terminal_prefix(terminal: &str) -> Vec<u8> {
     k
 }
 
-/// `links` key: the continued declaration, then its continuation.
+/// `links` key: the continued declaration, then its continuation. Also the
+/// `divided` key: the set's first declaration, then a declaration of the set.
 fn link_key(original: DeclNumber, continuation: DeclNumber) -> Vec<u8> {
     let mut k = decl_key(original);
     k.extend(decl_key(continuation));
@@ -156,6 +160,36 @@ fn link_key(original: DeclNumber, continuation: DeclNumber) -> Vec<u8> {
 
 fn decl_key(n: DeclNumber) -> Vec<u8> {
     n.base().to_string().into_bytes()
+}
+
+/// Set in `meta` once the `divided` index covers every declaration.
+const DIVIDED_INDEX_KEY: &[u8] = b"index/divided";
+
+/// The tree of the divided-set index.
+const DIVIDED_TREE: &str = "divided";
+
+/// Builds the `divided` index from the declarations of a store written
+/// before it existed (like every index, it is not journaled). Returns
+/// whether it had to.
+fn index_divided(t: &Trees) -> Result<bool, StoreError> {
+    if t.meta.contains_key(DIVIDED_INDEX_KEY)? {
+        return Ok(false);
+    }
+    build_divided(t)?;
+    t.meta.insert(DIVIDED_INDEX_KEY, &[])?;
+    Ok(true)
+}
+
+/// The `divided` index rebuilt from the declarations.
+fn build_divided(t: &Trees) -> Result<(), StoreError> {
+    t.divided.clear()?;
+    for v in t.declarations.iter().values() {
+        let d: Declaration = decode("declaration", &v?)?;
+        if let Some(first) = d.divided_set() {
+            t.divided.insert(link_key(first, d.number), &[])?;
+        }
+    }
+    Ok(())
 }
 
 fn be_u64(v: Option<sled::IVec>) -> u64 {
@@ -277,12 +311,16 @@ impl Store {
             users: tree("users")?,
             terminals: tree("terminals")?,
             links: tree("links")?,
+            divided: tree(DIVIDED_TREE)?,
             transports: tree("transports")?,
             directions: tree("directions")?,
             audit: tree("audit")?,
             audit_index: tree("audit_index")?,
             officers: tree("officers")?,
         };
+        if index_divided(&t)? {
+            db.flush()?;
+        }
         Ok(Store {
             t,
             commit: GroupCommit::start(wrap(commit::sled_flush(db.clone(), db_file))),
@@ -336,13 +374,14 @@ impl Store {
             &t.users,
             &t.terminals,
             &t.links,
+            &t.divided,
             &t.transports,
             &t.directions,
             &t.audit,
             &t.audit_index,
             &t.officers,
         )
-            .transaction(|(d, by, o, m, u, te, l, tr, dirs, a, ix, of)| {
+            .transaction(|(d, by, o, m, u, te, l, dv, tr, dirs, a, ix, of)| {
                 let tx = Tx {
                     declarations: d,
                     by_declarant: by,
@@ -351,6 +390,7 @@ impl Store {
                     users: u,
                     terminals: te,
                     links: l,
+                    divided: dv,
                     transports: tr,
                     directions: dirs,
                     officers: of,
@@ -838,18 +878,34 @@ impl Store {
 
     /// The continuations lodged against a temporary declaration.
     pub fn continuations_of(&self, original: DeclNumber) -> Result<Vec<Declaration>, StoreError> {
-        let prefix = decl_key(original);
+        self.linked(&self.t.links, original, "continuation link")
+    }
+
+    /// The declarations `index` (keyed by [`link_key`]) lists under `n`.
+    fn linked(
+        &self,
+        index: &sled::Tree,
+        n: DeclNumber,
+        what: &'static str,
+    ) -> Result<Vec<Declaration>, StoreError> {
+        let prefix = decl_key(n);
         let mut out = Vec::new();
-        for k in self.t.links.scan_prefix(&prefix).keys() {
+        for k in index.scan_prefix(&prefix).keys() {
             let k = k?;
             let s = std::str::from_utf8(&k[prefix.len()..]).unwrap_or("");
             let n = DeclNumber::parse(s).ok_or(StoreError::Corrupt {
-                what: "continuation link",
+                what,
                 reason: format!("key {s:?}"),
             })?;
             out.extend(self.declaration(n)?);
         }
         Ok(out)
+    }
+
+    /// The declarations of the divided set whose first declaration is
+    /// `first` (itself included), by number.
+    pub fn divided_set(&self, first: DeclNumber) -> Result<Vec<Declaration>, StoreError> {
+        self.linked(&self.t.divided, first.base(), "divided set")
     }
 
     /// Queues outputs (re-outputs) that come with no change of a declaration.
@@ -922,6 +978,7 @@ struct Tx<'a> {
     users: &'a TransactionalTree,
     terminals: &'a TransactionalTree,
     links: &'a TransactionalTree,
+    divided: &'a TransactionalTree,
     transports: &'a TransactionalTree,
     directions: &'a TransactionalTree,
     officers: &'a TransactionalTree,
@@ -987,10 +1044,26 @@ impl Tx<'_> {
     }
 
     fn put_declaration(&self, decl: &Declaration) -> TxResult<()> {
-        self.declarations
+        let before = self
+            .declarations
             .insert(decl_key(decl.number), encode(decl))?;
         if let Some(orig) = decl.continues {
             self.links.insert(link_key(orig, decl.number), &[])?;
+        }
+        // A replacing pre-registration or an amendment may name another set.
+        let set = decl.divided_set();
+        if let Some(before) = before {
+            let before: Declaration =
+                decode("declaration", &before).map_err(ConflictableTransactionError::Abort)?;
+            match before.divided_set() {
+                Some(old) if Some(old) != set => {
+                    self.divided.remove(link_key(old, decl.number))?;
+                }
+                _ => {}
+            }
+        }
+        if let Some(first) = set {
+            self.divided.insert(link_key(first, decl.number), &[])?;
         }
         self.by_declarant
             .insert(declarant_key(&decl.user_code, decl.number), &[])?;

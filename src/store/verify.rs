@@ -242,9 +242,9 @@ impl Store {
                 });
             }
         }
-        self.verify_indexes(declarations)?;
+        self.verify_indexes()?;
         let mut index_bytes = 0;
-        for tree in [&t.by_declarant, &t.links, &t.audit_index] {
+        for tree in [&t.by_declarant, &t.links, &t.divided, &t.audit_index] {
             for kv in tree.iter() {
                 let (k, v) = kv.map_err(StoreError::from)?;
                 index_bytes += (k.len() + v.len()) as u64;
@@ -261,49 +261,59 @@ impl Store {
         })
     }
 
-    /// The declarant and continuation indexes name exactly the stored
-    /// declarations.
-    fn verify_indexes(&self, declarations: usize) -> Result<(), VerifyError> {
+    /// The declarant, continuation and divided-set indexes name exactly the
+    /// stored declarations.
+    fn verify_indexes(&self) -> Result<(), VerifyError> {
         let t = &self.t;
-        let mut links = 0;
+        // Each index: its name, and what the tree holds beyond its entries.
+        let indexes = [
+            (
+                &t.by_declarant,
+                "by_declarant",
+                "indexes declarations that are not stored",
+            ),
+            (&t.links, "links", "links declarations that are not stored"),
+            (
+                &t.divided,
+                "divided",
+                "lists declarations that are not in its sets",
+            ),
+        ];
+        let mut counts = [0; 3];
         for v in t.declarations.iter().values() {
             let d: Declaration = decode("declaration", &v.map_err(StoreError::from)?)?;
-            let key = format!("declaration/{}", d.number.base());
-            if !t
-                .by_declarant
-                .contains_key(declarant_key(&d.user_code, d.number))
-                .map_err(StoreError::from)?
-            {
-                return Err(VerifyError::Record {
-                    key,
-                    problem: "is missing from its declarant's index",
-                });
-            }
-            if let Some(orig) = d.continues {
-                links += 1;
-                if !t
-                    .links
-                    .contains_key(link_key(orig, d.number))
-                    .map_err(StoreError::from)?
-                {
+            let entries = [
+                (
+                    Some(declarant_key(&d.user_code, d.number)),
+                    "is missing from its declarant's index",
+                ),
+                (
+                    d.continues.map(|orig| link_key(orig, d.number)),
+                    "is missing from its temporary declaration's links",
+                ),
+                (
+                    d.divided_set().map(|first| link_key(first, d.number)),
+                    "is missing from its divided set's index",
+                ),
+            ];
+            for (i, (entry, problem)) in entries.into_iter().enumerate() {
+                let Some(entry) = entry else { continue };
+                counts[i] += 1;
+                if !indexes[i].0.contains_key(entry).map_err(StoreError::from)? {
                     return Err(VerifyError::Record {
-                        key,
-                        problem: "is missing from its temporary declaration's links",
+                        key: format!("declaration/{}", d.number.base()),
+                        problem,
                     });
                 }
             }
         }
-        if t.by_declarant.len() != declarations {
-            return Err(VerifyError::Record {
-                key: "by_declarant".into(),
-                problem: "indexes declarations that are not stored",
-            });
-        }
-        if t.links.len() != links {
-            return Err(VerifyError::Record {
-                key: "links".into(),
-                problem: "links declarations that are not stored",
-            });
+        for ((tree, name, problem), count) in indexes.into_iter().zip(counts) {
+            if tree.len() != count {
+                return Err(VerifyError::Record {
+                    key: name.into(),
+                    problem,
+                });
+            }
         }
         Ok(())
     }
@@ -563,5 +573,65 @@ pub(super) mod tests {
             .unwrap();
         let err = s.verify(|_| {}).unwrap_err().to_string();
         assert!(err.contains("declarant's index"), "{err}");
+    }
+
+    /// Sets FIC/BNO/DNO of declaration `n` as a replacing pre-registration.
+    pub(in crate::store) fn divide(
+        s: &Store,
+        n: crate::rules::numbering::DeclNumber,
+        fic: &str,
+        bno: &str,
+        dno: &str,
+    ) {
+        s.update_declaration(n, &actor("ABC12001"), "job IDA", |cur| {
+            let mut d = cur.unwrap();
+            let mut f = IMPORT.fields(&d);
+            for (k, v) in [("FIC", fic), ("BNO", bno), ("DNO", dno)] {
+                f.set(k, v);
+            }
+            d.values = f.values().to_vec();
+            Ok::<_, ()>((d, Vec::new()))
+        })
+        .unwrap()
+        .unwrap();
+    }
+
+    #[test]
+    fn the_divided_index_follows_each_set() {
+        let (dir, s) = store();
+        let numbers: Vec<_> =
+            s.t.declarations
+                .iter()
+                .values()
+                .map(|v| {
+                    decode::<Declaration>("declaration", &v.unwrap())
+                        .unwrap()
+                        .number
+                })
+                .collect();
+        let (first, part, other) = (numbers[0], numbers[1], numbers[2]);
+        divide(&s, first, "F", "1", "2");
+        divide(&s, part, &first.to_string(), "2", "2");
+        let set = |n| -> Vec<_> { s.divided_set(n).unwrap().iter().map(|d| d.number).collect() };
+        assert_eq!(set(first), [first, part]);
+        s.verify(|_| {}).unwrap();
+        // A part that moves to another set leaves the first one.
+        divide(&s, other, "F", "1", "2");
+        divide(&s, part, &other.to_string(), "2", "2");
+        assert_eq!((set(first), set(other)), (vec![first], vec![part, other]));
+        s.verify(|_| {}).unwrap();
+        divide(&s, part, "", "", "");
+        assert_eq!(set(other), [other]);
+        s.verify(|_| {}).unwrap();
+
+        s.t.divided.remove(link_key(other, other)).unwrap();
+        let err = s.verify(|_| {}).unwrap_err().to_string();
+        assert!(err.contains("divided set's index"), "{err}");
+        // A store from before the index gets it when opened.
+        s.t.meta.remove(crate::store::DIVIDED_INDEX_KEY).unwrap();
+        drop(s);
+        let s = Store::open(dir.path(), 8 << 20).unwrap();
+        assert_eq!(s.divided_set(other).unwrap().len(), 1);
+        s.verify(|_| {}).unwrap();
     }
 }

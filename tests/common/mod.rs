@@ -2,6 +2,9 @@
 //! data directory and talks to it over TLS like declarant software.
 #![allow(dead_code)]
 
+#[path = "../../src/smime/signing.rs"]
+pub mod signing;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -617,6 +620,43 @@ pub async fn registered_transport(c: &mut Client) -> String {
     let r = send(c, request("OLC", &ALICE, &format!("{olt}\r\n"))).await;
     assert_eq!(r.codes(), ["00000-0000-0000"]);
     olt
+}
+
+/// Asks ROT for each output code in `outputs` (as `d`'s terminal received
+/// them, all about `number`) and checks that the last output of each code
+/// comes back exactly as it was.
+pub async fn re_output_each(
+    c: &mut Client,
+    d: &Declarant,
+    number: &str,
+    outputs: &[(String, String)],
+) {
+    let mut codes: Vec<&str> = outputs.iter().map(|(code, _)| code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    for code in codes {
+        let rot = format!("{}\r\n{number}\r\n", &code[..6]);
+        let r = send(c, request("ROT", d, &rot)).await;
+        assert_eq!(r.codes(), ["00000-0000-0000"], "ROT {code}");
+        let last = outputs.iter().rev().find(|(c, _)| c == code).unwrap();
+        assert_eq!(
+            retrieve_all(c, d).await,
+            std::slice::from_ref(last),
+            "ROT {code}"
+        );
+    }
+}
+
+/// An IDA of 50 goods lines by `d` as part `bno` of `dno` of a divided
+/// declaration whose first part is `fic` (`F` for the first itself).
+pub fn divided_ida(d: &Declarant, fic: &str, bno: &str, dno: &str) -> Vec<u8> {
+    let mut f = Fields::parse(&tables::IDA, &ida_body(d, 50, "84713020"), None)
+        .unwrap()
+        .unwrap();
+    f.set("FIC", fic);
+    f.set("BNO", bno);
+    f.set("DNO", dno);
+    request("IDA", d, &f.render())
 }
 
 /// A temporary import (G12) of ALICE with two lines: 100 PCE laptops and 3 SET instruments.
