@@ -489,16 +489,21 @@ impl Service {
     /// Subject text: the first result code, the job info, and the backup
     /// system's mode, so every reply shows which state the branch is in.
     fn subject(&self, code: &ResultCode, info: &str) -> String {
+        format!("{code} {info:<12} {}", self.mode_tag())
+    }
+
+    /// The mode as every answer's Subject shows it, so a declarant sees
+    /// which system took (or refused) the message.
+    fn mode_tag(&self) -> &'static str {
         // While sled's reads hang behind a stuck flush, the mode is unknown.
         let mode = (!self.store.reads_hang())
             .then(|| self.store.mode().ok())
             .flatten();
-        let mode = match mode.map(|m| m.mode) {
+        match mode.map(|m| m.mode) {
             Some(Mode::Active) => "BACKUP-ACTIVE",
             Some(Mode::Standby) => "BACKUP-STANDBY",
             None => "BACKUP",
-        };
-        format!("{code} {info:<12} {mode}")
+        }
     }
 
     /// Whether the backup system may take this declaration now.
@@ -1814,7 +1819,12 @@ impl Service {
         h.set(HField::Control, "SSP");
         h.set(HField::JobCode, &out.job);
         h.set(HField::OutCode, &out.out_code);
-        h.set(HField::Subject, &out.subject);
+        // The output's number, then the mode at delivery, as in R and M
+        // answers.
+        h.set(
+            HField::Subject,
+            &format!("{:<12} {}", out.subject, self.mode_tag()),
+        );
         h.set(HField::RtpInfo, &self.seal_rtp(terminal, seq));
         Reply {
             bytes: Message::new(h, out.body.clone()).render(),

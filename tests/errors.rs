@@ -188,7 +188,7 @@ async fn retrieval_needs_the_access_key_and_never_crosses_terminals() {
     let mut c = app.client(false);
     let r = send(&mut c, rep1(&ALICE, ALICE.terminal, ALICE.key, "1", false)).await;
     assert_eq!(r.get(HField::Control), "SSP");
-    assert_eq!(r.get(HField::Subject), n);
+    assert_eq!(r.get(HField::Subject), format!("{n} BACKUP-ACTIVE"));
     let rtp = r.get(HField::RtpInfo).to_string();
 
     // ?A3 sends the same output again; a forged RtpInfo is refused; Bob
