@@ -184,7 +184,12 @@ pub async fn retrieve(
             l.output(
                 &t.id,
                 r.header.get(HField::OutCode),
-                r.header.get(HField::Subject),
+                // The number; the mode follows it.
+                r.header
+                    .get(HField::Subject)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or(""),
                 &r.body,
             );
         }
