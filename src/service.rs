@@ -1861,7 +1861,7 @@ mod tests {
     use super::*;
     use crate::rules::eligibility::Mode;
     use crate::smime::tests::signed_request;
-    use crate::store::records::{Site, Terminal};
+    use crate::store::records::Terminal;
     use crate::store::Actor;
 
     const USER: &str = "ABC12001";
@@ -1890,16 +1890,7 @@ mod tests {
         accept_unsigned: bool,
         signing: Option<smime::Registration>,
     ) -> Service {
-        store
-            .set_site(
-                &Site {
-                    name: "t".into(),
-                    blocks: vec![17],
-                    created_at: 0,
-                },
-                &actor(),
-            )
-            .unwrap();
+        crate::store::tests::site_17(&store);
         store.set_mode(Mode::Active, "test", &actor()).unwrap();
         let user = User {
             code: USER.into(),

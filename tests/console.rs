@@ -118,6 +118,16 @@ fn last_output(a: &Answer) -> (String, bool) {
     )
 }
 
+/// An appliance with these officers (login, roles), and a client of it.
+fn desk(officers: &[(&str, &[&str])]) -> (Appliance, Client) {
+    let app = Appliance::start();
+    for (login, roles) in officers {
+        officer_add(&app, login, roles);
+    }
+    let c = app.client(true);
+    (app, c)
+}
+
 /// ALICE lodges and registers an import; its number.
 async fn registered_import(c: &mut Client) -> String {
     let r = submit_ida(c, &ALICE).await;
@@ -139,9 +149,7 @@ fn verify(app: &Appliance) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_lock_out_and_declarants_never_get_in() {
-    let app = Appliance::start();
-    officer_add(&app, "sup1", &["supervision"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("sup1", &["supervision"])]);
 
     // A declarant's VNACCS user code and password are not a console login.
     let a = login_as(&mut c, ALICE.code, ALICE.password).await;
@@ -258,9 +266,7 @@ async fn logins_lock_out_and_declarants_never_get_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_changes_need_the_csrf_header_and_json() {
-    let app = Appliance::start();
-    officer_add(&app, "it1", &["it"]);
-    let mut c = app.client(true);
+    let (_app, mut c) = desk(&[("it1", &["it"])]);
     let it = login(&mut c, "it1").await;
     let body = json!({ "mode": "standby", "reason": "VNACCS back" });
     for headers in [
@@ -464,10 +470,7 @@ async fn every_endpoint_checks_the_role() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clearance_reaches_the_terminal_and_the_audit_trail() {
-    let app = Appliance::start();
-    officer_add(&app, "sup1", &["supervision"]);
-    officer_add(&app, "stat1", &["statistics"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("sup1", &["supervision"]), ("stat1", &["statistics"])]);
     let number = registered_import(&mut c).await;
     let got = retrieve_all(&mut c, &ALICE).await;
     let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
@@ -593,9 +596,7 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_reaches_the_terminal_in_the_assumed_layout() {
-    let app = Appliance::start();
-    officer_add(&app, "sup1", &["supervision"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("sup1", &["supervision"])]);
     let number = registered_import(&mut c).await;
     retrieve_all(&mut c, &ALICE).await;
     let sup = login(&mut c, "sup1").await;
@@ -625,9 +626,7 @@ async fn release_reaches_the_terminal_in_the_assumed_layout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
-    let app = Appliance::start();
-    officer_add(&app, "it1", &["it"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("it1", &["it"])]);
     let it = login(&mut c, "it1").await;
     let entries = |a: &Answer| a.json["journal"]["entries"].as_u64().unwrap();
     let before = entries(&it.get(&mut c, "/api/sync").await);
@@ -729,10 +728,7 @@ async fn declarants_are_disabled_and_lose_terminals_from_the_console() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_approval_reaches_the_terminal_and_the_history() {
-    let app = Appliance::start();
-    officer_add(&app, "sup1", &["supervision"]);
-    officer_add(&app, "tax1", &["tax"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("sup1", &["supervision"]), ("tax1", &["tax"])]);
     let olt = registered_transport(&mut c).await;
     retrieve_all(&mut c, &ALICE).await;
 
@@ -926,9 +922,7 @@ async fn the_page_is_served_from_the_binary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_detail_links_re_exports_with_balances_and_amendments() {
-    let app = Appliance::start();
-    officer_add(&app, "sup1", &["supervision"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("sup1", &["supervision"])]);
     let tdn = registered_temporary_import(&mut c).await;
     let body = re_export(&tdn, &[("01", "84713020", "60", "PCE")]);
     let r = send(&mut c, request("EDA", &ALICE, &body)).await;
@@ -992,10 +986,7 @@ async fn the_detail_links_re_exports_with_balances_and_amendments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_changes_and_export_clearance_reach_the_terminal() {
-    let app = Appliance::start();
-    officer_add(&app, "risk1", &["risk"]);
-    officer_add(&app, "sup1", &["supervision"]);
-    let mut c = app.client(true);
+    let (app, mut c) = desk(&[("risk1", &["risk"]), ("sup1", &["supervision"])]);
     let number = registered_import(&mut c).await;
     retrieve_all(&mut c, &ALICE).await;
     let risk = login(&mut c, "risk1").await;

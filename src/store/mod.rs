@@ -1230,6 +1230,16 @@ pub(crate) mod tests {
 
     /// A store whose flushes the test can hold back (see [`Held`]); they
     /// run the real flush when let through.
+    /// Gives `store` the tests' site: block 017.
+    pub(crate) fn site_17(store: &Store) {
+        let site = Site {
+            name: "t".into(),
+            blocks: vec![17],
+            created_at: 0,
+        };
+        store.set_site(&site, &actor()).unwrap();
+    }
+
     pub(crate) fn open_held(dir: &Path) -> (Store, Held) {
         let mut gate = None;
         let store = Store::open_with(dir, 8 << 20, |real| {

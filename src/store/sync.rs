@@ -117,7 +117,7 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::records::{Site, Terminal, User};
+    use crate::store::records::{Terminal, User};
     use crate::sync::registry::{Declarant, Table};
 
     fn actor() -> Actor {
@@ -157,15 +157,7 @@ mod tests {
     fn a_newer_registry_is_applied_once_and_journaled() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), 8 << 20).unwrap();
-        s.set_site(
-            &Site {
-                name: "t".into(),
-                blocks: vec![17],
-                created_at: 0,
-            },
-            &actor(),
-        )
-        .unwrap();
+        crate::store::tests::site_17(&s);
         assert_eq!(s.registry_version().unwrap(), 0);
         assert!(s
             .apply_registry(&registry(2, "ABC12001"), &actor())
