@@ -107,6 +107,12 @@ impl Officer {
         )
         .await
     }
+
+    /// Records the decision `body` on the declaration `number`.
+    async fn decide(&self, c: &mut Client, number: &str, body: Value) -> Answer {
+        let path = format!("/api/declarations/{number}/decisions");
+        self.post(c, &path, body).await
+    }
 }
 
 /// The code of the last output a detail page lists, and whether it waits.
@@ -450,11 +456,7 @@ async fn every_endpoint_checks_the_role() {
     // rules (not the roles), with a specific answer.
     let (_, sup) = &sessions[0];
     let a = sup
-        .post(
-            &mut c,
-            &format!("/api/declarations/{number}/decisions"),
-            json!({ "kind": "clearance" }),
-        )
+        .decide(&mut c, &number, json!({ "kind": "clearance" }))
         .await;
     assert_eq!((a.status, a.json["error"].as_str()), (409, Some("cleared")));
     let a = sup
@@ -510,11 +512,7 @@ async fn clearance_reaches_the_terminal_and_the_audit_trail() {
     let amended = form(&r, &tables::IDA01);
 
     let a = sup
-        .post(
-            &mut c,
-            &format!("/api/declarations/{number}/decisions"),
-            json!({ "kind": "clearance" }),
-        )
+        .decide(&mut c, &number, json!({ "kind": "clearance" }))
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(a.json["summary"]["state"], "cleared");
@@ -601,11 +599,7 @@ async fn release_reaches_the_terminal_in_the_assumed_layout() {
     retrieve_all(&mut c, &ALICE).await;
     let sup = login(&mut c, "sup1").await;
     let a = sup
-        .post(
-            &mut c,
-            &format!("/api/declarations/{number}/decisions"),
-            json!({ "kind": "release" }),
-        )
+        .decide(&mut c, &number, json!({ "kind": "release" }))
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(last_output(&a), ("VAD1BJ0".into(), true));
@@ -991,9 +985,9 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
     retrieve_all(&mut c, &ALICE).await;
     let risk = login(&mut c, "risk1").await;
     let a = risk
-        .post(
+        .decide(
             &mut c,
-            &format!("/api/declarations/{number}/decisions"),
+            &number,
             json!({ "kind": "channel", "channel": 2, "reason": "documents to see" }),
         )
         .await;
@@ -1019,11 +1013,7 @@ async fn channel_changes_and_export_clearance_reach_the_terminal() {
     retrieve_all(&mut c, &ALICE).await;
     let sup = login(&mut c, "sup1").await;
     let a = sup
-        .post(
-            &mut c,
-            &format!("/api/declarations/{export}/decisions"),
-            json!({ "kind": "clearance" }),
-        )
+        .decide(&mut c, &export, json!({ "kind": "clearance" }))
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
     let got = retrieve_all(&mut c, &ALICE).await;
