@@ -257,7 +257,17 @@ fn keep_large_allocations_mapped() {}
 
 fn main() -> ExitCode {
     keep_large_allocations_mapped();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if outpost::systemd::logs_to_journal() {
+        // journald adds its own timestamps; the prefix gives it the priority.
+        logger.format(|buf, r| {
+            use std::io::Write;
+            let line = outpost::systemd::journal_line(r.level(), r.target(), r.args());
+            writeln!(buf, "{line}")
+        });
+    }
+    logger.init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

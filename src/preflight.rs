@@ -54,7 +54,8 @@ pub fn check(cfg: &Config) -> Result<Checked, Vec<Problem>> {
             ));
         }
     }
-    if cfg.listen.port() < 1024 {
+    // Port 0 asks the kernel for a free (high) port.
+    if (1..1024).contains(&cfg.listen.port()) {
         notes.push(format!(
             "listen: port {} is below 1024; the service needs CAP_NET_BIND_SERVICE \
              (scripts/install.sh adds it to the unit)",
