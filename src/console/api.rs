@@ -621,7 +621,10 @@ impl Console {
                 let filter = Filter::parse(&query_pairs(req.query)).map_err(bad_request)?;
                 let mut tally = Tally::default();
                 for family in [Family::Import, Family::Export] {
-                    for d in store.newest_declarations(family) {
+                    let Some(prefix) = filter.key_prefix(family) else {
+                        continue;
+                    };
+                    for d in store.newest_declarations_from(&prefix) {
                         let d = d.map_err(store_error)?;
                         if filter.matches(&d, service.offset()) {
                             tally.add(&d, service.offset());
@@ -804,8 +807,16 @@ fn list(service: &Service, q: &[(String, String)]) -> Result<ApiResponse, ApiRes
         ));
     }
     // Newest first across both families: merge the two newest-first scans.
-    let mut imports = store.newest_declarations(Family::Import).peekable();
-    let mut exports = store.newest_declarations(Family::Export).peekable();
+    let scan = |family| {
+        filter
+            .key_prefix(family)
+            .map(|p| store.newest_declarations_from(&p))
+            .into_iter()
+            .flatten()
+            .peekable()
+    };
+    let mut imports = scan(Family::Import);
+    let mut exports = scan(Family::Export);
     let mut rows = Vec::new();
     let mut skipped = 0;
     let mut more = false;

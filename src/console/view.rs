@@ -152,6 +152,19 @@ impl Filter {
         Ok(f)
     }
 
+    /// The key prefix of the declarations of `family` this filter can
+    /// match, `None` when it matches none of them. Keys are numbers without
+    /// their amendment digit, so a searched number's first 11 digits are a
+    /// prefix of its key whatever its last digit.
+    pub fn key_prefix(&self, family: Family) -> Option<Vec<u8>> {
+        let family = b'0' + family.digit();
+        match self.number.as_deref().map(str::as_bytes) {
+            None => Some(vec![family]),
+            Some(n) if n.first() == Some(&family) => Some(n[..n.len().min(11)].to_vec()),
+            Some(_) => None,
+        }
+    }
+
     pub fn matches(&self, d: &Declaration, offset: UtcOffset) -> bool {
         let spec = Spec::of(d.number.family);
         let fields = spec.fields(d);
@@ -344,6 +357,35 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Filter::parse(&pairs)
+    }
+
+    #[test]
+    fn a_number_search_reads_only_the_keys_it_can_match() {
+        let prefix = |number: &str, family| {
+            let q = [("number".to_string(), number.to_string())];
+            let f = if number.is_empty() {
+                Filter::default()
+            } else {
+                Filter::parse(&q).unwrap()
+            };
+            f.key_prefix(family).map(|p| String::from_utf8(p).unwrap())
+        };
+        for (number, family, want) in [
+            ("", Family::Import, Some("1")),
+            ("", Family::Export, Some("3")),
+            ("19017", Family::Import, Some("19017")),
+            ("19017", Family::Export, None),
+            // Keys carry amendment 0: the last digit is left to `matches`.
+            ("190170000013", Family::Import, Some("19017000001")),
+            ("39017000002", Family::Export, Some("39017000002")),
+            ("5", Family::Import, None),
+        ] {
+            assert_eq!(
+                prefix(number, family).as_deref(),
+                want,
+                "{number} {family:?}"
+            );
+        }
     }
 
     #[test]
