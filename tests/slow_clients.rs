@@ -237,7 +237,9 @@ async fn one_address_holds_at_most_its_cap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_its_answers_is_cut() {
-    let app = Appliance::start_with(17, "header_read_timeout_secs = 2\n");
+    // Short enough to see the cut soon, long enough for a handshake on a
+    // loaded machine.
+    let app = Appliance::start_with(17, "header_read_timeout_secs = 4\n");
     let mut tls = app.client(false).connect_tls().await.unwrap();
     // Enough pipelined requests for the answers (45 kB each) to fill both
     // sockets' buffers many times over, then never a byte read.
