@@ -698,21 +698,41 @@ impl Store {
         action: &str,
         change: impl FnOnce(Option<User>) -> Result<User, E>,
     ) -> Result<Result<User, E>, StoreError> {
+        self.update_account(
+            actor,
+            action,
+            || self.user(code),
+            change,
+            |tx, user| {
+                tx.note(format!(
+                    "terminals {:?}{}",
+                    user.terminals,
+                    if user.disabled { ", disabled" } else { "" }
+                ));
+                tx.put_user(user)
+            },
+        )
+    }
+
+    /// One account saved as `change` makes it from what `read` finds, under
+    /// the writer lock so nothing changes it in between, in one journaled
+    /// write by `put`; `change` may refuse. Durable on return.
+    fn update_account<R, E>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        read: impl FnOnce() -> Result<Option<R>, StoreError>,
+        change: impl FnOnce(Option<R>) -> Result<R, E>,
+        put: impl Fn(&Tx, &R) -> TxResult<()>,
+    ) -> Result<Result<R, E>, StoreError> {
         let _w = self.writer();
-        let user = match change(self.user(code)?) {
-            Ok(u) => u,
+        let record = match change(read()?) {
+            Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        self.write(actor, action, |tx| {
-            tx.note(format!(
-                "terminals {:?}{}",
-                user.terminals,
-                if user.disabled { ", disabled" } else { "" }
-            ));
-            tx.put_user(&user)
-        })?;
+        self.write(actor, action, |tx| put(tx, &record))?;
         self.durable()?;
-        Ok(Ok(user))
+        Ok(Ok(record))
     }
 
     pub fn declaration(&self, n: DeclNumber) -> Result<Option<Declaration>, StoreError> {

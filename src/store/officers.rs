@@ -33,14 +33,13 @@ impl Store {
         action: &str,
         change: impl FnOnce(Option<Officer>) -> Result<Officer, E>,
     ) -> Result<Result<Officer, E>, StoreError> {
-        let _w = self.writer();
-        let officer = match change(self.officer(login)?) {
-            Ok(o) => o,
-            Err(e) => return Ok(Err(e)),
-        };
-        self.write(actor, action, |tx| tx.put_officer(&officer))?;
-        self.durable()?;
-        Ok(Ok(officer))
+        self.update_account(
+            actor,
+            action,
+            || self.officer(login),
+            change,
+            |tx, o| tx.put_officer(o),
+        )
     }
 }
 
